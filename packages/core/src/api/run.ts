@@ -1,0 +1,46 @@
+import { loadConfig } from '../config/load-config.js';
+import type { ResolvedConfig } from '../config/types.js';
+import type { Logger } from '../services/logger.js';
+import { Pipeline, type RunResult } from '../pipeline/pipeline.js';
+import type { StageName } from '../pipeline/stage-outputs.js';
+
+/** Options of {@link run}. */
+export interface RunCommandOptions {
+  /** Working directory holding `mlops.config.ts`. */
+  cwd?: string;
+  /** Config file. */
+  config?: string;
+  /** An already resolved config (programmatic use); skips loading. */
+  resolvedConfig?: ResolvedConfig;
+  /** `--set` overrides. */
+  set?: string[];
+  /** Stages; the run goes up to the last one named. */
+  stages?: StageName[];
+  /** Rerun stages even when cached. */
+  force?: boolean | StageName[];
+  /** Continue an interrupted run (`latest` or an id). */
+  resume?: string;
+  /** Logger. */
+  logger?: Logger;
+  /** Abort signal (default: Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+/** `mlops run`: loads the config, creates the pipeline and runs it. */
+export async function run(options: RunCommandOptions = {}): Promise<RunResult> {
+  let config = options.resolvedConfig;
+  if (!config) {
+    const loaded = await loadConfig({ cwd: options.cwd, configFile: options.config, overrides: options.set });
+    for (const warning of loaded.warnings) {
+      (options.logger ?? console).warn(`${warning.file}: ${warning.path}: ${warning.message}`);
+    }
+    config = loaded.config;
+  }
+  const pipeline = await Pipeline.create({ config, ...(options.logger ? { logger: options.logger } : {}) });
+  return pipeline.run({
+    ...(options.stages ? { stages: options.stages } : {}),
+    ...(options.force !== undefined ? { force: options.force } : {}),
+    ...(options.resume ? { resume: options.resume } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+}

@@ -1,0 +1,308 @@
+import { Command, CommanderError, Option } from 'commander';
+import { dataAddCommand, dataCheckoutCommand, dataStatusCommand } from '../api/data.js';
+import { listModels, promoteModel, showModel } from '../api/registry.js';
+import { run } from '../api/run.js';
+import { compareRuns, listRuns, showRun } from '../api/runs.js';
+import { loadConfig } from '../config/load-config.js';
+import { isMlopsError } from '../errors.js';
+import { Pipeline } from '../pipeline/pipeline.js';
+import { STAGES, type StageName } from '../pipeline/stage-outputs.js';
+import { CORE_VERSION } from '../version.js';
+import { metric, table } from './format.js';
+
+/** Where the CLI writes; injectable for tests. */
+export interface CliIO {
+  /** Normal output (results, tables, JSON). */
+  out(text: string): void;
+  /** Diagnostics. */
+  err(text: string): void;
+}
+
+const defaultIO: CliIO = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+};
+
+interface GlobalOptions {
+  config?: string;
+  store?: string;
+  set?: string[];
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function parseStages(names: string[]): StageName[] {
+  for (const name of names) {
+    if (!STAGES.includes(name as StageName)) {
+      throw new CommanderError(2, 'mlops.stage', `unknown stage "${name}" (stages: ${STAGES.join(', ')})`);
+    }
+  }
+  return names as StageName[];
+}
+
+/** Builds the `mlops` command tree. */
+export function createCli(io: CliIO = defaultIO): Command {
+  const program = new Command('mlops')
+    .description('Image classifiers from raw images to a served, monitored model.')
+    .version(CORE_VERSION)
+    .option('-c, --config <file>', 'config file (default: mlops.config.ts in the current directory)')
+    .option('--store <dir>', 'store directory (default: store.path from the config, else .mlops)')
+    .option('--set <key=value>', 'override a config value, e.g. --set train.lr=0.002 (repeatable)', collect)
+    .option('--json', 'print machine-readable JSON')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .exitOverride();
+  const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals<GlobalOptions>();
+  const print = (cmd: Command, value: unknown, human: () => string) =>
+    io.out(globals(cmd).json ? JSON.stringify(value, null, 2) : human());
+
+  const runAction = (fixed?: StageName) => async (stageNames: string[] | undefined, opts: { force?: boolean | string; resume?: string | boolean }, cmd: Command) => {
+    const g = globals(cmd);
+    const stages = fixed ? [fixed] : parseStages(stageNames ?? []);
+    const force = typeof opts.force === 'string' ? parseStages(opts.force.split(',')) : opts.force;
+    const result = await run({
+      ...(g.config ? { config: g.config } : {}),
+      ...(g.set ? { set: g.set } : {}),
+      ...(stages.length ? { stages } : {}),
+      ...(force !== undefined ? { force } : {}),
+      ...(opts.resume ? { resume: opts.resume === true ? 'latest' : opts.resume } : {}),
+    });
+    print(cmd, result, () => {
+      const lines = [`run ${result.run.id} ${result.run.status}`];
+      lines.push(table(['stage', 'status', 'time'], result.stages.map((s) => [s.stage, s.status, `${(s.durationMs / 1000).toFixed(1)}s`])));
+      const evaluation = result.outputs.evaluate;
+      if (evaluation) lines.push(`test: ${Object.entries(evaluation.metrics).filter(([k]) => !k.includes('/')).map(([k, v]) => `${k} ${metric(v)}`).join('  ')}`);
+      const registered = result.outputs.export?.registered;
+      if (registered) lines.push(`registered ${registered.model} v${registered.version} [${registered.aliases.join(', ')}]`);
+      lines.push(`report: ${result.run.id ? `${globals(cmd).store ?? '.mlops'}/runs/${result.run.id}/report.html` : ''}`);
+      return lines.join('\n');
+    });
+  };
+
+  program
+    .command('run')
+    .description(`run the lifecycle up to the last stage named (${STAGES.join(' → ')}); unchanged stages are cached`)
+    .argument('[stages...]', 'stages to run (default: data model train evaluate export)')
+    .option('-f, --force [stages]', 'rerun cached stages (all, or a comma-separated list)')
+    .option('--resume [runId]', 'continue an interrupted run (default: latest)')
+    .action(runAction());
+  for (const stage of ['train', 'evaluate', 'export'] as const) {
+    program
+      .command(stage)
+      .description(`run the lifecycle up to ${stage} (shortcut for \`mlops run ${stage}\`)`)
+      .option('-f, --force [stages]', 'rerun cached stages')
+      .option('--resume [runId]', 'continue an interrupted run')
+      .action((opts, cmd) => runAction(stage)(undefined, opts, cmd));
+  }
+
+  const runs = program.command('runs').description('inspect recorded runs');
+  runs
+    .command('list')
+    .description('list runs, newest first')
+    .addOption(new Option('-n, --limit <n>', 'how many').default('20').argParser((v) => Number.parseInt(v, 10)))
+    .action(async (opts: { limit: number }, cmd: Command) => {
+      const list = await listRuns({ ...globals(cmd), limit: opts.limit });
+      print(cmd, list, () =>
+        list.length
+          ? table(
+              ['id', 'status', 'started', 'duration', 'data', 'top1'],
+              list.map((r) => [
+                r.id,
+                r.status,
+                r.startedAt.replace('T', ' ').slice(0, 19),
+                r.durationMs ? `${Math.round(r.durationMs / 1000)}s` : '-',
+                r.dataVersion?.slice(0, 10) ?? '-',
+                metric((r.stages.evaluate?.output as { metrics?: Record<string, number> } | undefined)?.metrics?.top1),
+              ]),
+            )
+          : 'no runs yet: mlops run',
+      );
+    });
+  runs
+    .command('show')
+    .description('show one run')
+    .argument('<id>', 'run id or "latest"')
+    .action(async (id: string, _opts, cmd: Command) => {
+      const record = await showRun(id, globals(cmd));
+      print(cmd, record, () =>
+        [
+          `run ${record.id} (${record.project}) ${record.status}`,
+          `started ${record.startedAt}${record.durationMs ? `, ${Math.round(record.durationMs / 1000)}s` : ''}`,
+          `data ${record.dataVersion ?? '-'}  git ${record.git ? `${record.git.sha.slice(0, 10)}${record.git.dirty ? '-dirty' : ''}` : '-'}  backend ${record.backend ?? '-'}`,
+          table(
+            ['stage', 'status', 'time', 'cache key'],
+            Object.entries(record.stages).map(([stage, s]) => [stage, s.status, `${((s.durationMs ?? 0) / 1000).toFixed(1)}s`, s.cacheKey?.slice(0, 12) ?? '-']),
+          ),
+          ...(record.error ? [`error: ${record.error.message}`] : []),
+        ].join('\n'),
+      );
+    });
+  runs
+    .command('compare')
+    .description('compare two runs: config, metrics, data and code')
+    .argument('<a>', 'run id or "latest"')
+    .argument('<b>', 'run id')
+    .action(async (a: string, b: string, _opts, cmd: Command) => {
+      const comparison = await compareRuns(a, b, globals(cmd));
+      print(cmd, comparison, () => JSON.stringify(comparison, null, 2));
+    });
+
+  const registry = program.command('registry').description('models, versions and aliases');
+  registry
+    .command('list')
+    .description('list models and their aliases')
+    .action(async (_opts, cmd: Command) => {
+      const models = await listModels(globals(cmd));
+      print(cmd, models, () =>
+        models.length
+          ? table(
+              ['model', 'versions', 'aliases'],
+              models.map((m) => [m.name, m.versions, Object.entries(m.aliases).map(([a, v]) => `${a}=v${v}`).join(' ')]),
+            )
+          : 'no models registered yet',
+      );
+    });
+  registry
+    .command('show')
+    .description('versions, metrics and alias history of a model')
+    .argument('<model>', 'model name')
+    .action(async (model: string, _opts, cmd: Command) => {
+      const shown = await showModel(model, globals(cmd));
+      print(cmd, shown, () =>
+        [
+          table(
+            ['version', 'created', 'top1', 'run', 'aliases'],
+            shown.versions.map((v) => [`v${v.version}`, v.createdAt.slice(0, 19), metric(v.metrics.top1), v.lineage.runId ?? '-', v.aliases.join(' ')]),
+          ),
+          '',
+          ...shown.history.map((h) => `${h.at}  ${h.alias}: ${h.from ?? '-'} → ${h.to ?? '-'}${h.forced ? ' (forced)' : ''}${h.actor ? `  by ${h.actor}` : ''}`),
+        ].join('\n'),
+      );
+    });
+  registry
+    .command('promote')
+    .description('point an alias (e.g. production) at a version; refused when worse than the current holder unless --force')
+    .argument('<model>', 'model name')
+    .argument('<version>', 'version number (e.g. 3 or v3)')
+    .argument('<alias>', 'alias, e.g. production')
+    .option('--force', 'promote even if the evaluation gate refuses')
+    .option('--reason <text>', 'recorded in the history')
+    .action(async (model: string, version: string, alias: string, opts: { force?: boolean; reason?: string }, cmd: Command) => {
+      const number = Number.parseInt(version.replace(/^v/, ''), 10);
+      if (!Number.isInteger(number) || number < 1) throw new CommanderError(2, 'mlops.version', `invalid version "${version}"`);
+      const move = await promoteModel(model, number, alias, { ...globals(cmd), ...opts });
+      print(cmd, move, () => `${model}@${alias}: ${move.from === null ? '-' : `v${move.from}`} → v${move.to}`);
+    });
+
+  const data = program.command('data').description('data versions: manifests committed to git, blobs in the store');
+  data
+    .command('add')
+    .description('record an ImageFolder directory as a data version (writes <dir>.mlops-data.json)')
+    .argument('<dir>', 'ImageFolder root (<split>/<class>/<image>)')
+    .option('--class-map <file>', 'JSON/YAML file mapping label → folder names')
+    .option('-o, --output <file>', 'manifest path')
+    .action(async (dir: string, opts: { classMap?: string; output?: string }, cmd: Command) => {
+      const result = await dataAddCommand(dir, { ...globals(cmd), ...opts });
+      print(cmd, result, () => `data version ${result.version} (${result.files} files) → ${result.manifestPath}`);
+    });
+  data
+    .command('status')
+    .description('what changed in a directory since its manifest')
+    .argument('<dir>', 'ImageFolder root')
+    .option('-m, --manifest <file>', 'manifest path (default <dir>.mlops-data.json)')
+    .action(async (dir: string, opts: { manifest?: string }, cmd: Command) => {
+      const diff = await dataStatusCommand(dir, { ...globals(cmd), ...opts });
+      print(cmd, diff, () =>
+        diff.added.length + diff.removed.length + diff.modified.length === 0
+          ? 'up to date'
+          : [...diff.added.map((p) => `added     ${p}`), ...diff.removed.map((p) => `removed   ${p}`), ...diff.modified.map((p) => `modified  ${p}`)].join('\n'),
+      );
+    });
+  data
+    .command('checkout')
+    .description('restore a directory from a data manifest and the store')
+    .argument('<manifest>', 'a .mlops-data.json file')
+    .argument('[dest]', 'destination (default: the manifest name without .mlops-data.json)')
+    .action(async (manifest: string, dest: string | undefined, _opts, cmd: Command) => {
+      const restored = await dataCheckoutCommand(manifest, dest, globals(cmd));
+      print(cmd, restored, () => `restored ${restored.files} files to ${restored.dir}`);
+    });
+
+  program
+    .command('serve')
+    .description('serve registered models over HTTP (needs @mlops/server)')
+    .option('--port <port>', 'port')
+    .option('--host <host>', 'host')
+    .option('--model <name>', 'registry model to serve')
+    .action(async (opts: { port?: string; host?: string; model?: string }, cmd: Command) => {
+      const set = [...(globals(cmd).set ?? [])];
+      if (opts.port) set.push(`serve.port=${opts.port}`);
+      if (opts.host) set.push(`serve.host=${opts.host}`);
+      if (opts.model) set.push(`serve.model=${opts.model}`);
+      await run({ ...globals(cmd), set, stages: ['serve'] });
+    });
+  return program;
+}
+
+/** Adds commands contributed by the config's plugins (loaded lazily: only when the config exists). */
+async function withPluginCommands(program: Command, argv: string[], io: CliIO): Promise<void> {
+  const builtIn = new Set(program.commands.map((c) => c.name()));
+  const first = argv.find((arg) => !arg.startsWith('-'));
+  if (!first || builtIn.has(first) || first === 'help') return;
+  const configIndex = argv.findIndex((arg) => arg === '-c' || arg === '--config');
+  const loaded = await loadConfig({ ...(configIndex >= 0 && argv[configIndex + 1] ? { configFile: argv[configIndex + 1] } : {}) });
+  const pipeline = await Pipeline.create({ config: loaded.config });
+  for (const command of pipeline.commands) {
+    const words = command.name.split(' ');
+    let parent = program;
+    while (words.length > 1 && !/^[<[]/.test(words[1] ?? '')) {
+      const word = words.shift() as string;
+      parent = parent.commands.find((c) => c.name() === word) ?? parent.command(word);
+    }
+    const sub = parent.command(words.join(' ')).description(command.description);
+    for (const [flags, description] of command.options ?? []) sub.option(flags, description);
+    sub.action(async (...args: unknown[]) => {
+      const cmd = args[args.length - 1] as Command;
+      const options = args[args.length - 2] as Record<string, unknown>;
+      const positional = args.slice(0, -2).flat().filter((a): a is string => typeof a === 'string');
+      const result = await command.action(positional, options, {
+        hooks: pipeline.hooks,
+        container: pipeline.container,
+        config: pipeline.config,
+        logger: { debug() {}, info: (m) => io.err(m), warn: (m) => io.err(`warning: ${m}`), error: (m) => io.err(m), child() { return this; } },
+        provide: () => undefined,
+        command: () => undefined,
+      });
+      if (result !== undefined) io.out(cmd.optsWithGlobals<GlobalOptions>().json ? JSON.stringify(result, null, 2) : String(typeof result === 'string' ? result : JSON.stringify(result, null, 2)));
+    });
+  }
+}
+
+/**
+ * Runs the CLI and returns the exit code: 0 on success, 1 when the work failed (one line naming the
+ * cause, and a hint), 2 for usage errors.
+ */
+export async function main(argv: string[] = process.argv.slice(2), io: CliIO = defaultIO): Promise<number> {
+  const program = createCli(io);
+  try {
+    await withPluginCommands(program, argv, io);
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return 0;
+      if (error.code.startsWith('mlops.')) io.err(`mlops: ${error.message}`);
+      return error.exitCode === 1 ? 2 : error.exitCode;
+    }
+    if (isMlopsError(error)) {
+      io.err(`mlops: ${error.message}`);
+      if (error.hint) io.err(`hint: ${error.hint}`);
+      if (error.code === 'MLOPS_ERR_USAGE') return 2;
+      return 1;
+    }
+    io.err(`mlops: ${error instanceof Error ? error.message : String(error)}`);
+    if (process.env.MLOPS_DEBUG && error instanceof Error && error.stack) io.err(error.stack);
+    return 1;
+  }
+}

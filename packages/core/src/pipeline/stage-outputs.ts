@@ -1,0 +1,120 @@
+import type { ArtifactRef } from '../services/artifact-store.js';
+import type { JsonObject } from '../util/json.js';
+
+/** The lifecycle's stages, in order. */
+export const STAGES = ['data', 'model', 'train', 'evaluate', 'export', 'serve'] as const;
+
+/** A lifecycle stage name. */
+export type StageName = (typeof STAGES)[number];
+
+/** Output of the data stage: a versioned ImageFolder dataset in the store. */
+export interface DataOutput {
+  /** The dataset tree (`<split>/<class>/<image>`) in the store. */
+  dataset: ArtifactRef;
+  /** The data version: hash of the dataset manifest (file list + hashes + class map). */
+  version: string;
+  /** Class labels, in index order. */
+  classes: string[];
+  /** Number of images per split. */
+  splits: Record<string, number>;
+  /** Images per split and class. */
+  counts: Record<string, Record<string, number>>;
+  /** Native image shape `[height, width, channels]` when all images share it. */
+  imageShape?: [number, number, number];
+  /** Images that were skipped as unreadable, with the reason. */
+  skipped: { path: string; reason: string }[];
+}
+
+/** Output of the model stage: an initialized (or fine-tuning-ready) model. */
+export interface ModelOutput {
+  /** The model in the engine's native format. */
+  model: ArtifactRef;
+  /** Architecture name. */
+  architecture: string;
+  /** Trainable parameter count. */
+  parameters: number;
+  /** Input shape `[height, width, channels]`. */
+  inputShape: [number, number, number];
+  /** Number of classes of the head. */
+  numClasses: number;
+  /** Where initial weights came from, if not random. */
+  initializedFrom?: string;
+}
+
+/** Output of the train stage. */
+export interface TrainOutput {
+  /** Best weights (by the eval metric) in the engine's native format. */
+  model: ArtifactRef;
+  /** Last checkpoint (for inspection; resume uses the run directory). */
+  last?: ArtifactRef;
+  /** Per-epoch history (JSON lines). */
+  history: ArtifactRef;
+  /** Epochs run. */
+  epochs: number;
+  /** Epoch of the best checkpoint (1-based). */
+  bestEpoch: number;
+  /** Validation metrics of the best epoch. */
+  metrics: Record<string, number>;
+  /** Backend that trained it, e.g. `wasm`. */
+  backend: string;
+  /** Training throughput, images per second. */
+  imagesPerSecond: number;
+  /** Reference input statistics for drift monitoring. */
+  referenceStats?: ArtifactRef;
+}
+
+/** Output of the evaluate stage. */
+export interface EvaluateOutput {
+  /** Split evaluated. */
+  split: string;
+  /** Metrics: `top1`, `top5`, `loss`, `auc_macro`, per-class `auc/<label>`, ... */
+  metrics: Record<string, number>;
+  /** Confusion matrix, rows = true class, columns = predicted class. */
+  confusionMatrix: number[][];
+  /** Class labels (row/column order). */
+  classes: string[];
+  /** Per-class one-vs-rest ROC curves and AUC. */
+  roc: { label: string; auc: number; fpr: number[]; tpr: number[] }[];
+  /** Full evaluation details (JSON) in the store. */
+  details?: ArtifactRef;
+}
+
+/** One exported format. */
+export interface ExportedModel {
+  /** Format, e.g. `tfjs`, `onnx`, `onnx-int8`. */
+  format: string;
+  /** The exported file or directory. */
+  artifact: ArtifactRef;
+  /** Format-specific results (parity, size, quantized accuracy, ...). */
+  details: JsonObject;
+}
+
+/** Output of the export stage, including registration. */
+export interface ExportOutput {
+  /** Exported formats. */
+  exports: ExportedModel[];
+  /** The registry version created, if registration ran. */
+  registered?: { model: string; version: number; aliases: string[] };
+}
+
+/** Output of the serve stage. */
+export interface ServeOutput {
+  /** URL the server listens on. */
+  url: string;
+}
+
+/** Stage name → output type. The value a stage hook's waterfall carries. */
+export interface StageOutputs {
+  /** Data stage. */
+  data: DataOutput;
+  /** Model stage. */
+  model: ModelOutput;
+  /** Train stage. */
+  train: TrainOutput;
+  /** Evaluate stage. */
+  evaluate: EvaluateOutput;
+  /** Export stage. */
+  export: ExportOutput;
+  /** Serve stage. */
+  serve: ServeOutput;
+}

@@ -1,0 +1,2 @@
+export * from './apply-plugins.js';
+export * from './plugin.js';

@@ -1,0 +1,21 @@
+import type { InjectionToken } from 'tsyringe';
+import type { StageContext } from '../pipeline/stage-context.js';
+import type { EvaluateOutput, ModelOutput, TrainOutput } from '../pipeline/stage-outputs.js';
+
+/**
+ * Builds, trains and evaluates models. plugin-tfjs provides the TensorFlow.js engine. Core's
+ * default taps of the `model`, `train` and `evaluate` stages call it.
+ */
+export interface Engine {
+  /** Engine name, e.g. `tfjs`. */
+  readonly name: string;
+  /** Builds the model of `ctx.config.model` for the data of `ctx.input('data')`. */
+  buildModel(ctx: StageContext<'model'>): Promise<ModelOutput>;
+  /** Trains `ctx.input('model')` on `ctx.input('data')`. */
+  train(ctx: StageContext<'train'>): Promise<TrainOutput>;
+  /** Evaluates `ctx.input('train')` on the configured split. */
+  evaluate(ctx: StageContext<'evaluate'>): Promise<EvaluateOutput>;
+}
+
+/** DI token of the {@link Engine}. */
+export const Engine: InjectionToken<Engine> = Symbol.for('mlops.Engine');

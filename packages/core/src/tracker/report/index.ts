@@ -1,0 +1,14 @@
+export type { EvaluationView } from './evaluation-data.js';
+export { escapeHtml } from './html-escape.js';
+export type { MetricChart, MetricRow } from './metric-series.js';
+export { classifyMetricKey, groupMetricCharts } from './metric-series.js';
+export type { RunReportOptions } from './render-run-report.js';
+export { renderRunReport, writeRunReport } from './render-run-report.js';
+export type { ConfusionMatrixOptions } from './svg-heatmap.js';
+export { renderConfusionMatrix } from './svg-heatmap.js';
+export type { HistogramChartOptions } from './svg-histogram.js';
+export { renderHistogramChart } from './svg-histogram.js';
+export type { LineChartOptions, LineSeries } from './svg-line-chart.js';
+export { renderLineChart } from './svg-line-chart.js';
+export type { RocChartOptions, RocCurve } from './svg-roc.js';
+export { renderRocChart, trapezoidAuc } from './svg-roc.js';

@@ -1,0 +1,120 @@
+import { formatDuration, formatMetric, formatTimestamp } from './format.js';
+import { escapeHtml } from './html-escape.js';
+import { highlightJson } from './json-highlight.js';
+import type { RunRecordView } from './run-record.js';
+
+/**
+ * HTML of the report's text sections: header, error, stages, summary, config. Every value from
+ * the run goes through {@link escapeHtml}.
+ */
+
+/** CSS class of a run or stage status badge. */
+export function statusClass(status: string | undefined): string {
+  switch (status) {
+    case 'succeeded':
+    case 'ran':
+      return 'ok';
+    case 'failed':
+      return 'bad';
+    case 'interrupted':
+      return 'warn';
+    case 'running':
+    case 'cached':
+      return 'info';
+    default:
+      return 'muted';
+  }
+}
+
+/** A status badge. */
+export function badge(status: string | undefined): string {
+  return `<span class="badge ${statusClass(status)}">${escapeHtml(status ?? 'unknown')}</span>`;
+}
+
+/** The header: run identity, status, timing, versions, backend, packages. */
+export function headerSection(record: RunRecordView): string {
+  const title = record.name ?? record.id ?? 'Run';
+  const identity = [
+    record.project ? `project <strong>${escapeHtml(record.project)}</strong>` : '',
+    record.id ? `run <code>${escapeHtml(record.id)}</code>` : '',
+    ...record.tags.map((tag) => `<span class="tag">${escapeHtml(tag)}</span>`),
+  ].filter(Boolean);
+  const git = record.git;
+  const code = git?.sha
+    ? `<code title="${escapeHtml(git.sha)}">${escapeHtml(git.sha.slice(0, 10))}</code>${git.dirty ? ' <span class="badge warn">dirty</span>' : git.dirty === false ? ' <span class="badge muted">clean</span>' : ''}`
+    : undefined;
+  const facts: [string, string | undefined][] = [
+    ['Started', record.startedAt === undefined ? undefined : escapeHtml(formatTimestamp(record.startedAt))],
+    ['Ended', record.endedAt === undefined ? undefined : escapeHtml(formatTimestamp(record.endedAt))],
+    ['Duration', record.durationMs === undefined ? undefined : escapeHtml(formatDuration(record.durationMs))],
+    ['Data version', record.dataVersion ? shortHash(record.dataVersion) : undefined],
+    ['Code', code],
+    ['Backend', record.backend ? `<code>${escapeHtml(record.backend)}</code>` : undefined],
+  ];
+  const packages = record.packages
+    .map(
+      ([name, version]) =>
+        `<span class="chip">${escapeHtml(name)}${version ? ` <b>${escapeHtml(version)}</b>` : ''}</span>`,
+    )
+    .join(' ');
+  return `<header class="run-header">
+<div class="title-row"><h1>${escapeHtml(title)}</h1>${badge(record.status)}</div>
+${identity.length > 0 ? `<p class="identity">${identity.join(' · ')}</p>` : ''}
+<dl class="facts">${facts.map(([name, value]) => `<div><dt>${name}</dt><dd>${value ?? '<span class="none">–</span>'}</dd></div>`).join('')}</dl>
+${packages ? `<p class="packages"><span class="label">Packages</span> ${packages}</p>` : ''}
+</header>`;
+}
+
+/** The run's error, when it has one. */
+export function errorSection(record: RunRecordView): string {
+  const error = record.error;
+  if (!error) return '';
+  return `<section class="error" id="error"><h2>Error</h2>
+<p>${error.stage ? `in stage <strong>${escapeHtml(error.stage)}</strong>: ` : ''}${error.code ? `<code>${escapeHtml(error.code)}</code> ` : ''}${escapeHtml(error.message)}</p>
+${error.hint ? `<p class="hint">${escapeHtml(error.hint)}</p>` : ''}</section>`;
+}
+
+/** The stage table: status and timing of each stage. */
+export function stagesSection(record: RunRecordView): string {
+  if (record.stages.length === 0) return '';
+  const rows = record.stages.map(
+    (stage) =>
+      `<tr><th scope="row">${escapeHtml(stage.name)}</th><td>${badge(stage.status)}</td>` +
+      `<td class="num">${stage.durationMs === undefined ? '–' : escapeHtml(formatDuration(stage.durationMs))}</td>` +
+      `<td>${stage.cacheKey ? shortHash(stage.cacheKey) : '–'}</td>` +
+      `<td>${stage.error ? `<span class="bad-text">${escapeHtml(stage.error)}</span>` : ''}</td></tr>`,
+  );
+  return `<section id="stages"><h2>Stages</h2>
+<table class="stages"><thead><tr><th>Stage</th><th>Status</th><th class="num">Time</th><th>Cache key</th><th></th></tr></thead>
+<tbody>${rows.join('')}</tbody></table></section>`;
+}
+
+/** A grid of named values (summary metrics, evaluation metrics). */
+export function metricsGrid(title: string, values: Record<string, unknown>): string {
+  const entries = Object.entries(values);
+  if (entries.length === 0) return '';
+  const cells = entries.map(
+    ([key, value]) =>
+      `<div class="metric"><div class="metric-name">${escapeHtml(key)}</div><div class="metric-value">${escapeHtml(displayValue(value))}</div></div>`,
+  );
+  return `<h3>${escapeHtml(title)}</h3><div class="metrics">${cells.join('')}</div>`;
+}
+
+/** A collapsible block of pretty, colored JSON. */
+export function jsonDetails(title: string, value: unknown, open = false): string {
+  return `<details${open ? ' open' : ''}><summary>${escapeHtml(title)}</summary><pre class="json">${highlightJson(value)}</pre></details>`;
+}
+
+/** The first 12 digits of a hash, after its algorithm prefix if any (`sha256:9f86d081884c`). */
+function shortHash(hash: string): string {
+  const digits = hash.indexOf(':') + 1;
+  const short = hash.length > digits + 12 ? hash.slice(0, digits + 12) : hash;
+  return `<code title="${escapeHtml(hash)}">${escapeHtml(short)}</code>`;
+}
+
+function displayValue(value: unknown): string {
+  if (typeof value === 'number') return formatMetric(value);
+  if (typeof value === 'string') return value;
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
+}

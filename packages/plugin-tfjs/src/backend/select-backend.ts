@@ -1,0 +1,199 @@
+/**
+ * Picks and initialises the fastest TensorFlow.js backend available in this Node process.
+ *
+ * Only the `cpu` and `wasm` backends are hard dependencies. The native TensorFlow bindings
+ * (`@tensorflow/tfjs-node-gpu`, `@tensorflow/tfjs-node`) and WebGPU (`@tensorflow/tfjs-backend-webgpu`
+ * plus the `webgpu` Dawn bindings) are optional peers, loaded with dynamic `import()` so that a
+ * missing one is simply skipped.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
+
+/** Which backend to use; `auto` picks the fastest one available. */
+export type BackendPreference = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+
+/** The backend that {@link selectBackend} activated. */
+export interface BackendInfo {
+  /** Name of the active tfjs backend (`tf.getBackend()`): `tensorflow`, `webgpu`, `wasm` or `cpu`. */
+  name: string;
+  /** The preference that was asked for. */
+  requested: string;
+  /** Why this backend was chosen, including why faster ones were skipped under `auto`. */
+  reason: string;
+  /** Compute threads the backend uses, where known (wasm: 1 under Node, cpu: 1). */
+  threads?: number;
+}
+
+/** One attempt to activate a backend: resolves to its info, or rejects with a helpful Error. */
+type Attempt = (requested: string) => Promise<BackendInfo>;
+
+/**
+ * Imports an optional package by name. The specifier is a variable so that TypeScript and bundlers
+ * do not require the package to exist at build time.
+ */
+async function importOptional(specifier: string): Promise<unknown> {
+  return import(specifier);
+}
+
+/** Best-effort message of an unknown thrown value. */
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
+}
+
+async function activate(name: string): Promise<boolean> {
+  try {
+    return await tf.setBackend(name);
+  } catch {
+    return false;
+  }
+}
+
+/** Native TensorFlow bindings (CUDA build first); both register the backend `tensorflow`. */
+const tryTensorflow: Attempt = async (requested) => {
+  const failures: string[] = [];
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      await importOptional(pkg);
+    } catch (err) {
+      failures.push(`${pkg}: ${messageOf(err)}`);
+      continue;
+    }
+    if (await activate('tensorflow')) {
+      return { name: 'tensorflow', requested, reason: `native TensorFlow via ${pkg}` };
+    }
+    failures.push(`${pkg}: loaded but the 'tensorflow' backend failed to initialise`);
+  }
+  throw new Error(
+    `TensorFlow native backend unavailable (${failures.join('; ')}). ` +
+      'Install @tensorflow/tfjs-node (CPU) or @tensorflow/tfjs-node-gpu (CUDA), version ^4.22.0.',
+  );
+};
+
+/** Shape of the `webgpu` npm package (Dawn bindings) that is used here. */
+interface DawnModule {
+  create(flags: string[]): { requestAdapter(): Promise<unknown> };
+  globals: Record<string, unknown>;
+}
+
+/** WebGPU through Dawn; used only when a GPU adapter actually exists. */
+const tryWebgpu: Attempt = async (requested) => {
+  const install =
+    'Install the optional peers `webgpu` (Dawn for Node) and @tensorflow/tfjs-backend-webgpu@^4.22.0.';
+  let dawn: DawnModule;
+  try {
+    const mod = (await importOptional('webgpu')) as Partial<DawnModule> & { default?: Partial<DawnModule> };
+    const candidate = typeof mod.create === 'function' ? mod : mod.default;
+    if (candidate == null || typeof candidate.create !== 'function' || candidate.globals == null) {
+      throw new Error('unexpected exports');
+    }
+    dawn = candidate as DawnModule;
+  } catch (err) {
+    throw new Error(`WebGPU unavailable (webgpu: ${messageOf(err)}). ${install}`);
+  }
+  const g = globalThis as { navigator?: { gpu?: unknown } };
+  // Dawn provides the WebGPU globals (GPUBufferUsage, ...) and `navigator.gpu` that tfjs expects.
+  Object.assign(globalThis, dawn.globals);
+  const gpu = dawn.create([]);
+  const adapter = await gpu.requestAdapter().catch(() => null);
+  if (adapter == null) throw new Error('WebGPU unavailable: no GPU adapter found.');
+  if (g.navigator == null) {
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  } else if (g.navigator.gpu == null) {
+    Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+  }
+  try {
+    await importOptional('@tensorflow/tfjs-backend-webgpu');
+  } catch (err) {
+    throw new Error(`WebGPU unavailable (@tensorflow/tfjs-backend-webgpu: ${messageOf(err)}). ${install}`);
+  }
+  if (!(await activate('webgpu'))) throw new Error('WebGPU backend failed to initialise.');
+  return { name: 'webgpu', requested, reason: 'WebGPU (Dawn) with a GPU adapter' };
+};
+
+/**
+ * Points the wasm backend at the `.wasm` binaries inside its installed package, so they are read
+ * from disk rather than fetched. Harmless if the backend was already initialised.
+ */
+function configureWasmPaths(): void {
+  const require = createRequire(import.meta.url);
+  const pkgJson = require.resolve('@tensorflow/tfjs-backend-wasm/package.json');
+  try {
+    setWasmPaths(path.join(path.dirname(pkgJson), 'dist') + path.sep);
+  } catch {
+    // Already initialised with its paths; nothing to change.
+  }
+}
+
+/** XNNPACK-backed wasm, with the gradient kernels it lacks registered. */
+const tryWasm: Attempt = async (requested) => {
+  configureWasmPaths();
+  registerWasmTrainingKernels();
+  if (!(await activate('wasm'))) {
+    throw new Error('wasm backend failed to initialise; reinstall @tensorflow/tfjs-backend-wasm@4.22.0.');
+  }
+  return {
+    name: 'wasm',
+    requested,
+    reason: 'WebAssembly + XNNPACK, with the wasm training kernels registered',
+    threads: getThreadsCount(),
+  };
+};
+
+const tryCpu: Attempt = async (requested) => {
+  if (!(await activate('cpu'))) throw new Error('cpu backend failed to initialise.');
+  return { name: 'cpu', requested, reason: 'plain JavaScript backend', threads: 1 };
+};
+
+const ATTEMPTS: Record<Exclude<BackendPreference, 'auto'>, Attempt> = {
+  tensorflow: tryTensorflow,
+  webgpu: tryWebgpu,
+  wasm: tryWasm,
+  cpu: tryCpu,
+};
+
+/** Order of `auto`: fastest first. */
+const AUTO_ORDER: Exclude<BackendPreference, 'auto'>[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+
+/**
+ * Activates a tfjs backend and waits until it is ready.
+ *
+ * `auto` tries, in order: native TensorFlow (`@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`),
+ * WebGPU (`@tensorflow/tfjs-backend-webgpu` + `webgpu`, only with a GPU adapter), `wasm` (with
+ * {@link registerWasmTrainingKernels}) and finally `cpu`; every skipped option is reported through
+ * `log`. An explicit preference either succeeds or throws.
+ *
+ * @param preference the backend to use, or `auto`
+ * @param log optional sink for progress / fallback messages
+ * @returns what was activated and why
+ * @throws Error naming the package(s) to install when an explicit preference is unavailable
+ */
+export async function selectBackend(
+  preference: BackendPreference = 'auto',
+  log?: (msg: string) => void,
+): Promise<BackendInfo> {
+  if (preference !== 'auto') {
+    const attempt = ATTEMPTS[preference];
+    if (attempt == null) throw new Error(`Unknown backend '${String(preference)}'`);
+    const info = await attempt(preference);
+    log?.(`tfjs backend: ${info.name} (${info.reason})`);
+    return info;
+  }
+  const skipped: string[] = [];
+  for (const name of AUTO_ORDER) {
+    try {
+      const info = await ATTEMPTS[name]('auto');
+      const reason = skipped.length > 0 ? `${info.reason}; skipped: ${skipped.join('; ')}` : info.reason;
+      log?.(`tfjs backend: ${info.name} (${info.reason})`);
+      return { ...info, reason };
+    } catch (err) {
+      const msg = messageOf(err);
+      skipped.push(`${name}: ${msg}`);
+      log?.(`tfjs backend: ${name} not available: ${msg}`);
+    }
+  }
+  throw new Error(`No tfjs backend could be initialised: ${skipped.join('; ')}`);
+}

@@ -1,0 +1,32 @@
+/**
+ * `Mean` for the wasm backend: float32 means over leading / middle axes (batch-norm statistics over
+ * NHWC [0, 1, 2], global average pooling over [1, 2]) skip the stock kernel's transpose; see
+ * `axis-reduce.ts`.
+ */
+import {
+  type KernelConfig,
+  type KernelFunc,
+  Mean,
+  type MeanAttrs,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { planContiguousReduce, reduceContiguous } from './axis-reduce.js';
+import { asWasmBackend } from './wasm-backend.js';
+
+/** Builds the kernel config; `stock` (the wasm backend's own `Mean`) handles every other case. */
+export function makeMeanConfig(stock: KernelConfig | undefined): KernelConfig {
+  const kernelFunc: KernelFunc = (args) => {
+    const x = args.inputs.x as TensorInfo;
+    const { axis, keepDims } = args.attrs as unknown as MeanAttrs;
+    const plan = x.dtype === 'float32' ? planContiguousReduce(x.shape, axis, keepDims) : null;
+    if (plan == null && stock != null) return stock.kernelFunc(args);
+    if (plan == null) throw new Error('Mean (wasm): unsupported reduction');
+    return reduceContiguous(asWasmBackend(args.backend), x, plan, 1 / plan.reduce);
+  };
+  return {
+    kernelName: Mean,
+    backendName: 'wasm',
+    ...(stock?.setupFunc ? { setupFunc: stock.setupFunc } : {}),
+    kernelFunc,
+  };
+}

@@ -1,0 +1,395 @@
+/**
+ * WebAssembly SIMD versions of the training kernels' hottest loops, running directly on the tfjs
+ * wasm backend's heap (the module imports the backend's `WebAssembly.Memory`).
+ *
+ * Each loop also exists in plain JS; the JS version is used when SIMD is unavailable, when the
+ * backend's memory cannot be reached, or when disabled with {@link setSimdKernelsEnabled} (tests
+ * compare both). All addresses are byte offsets into the heap.
+ */
+import { encodeModule, FuncBuilder, I32, OP, SIMD, V128 } from './wasm-asm.js';
+import type { WasmBackend } from './wasm-backend.js';
+
+/** The exported SIMD loops. Channel counts are in blocks of 8 floats (two v128 lanes groups). */
+export interface SimdKernels {
+  /**
+   * Depthwise filter gradient of one tap: for each 8-channel block `cb < cBlocks`, the sum over
+   * `rows` (i32 pairs at `rowsAddr`: x and dy addresses of a run start) and `runLength` steps of
+   * x[.. + cb*32] * dy[.. + cb*32], stored as 8 floats at `outAddr + cb*32`.
+   */
+  dwFilterTap(
+    rowsAddr: number,
+    rows: number,
+    runLength: number,
+    xStep: number,
+    dyStep: number,
+    cBlocks: number,
+    outAddr: number,
+  ): void;
+  /**
+   * Depthwise input gradient by gathering: `list` holds, per pixel, [outAddr, taps, (dyAddr,
+   * wAddr) x taps] as i32; for every pixel and 8-channel block, out = Σ_taps dy * w.
+   */
+  dwGather(listAddr: number, pixels: number, cBlocks: number): void;
+  /**
+   * Adds `rows` consecutive rows of `groups` x 4 floats (row after row from `xAddr`) into the
+   * float64 accumulators at `accAddr` (`groups` x 4 doubles); four rows are summed in float32 first.
+   */
+  reduceRows(xAddr: number, rows: number, groups: number, accAddr: number): void;
+  /**
+   * Transposes a [pixels x channels] block (pixel p at `src + p*srcPixelStride`, channels
+   * contiguous) into `channels` rows of `pixels` floats (`dstRowStride` bytes apart).
+   */
+  transposeBlock(
+    src: number,
+    srcPixelStride: number,
+    pixels: number,
+    channels: number,
+    dst: number,
+    dstRowStride: number,
+  ): void;
+  /**
+   * Per-channel affine map of `pixels` rows of `groups` x 4 channels: out = (x - m) * a + o, with
+   * (m, a, o) stored per 4-channel group as 12 consecutive floats at `paramsAddr`.
+   */
+  affineChannels(xAddr: number, outAddr: number, pixels: number, groups: number, paramsAddr: number): void;
+  /** Copies `runs` runs of `floats` floats; run k goes from `src + k*srcStep` to `dst + k*dstStep`. */
+  copyRuns(src: number, srcStep: number, dst: number, dstStep: number, runs: number, floats: number): void;
+}
+
+/** f32x4.mul of two loads at `a + offset`, `b + offset`, added to local v128 `acc`. */
+function macInto(f: FuncBuilder, acc: number, a: number, b: number, offset: number): void {
+  f.get(acc).get(a).simd(SIMD.load, offset).get(b).simd(SIMD.load, offset).simd(SIMD.f32x4Mul);
+  f.simd(SIMD.f32x4Add).set(acc);
+}
+
+function buildDwFilterTap(): FuncBuilder {
+  const f = new FuncBuilder('dwFilterTap', [I32, I32, I32, I32, I32, I32, I32]);
+  const [rowsAddr, rows, run, xStep, dyStep, cBlocks, out] = [0, 1, 2, 3, 4, 5, 6];
+  const cb = f.local(I32);
+  const r = f.local(I32);
+  const j = f.local(I32);
+  const xi = f.local(I32);
+  const yi = f.local(I32);
+  const coff = f.local(I32);
+  const rp = f.local(I32);
+  const acc0 = f.local(V128);
+  const acc1 = f.local(V128);
+  f.forRange(cb, cBlocks, () => {
+    f.get(cb).i32(32).op(OP.i32Mul).set(coff);
+    f.zeroV128().set(acc0).zeroV128().set(acc1);
+    f.get(rowsAddr).set(rp);
+    f.forRange(r, rows, () => {
+      f.get(rp).mem(OP.i32Load, 0).get(coff).op(OP.i32Add).set(xi);
+      f.get(rp).mem(OP.i32Load, 4).get(coff).op(OP.i32Add).set(yi);
+      f.addTo(rp, 8);
+      f.forRange(j, run, () => {
+        macInto(f, acc0, xi, yi, 0);
+        macInto(f, acc1, xi, yi, 16);
+        f.addLocal(xi, xStep).addLocal(yi, dyStep);
+      });
+    });
+    f.get(out).get(coff).op(OP.i32Add).get(acc0).simd(SIMD.store, 0);
+    f.get(out).get(coff).op(OP.i32Add).get(acc1).simd(SIMD.store, 16);
+  });
+  return f;
+}
+
+function buildDwGather(): FuncBuilder {
+  const f = new FuncBuilder('dwGather', [I32, I32, I32]);
+  const [list, pixels, cBlocks] = [0, 1, 2];
+  const p = f.local(I32);
+  const out = f.local(I32);
+  const taps = f.local(I32);
+  const cb = f.local(I32);
+  const t = f.local(I32);
+  const coff = f.local(I32);
+  const tp = f.local(I32);
+  const lp = f.local(I32);
+  const a = f.local(I32);
+  const b = f.local(I32);
+  const acc0 = f.local(V128);
+  const acc1 = f.local(V128);
+  f.get(list).set(lp);
+  f.forRange(p, pixels, () => {
+    f.get(lp).mem(OP.i32Load, 0).set(out);
+    f.get(lp).mem(OP.i32Load, 4).set(taps);
+    f.addTo(lp, 8);
+    f.forRange(cb, cBlocks, () => {
+      f.get(cb).i32(32).op(OP.i32Mul).set(coff);
+      f.zeroV128().set(acc0).zeroV128().set(acc1);
+      f.get(lp).set(tp);
+      f.forRange(t, taps, () => {
+        f.get(tp).mem(OP.i32Load, 0).get(coff).op(OP.i32Add).set(a);
+        f.get(tp).mem(OP.i32Load, 4).get(coff).op(OP.i32Add).set(b);
+        macInto(f, acc0, a, b, 0);
+        macInto(f, acc1, a, b, 16);
+        f.addTo(tp, 8);
+      });
+      f.get(out).get(coff).op(OP.i32Add).get(acc0).simd(SIMD.store, 0);
+      f.get(out).get(coff).op(OP.i32Add).get(acc1).simd(SIMD.store, 16);
+    });
+    // Skip this pixel's tap pairs.
+    f.get(lp).get(taps).i32(8).op(OP.i32Mul).op(OP.i32Add).set(lp);
+  });
+  return f;
+}
+
+function buildReduceRows(): FuncBuilder {
+  const f = new FuncBuilder('reduceRows', [I32, I32, I32, I32]);
+  const [x, rows, groups, acc] = [0, 1, 2, 3];
+  const rowBytes = f.local(I32);
+  const quads = f.local(I32);
+  const q = f.local(I32);
+  const g = f.local(I32);
+  const p0 = f.local(I32);
+  const ap = f.local(I32);
+  const rest = f.local(I32);
+  const s = f.local(V128);
+  f.get(groups).i32(16).op(OP.i32Mul).set(rowBytes);
+  f.get(rows).i32(4).op(OP.i32DivS).set(quads);
+  f.get(rows).get(quads).i32(4).op(OP.i32Mul).op(OP.i32Sub).set(rest);
+  f.get(x).set(p0);
+  // s (f32x4) -> acc[ap] += low two lanes, acc[ap+16] += high two lanes, as float64.
+  const flush = (): void => {
+    f.get(ap).get(ap).simd(SIMD.load, 0).get(s).simd(SIMD.f64x2PromoteLowF32x4).simd(SIMD.f64x2Add);
+    f.simd(SIMD.store, 0);
+    f.get(ap).get(ap).simd(SIMD.load, 16).get(s).get(s).shuffle32([2, 3, 0, 1]);
+    f.simd(SIMD.f64x2PromoteLowF32x4).simd(SIMD.f64x2Add).simd(SIMD.store, 16);
+  };
+  // Four rows at a time: three float32 adds, then one float64 accumulation.
+  f.forRange(q, quads, () => {
+    f.get(acc).set(ap);
+    f.forRange(g, groups, () => {
+      f.get(p0).simd(SIMD.load, 0);
+      f.get(p0).get(rowBytes).op(OP.i32Add).simd(SIMD.load, 0).simd(SIMD.f32x4Add);
+      f.get(p0).get(rowBytes).i32(2).op(OP.i32Mul).op(OP.i32Add).simd(SIMD.load, 0).simd(SIMD.f32x4Add);
+      f.get(p0).get(rowBytes).i32(3).op(OP.i32Mul).op(OP.i32Add).simd(SIMD.load, 0).simd(SIMD.f32x4Add);
+      f.set(s);
+      flush();
+      f.addTo(p0, 16).addTo(ap, 32);
+    });
+    // p0 advanced by one row; skip the other three.
+    f.get(p0).get(rowBytes).i32(3).op(OP.i32Mul).op(OP.i32Add).set(p0);
+  });
+  f.forRange(q, rest, () => {
+    f.get(acc).set(ap);
+    f.forRange(g, groups, () => {
+      f.get(p0).simd(SIMD.load, 0).set(s);
+      flush();
+      f.addTo(p0, 16).addTo(ap, 32);
+    });
+  });
+  return f;
+}
+
+function buildTransposeBlock(): FuncBuilder {
+  const f = new FuncBuilder('transposeBlock', [I32, I32, I32, I32, I32, I32]);
+  const [src, sps, pixels, channels, dst, drs] = [0, 1, 2, 3, 4, 5];
+  const p4 = f.local(I32);
+  const c4 = f.local(I32);
+  const pq = f.local(I32);
+  const cq = f.local(I32);
+  const p = f.local(I32);
+  const c = f.local(I32);
+  const s0 = f.local(I32);
+  const d0 = f.local(I32);
+  const va = f.local(V128);
+  const vb = f.local(V128);
+  const vc = f.local(V128);
+  const vd = f.local(V128);
+  const t0 = f.local(V128);
+  const t1 = f.local(V128);
+  const t2 = f.local(V128);
+  const t3 = f.local(V128);
+  f.get(pixels).i32(4).op(OP.i32DivS).set(pq);
+  f.get(channels).i32(4).op(OP.i32DivS).set(cq);
+  f.get(pq).i32(4).op(OP.i32Mul).set(p4);
+  f.get(cq).i32(4).op(OP.i32Mul).set(c4);
+  const scalarCopy = (): void => {
+    // dst[c*drs + p*4] = src[p*sps + c*4]
+    f.get(dst).get(c).get(drs).op(OP.i32Mul).op(OP.i32Add).get(p).i32(4).op(OP.i32Mul).op(OP.i32Add);
+    f.get(src).get(p).get(sps).op(OP.i32Mul).op(OP.i32Add).get(c).i32(4).op(OP.i32Mul).op(OP.i32Add);
+    f.mem(OP.f32Load).mem(OP.f32Store);
+  };
+  const cBlock = f.local(I32);
+  const pBlock = f.local(I32);
+  f.forRange(cBlock, cq, () => {
+    f.get(cBlock).i32(4).op(OP.i32Mul).set(c);
+    f.forRange(pBlock, pq, () => {
+      f.get(pBlock).i32(4).op(OP.i32Mul).set(p);
+      f.get(src)
+        .get(p)
+        .get(sps)
+        .op(OP.i32Mul)
+        .op(OP.i32Add)
+        .get(c)
+        .i32(4)
+        .op(OP.i32Mul)
+        .op(OP.i32Add)
+        .set(s0);
+      f.get(s0).simd(SIMD.load, 0).set(va);
+      f.get(s0).get(sps).op(OP.i32Add).tee(s0).simd(SIMD.load, 0).set(vb);
+      f.get(s0).get(sps).op(OP.i32Add).tee(s0).simd(SIMD.load, 0).set(vc);
+      f.get(s0).get(sps).op(OP.i32Add).simd(SIMD.load, 0).set(vd);
+      f.get(va).get(vb).shuffle32([0, 4, 1, 5]).set(t0);
+      f.get(va).get(vb).shuffle32([2, 6, 3, 7]).set(t1);
+      f.get(vc).get(vd).shuffle32([0, 4, 1, 5]).set(t2);
+      f.get(vc).get(vd).shuffle32([2, 6, 3, 7]).set(t3);
+      f.get(dst)
+        .get(c)
+        .get(drs)
+        .op(OP.i32Mul)
+        .op(OP.i32Add)
+        .get(p)
+        .i32(4)
+        .op(OP.i32Mul)
+        .op(OP.i32Add)
+        .set(d0);
+      f.get(d0).get(t0).get(t2).shuffle32([0, 1, 4, 5]).simd(SIMD.store, 0);
+      f.get(d0).get(drs).op(OP.i32Add).tee(d0).get(t0).get(t2).shuffle32([2, 3, 6, 7]).simd(SIMD.store, 0);
+      f.get(d0).get(drs).op(OP.i32Add).tee(d0).get(t1).get(t3).shuffle32([0, 1, 4, 5]).simd(SIMD.store, 0);
+      f.get(d0).get(drs).op(OP.i32Add).get(t1).get(t3).shuffle32([2, 3, 6, 7]).simd(SIMD.store, 0);
+    });
+    // Leftover pixels of these four channels.
+    const k = f.local(I32);
+    const four = f.local(I32);
+    f.i32(4).set(four);
+    f.forRange(k, four, () => {
+      f.get(cBlock).i32(4).op(OP.i32Mul).get(k).op(OP.i32Add).set(c);
+      f.get(p4).set(p);
+      f.op(OP.block, 0x40, OP.loop, 0x40);
+      f.get(p).get(pixels).op(OP.i32GeS, OP.brIf, 1);
+      scalarCopy();
+      f.addTo(p, 1).op(OP.br, 0, OP.end, OP.end);
+    });
+  });
+  // Leftover channels, all pixels.
+  f.get(c4).set(c);
+  f.op(OP.block, 0x40, OP.loop, 0x40);
+  f.get(c).get(channels).op(OP.i32GeS, OP.brIf, 1);
+  f.forRange(p, pixels, scalarCopy);
+  f.addTo(c, 1).op(OP.br, 0, OP.end, OP.end);
+  return f;
+}
+
+function buildAffineChannels(): FuncBuilder {
+  const f = new FuncBuilder('affineChannels', [I32, I32, I32, I32, I32]);
+  const [x, out, pixels, groups, params] = [0, 1, 2, 3, 4];
+  const p = f.local(I32);
+  const g = f.local(I32);
+  const xp = f.local(I32);
+  const op = f.local(I32);
+  const pm = f.local(I32);
+  f.get(x).set(xp).get(out).set(op);
+  f.forRange(p, pixels, () => {
+    f.get(params).set(pm);
+    f.forRange(g, groups, () => {
+      f.get(op);
+      f.get(xp).simd(SIMD.load, 0).get(pm).simd(SIMD.load, 0).simd(SIMD.f32x4Sub);
+      f.get(pm).simd(SIMD.load, 16).simd(SIMD.f32x4Mul);
+      f.get(pm).simd(SIMD.load, 32).simd(SIMD.f32x4Add);
+      f.simd(SIMD.store, 0);
+      f.addTo(xp, 16).addTo(op, 16).addTo(pm, 48);
+    });
+  });
+  return f;
+}
+
+function buildCopyRuns(): FuncBuilder {
+  const f = new FuncBuilder('copyRuns', [I32, I32, I32, I32, I32, I32]);
+  const [src, srcStep, dst, dstStep, runs, floats] = [0, 1, 2, 3, 4, 5];
+  const k = f.local(I32);
+  const i = f.local(I32);
+  const quads = f.local(I32);
+  const sp = f.local(I32);
+  const dp = f.local(I32);
+  const tail = f.local(I32);
+  f.get(floats).i32(4).op(OP.i32DivS).set(quads);
+  f.get(floats).get(quads).i32(4).op(OP.i32Mul).op(OP.i32Sub).set(tail);
+  f.forRange(k, runs, () => {
+    f.get(src).get(k).get(srcStep).op(OP.i32Mul).op(OP.i32Add).set(sp);
+    f.get(dst).get(k).get(dstStep).op(OP.i32Mul).op(OP.i32Add).set(dp);
+    f.forRange(i, quads, () => {
+      f.get(dp).get(sp).simd(SIMD.load, 0).simd(SIMD.store, 0);
+      f.addTo(sp, 16).addTo(dp, 16);
+    });
+    f.forRange(i, tail, () => {
+      f.get(dp).get(sp).mem(OP.f32Load).mem(OP.f32Store);
+      f.addTo(sp, 4).addTo(dp, 4);
+    });
+  });
+  return f;
+}
+
+/**
+ * The parts of the `WebAssembly` global used here. The package compiles against ES2023 + Node types,
+ * which do not declare it (it lives in lib.dom), so it is described locally.
+ */
+interface WasmMemoryLike {
+  readonly buffer: ArrayBufferLike;
+}
+interface WasmApi {
+  Memory: abstract new (...args: never[]) => WasmMemoryLike;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
+  validate(bytes: Uint8Array): boolean;
+}
+const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+let compiled: object | null | undefined;
+const instances = new WeakMap<WasmMemoryLike, SimdKernels>();
+let enabled = true;
+
+/** Assembles and compiles the module once; null when the engine lacks wasm SIMD. */
+function compile(): object | null {
+  if (compiled !== undefined) return compiled;
+  const moduleBytes = encodeModule([
+    buildDwFilterTap(),
+    buildDwGather(),
+    buildReduceRows(),
+    buildTransposeBlock(),
+    buildAffineChannels(),
+    buildCopyRuns(),
+  ]);
+  compiled = wasmApi?.validate(moduleBytes) ? new wasmApi.Module(moduleBytes) : null;
+  return compiled;
+}
+
+/**
+ * Turns the SIMD loops on or off (they are on by default where supported); the JS loops are used
+ * when off. Returns the previous setting.
+ */
+export function setSimdKernelsEnabled(on: boolean): boolean {
+  const previous = enabled;
+  enabled = on;
+  return previous;
+}
+
+/** The backend's `WebAssembly.Memory` (emscripten exports it as `asm.memory`), if reachable. */
+function backendMemory(backend: WasmBackend): WasmMemoryLike | null {
+  const memory = (backend.wasm as { asm?: { memory?: unknown } }).asm?.memory;
+  if (wasmApi == null || !(memory instanceof wasmApi.Memory)) return null;
+  // Same heap as the backend's views (not, e.g., a stale module after a backend re-init).
+  return memory.buffer === backend.wasm.HEAPU8.buffer ? memory : null;
+}
+
+/** The SIMD loops bound to `backend`'s heap, or null when they cannot be used. */
+export function simdKernels(backend: WasmBackend): SimdKernels | null {
+  if (!enabled || wasmApi == null) return null;
+  const memory = backendMemory(backend);
+  if (memory == null) return null;
+  const cached = instances.get(memory);
+  if (cached) return cached;
+  const mod = compile();
+  if (mod == null) return null;
+  const exports = new wasmApi.Instance(mod, { env: { memory } }).exports as SimdKernels;
+  instances.set(memory, exports);
+  return exports;
+}
+
+/** Heap byte address of a tensor's data. */
+export function heapAddress(backend: WasmBackend, dataId: object): number {
+  const data = backend.dataIdMap.get(dataId);
+  if (data == null) throw new Error('wasm training kernels: tensor is not on the wasm backend');
+  return data.memoryOffset;
+}

@@ -1,0 +1,87 @@
+import { type AugmentConfig, MlopsError } from '@mlops/core';
+import type { ChannelStats } from '../normalize.js';
+
+/**
+ * The augmentation recipe in the plain-data form worker threads receive: timm's training
+ * transforms (random resized crop, flips, color jitter, grayscale, gaussian blur, then
+ * normalization and random erasing).
+ */
+export interface AugmentParams {
+  /** Random-resized-crop area range, or null for no crop. */
+  scale: [number, number] | null;
+  /** Random-resized-crop aspect-ratio range. */
+  ratio: [number, number];
+  /** Horizontal flip probability. */
+  hflip: number;
+  /** Vertical flip probability. */
+  vflip: number;
+  /** Color jitter strength; 0 disables. */
+  colorJitter: number;
+  /** Grayscale probability. */
+  grayscale: number;
+  /** Gaussian blur probability. */
+  gaussianBlur: number;
+  /** Range σ of the blur is drawn from (timm: 0.1–2.0). */
+  blurSigma: [number, number];
+  /** Random erasing probability. */
+  randomErasing: number;
+  /** Normalization mean per channel. */
+  mean: number[];
+  /** Normalization std per channel. */
+  std: number[];
+}
+
+/** Converts the `train.augment` config; throws `MLOPS_ERR_CONFIG_INVALID` for out-of-range values. */
+export function augmentParams(augment: AugmentConfig, stats: ChannelStats): AugmentParams {
+  const probability = (name: keyof AugmentConfig, value: number): number => {
+    if (!(value >= 0 && value <= 1)) {
+      throw new MlopsError(
+        'MLOPS_ERR_CONFIG_INVALID',
+        `train.augment.${name} must be a probability in [0, 1], got ${value}`,
+        {
+          hint: `Set train.augment.${name} between 0 (off) and 1 (always).`,
+        },
+      );
+    }
+    return value;
+  };
+  const range = (name: string, value: [number, number], min: number): [number, number] => {
+    if (!(value[0] > min && value[0] <= value[1])) {
+      throw new MlopsError(
+        'MLOPS_ERR_CONFIG_INVALID',
+        `train.augment.${name} must be [lo, hi] with ${min} < lo <= hi, got [${value.join(', ')}]`,
+        {
+          hint: `timm's defaults are scale [0.08, 1] and ratio [0.75, 1.3333].`,
+        },
+      );
+    }
+    return [value[0], value[1]];
+  };
+  if (!(augment.colorJitter >= 0)) {
+    throw new MlopsError(
+      'MLOPS_ERR_CONFIG_INVALID',
+      `train.augment.colorJitter must be >= 0, got ${augment.colorJitter}`,
+      {
+        hint: 'timm uses 0.4; 0 disables color jitter.',
+      },
+    );
+  }
+  return {
+    scale: augment.scale === false ? null : range('scale', augment.scale, 0),
+    ratio: range('ratio', augment.ratio, 0),
+    hflip: probability('hflip', augment.hflip),
+    vflip: probability('vflip', augment.vflip),
+    colorJitter: augment.colorJitter,
+    grayscale: probability('grayscale', augment.grayscale),
+    gaussianBlur: probability('gaussianBlur', augment.gaussianBlur),
+    blurSigma: [0.1, 2.0],
+    randomErasing: probability('randomErasing', augment.randomErasing),
+    mean: stats.mean,
+    std: stats.std,
+  };
+}
+
+/** Parts of the config this pipeline does not implement (so callers can warn): RandAugment. */
+export function unsupportedAugmentations(augment: AugmentConfig): string[] {
+  return augment.randAugment ? [`randAugment (${augment.randAugment})`] : [];
+}

@@ -1,0 +1,253 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type DataOutput,
+  type Engine,
+  type EvaluateOutput,
+  MlopsError,
+  type ModelOutput,
+  type ResolvedConfig,
+  type StageContext,
+  type TrainOutput,
+} from '@mlops/core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { type BackendInfo, type BackendPreference, selectBackend } from '../backend/select-backend.js';
+import { loadDecodedSplit } from '../data/dataset-cache.js';
+import type { DecodedSplit } from '../data/decoded-split.js';
+import { EvalBatchSource } from '../data/eval-batch-source.js';
+import { TrainBatchSource } from '../data/train-batch-source.js';
+import { evaluateModel } from '../evaluate/evaluator.js';
+import { loadModel, saveModel } from '../model-io/save-load.js';
+import { modelParameterCount } from '../model-io/parameter-count.js';
+import { buildModel } from '../models/registry.js';
+import { transferWeights } from '../models/transfer.js';
+import { CHECKPOINT_BEST, CHECKPOINT_LAST } from '../train/checkpoint-files.js';
+import { train } from '../train/trainer.js';
+import { resolveInitialCheckpoint } from './initial-checkpoint.js';
+import { pixelReferenceStats, withPredictionStats } from './reference-stats.js';
+
+/** Options of the TensorFlow.js engine (the `tfjs()` plugin's options). */
+export interface TfjsEngineOptions {
+  /** Backend preference; overrides `train.backend` from the config. */
+  backend?: BackendPreference;
+  /** Augmentation worker threads. Default: 1 (the trainer uses the other core). */
+  workers?: number;
+  /** Batch size of evaluation passes. Default 256. */
+  evalBatchSize?: number;
+}
+
+/**
+ * The TensorFlow.js engine: builds models from the zoo, trains them with the resumable trainer on
+ * the input pipeline, and evaluates them.
+ */
+export class TfjsEngine implements Engine {
+  readonly name = 'tfjs';
+  private backend: BackendInfo | undefined;
+
+  constructor(private readonly options: TfjsEngineOptions = {}) {}
+
+  /** Activates the backend once per process and logs which one and why. */
+  private async ensureBackend(ctx: StageContext): Promise<BackendInfo> {
+    if (!this.backend) {
+      this.backend = await selectBackend(this.options.backend ?? ctx.config.train.backend, (message) => ctx.logger.debug(message));
+      ctx.logger.info(`tfjs backend: ${this.backend.name} (${this.backend.reason})`);
+    }
+    return this.backend;
+  }
+
+  async buildModel(ctx: StageContext<'model'>): Promise<ModelOutput> {
+    await this.ensureBackend(ctx);
+    const data = ctx.input('data');
+    const { model: spec, train: trainConfig } = ctx.config;
+    const model = buildModel(spec.architecture, {
+      numClasses: data.classes.length,
+      inputSize: spec.inputSize,
+      inputChannels: spec.inputChannels,
+      widthMultiplier: spec.widthMultiplier,
+      dropout: spec.dropout,
+      seed: trainConfig.seed,
+    });
+    let initializedFrom: string | undefined;
+    try {
+      if (spec.initialCheckpoint) {
+        const dir = await resolveInitialCheckpoint(spec.initialCheckpoint, ctx);
+        const source = await loadModel(dir);
+        const transfer = transferWeights(model, source);
+        source.dispose();
+        ctx.logger.info(
+          `initialized from ${spec.initialCheckpoint}: ${transfer.copied.length} layers copied, re-initialized ${[...transfer.reinitialized, ...transfer.skipped].join(', ') || 'none'}`,
+        );
+        initializedFrom = spec.initialCheckpoint;
+      }
+      const dir = join(ctx.workDir, 'model');
+      await saveModel(model, dir, { architecture: spec.architecture, classes: data.classes });
+      const ref = await ctx.store.putDir(dir, { name: 'model' });
+      return {
+        model: ref,
+        architecture: spec.architecture,
+        parameters: modelParameterCount(model).trainable,
+        inputShape: [spec.inputSize, spec.inputSize, spec.inputChannels],
+        numClasses: data.classes.length,
+        ...(initializedFrom ? { initializedFrom } : {}),
+      };
+    } finally {
+      model.dispose();
+    }
+  }
+
+  async train(ctx: StageContext<'train'>): Promise<TrainOutput> {
+    const backend = await this.ensureBackend(ctx);
+    const data = ctx.input('data');
+    const { config } = ctx;
+    const trainSplit = await decodedSplit(ctx, data, config.data.splits.train);
+    const validationSplit = await decodedSplit(ctx, data, config.data.splits.validation);
+    const model = await loadModel(await ctx.store.localPath(ctx.input('model').model));
+    const trainSource = new TrainBatchSource({
+      dataset: trainSplit,
+      augment: config.train.augment,
+      ...(config.data.normalize ? { normalize: config.data.normalize } : {}),
+      seed: config.train.seed,
+      workers: this.options.workers ?? 1,
+    });
+    const validationSource = new EvalBatchSource({
+      dataset: validationSplit,
+      ...(config.data.normalize ? { normalize: config.data.normalize } : {}),
+    });
+    const checkpointDir = join(ctx.workDir, 'checkpoints');
+    try {
+      const result = await train({
+        model,
+        train: trainSource,
+        validation: validationSource,
+        config: config.train,
+        checkpointDir,
+        saveModel: (m, dir, metadata) => saveModel(m, dir, { ...metadata, classes: data.classes }),
+        resume: ctx.run.resumed,
+        signal: ctx.signal,
+        progress: (total, label) => ctx.progress(total, label),
+        onEpochEnd: (event) => ctx.epochEnd(event),
+        logger: ctx.logger,
+        evalBatchSize: this.options.evalBatchSize ?? 256,
+        ...(config.train.lrBaseScale ? { lrScaleRule: config.train.lrBaseScale } : {}),
+      });
+      if (result.aborted) {
+        throw new MlopsError('MLOPS_ERR_STAGE_FAILED', `training interrupted after epoch ${result.epochs}`, {
+          hint: `resume with: mlops run --resume ${ctx.run.id}`,
+        });
+      }
+      ctx.logger.info(
+        `trained ${result.epochs} epochs at ${Math.round(result.imagesPerSecond)} img/s; best epoch ${result.bestEpoch}: ${formatMetrics(result.bestMetrics)}`,
+      );
+      const best = await ctx.store.putDir(join(checkpointDir, CHECKPOINT_BEST), { name: 'model' });
+      const last = await ctx.store.putDir(join(checkpointDir, CHECKPOINT_LAST), { name: 'last' });
+      const historyFile = join(ctx.workDir, 'history.jsonl');
+      await writeFile(historyFile, `${result.history.map((record) => JSON.stringify(record)).join('\n')}\n`);
+      const history = await ctx.store.putFile(historyFile, { name: 'history.jsonl', mediaType: 'application/x-ndjson' });
+
+      const bestModel = await loadModel(join(checkpointDir, CHECKPOINT_BEST));
+      let referenceStats: TrainOutput['referenceStats'];
+      try {
+        const validation = await evaluateModel(bestModel, validationSource, {
+          topK: Math.min(config.evaluate.topK, data.classes.length),
+          classes: data.classes,
+          batchSize: this.options.evalBatchSize ?? 256,
+        });
+        const stats = withPredictionStats(pixelReferenceStats(trainSplit), validation.predictionStats);
+        referenceStats = await ctx.store.putBytes(new TextEncoder().encode(JSON.stringify(stats)), {
+          name: 'reference-stats.json',
+          mediaType: 'application/json',
+        });
+      } finally {
+        bestModel.dispose();
+      }
+      return {
+        model: best,
+        last,
+        history,
+        epochs: result.epochs,
+        bestEpoch: result.bestEpoch,
+        metrics: stripPrefix(result.bestMetrics, 'val/'),
+        backend: backend.name,
+        imagesPerSecond: result.imagesPerSecond,
+        ...(referenceStats ? { referenceStats } : {}),
+      };
+    } finally {
+      model.dispose();
+      await trainSource.close();
+      await validationSource.close();
+    }
+  }
+
+  async evaluate(ctx: StageContext<'evaluate'>): Promise<EvaluateOutput> {
+    await this.ensureBackend(ctx);
+    const data = ctx.input('data');
+    const split = evaluationSplit(ctx.config, data);
+    const decoded = await decodedSplit(ctx, data, split);
+    const model: LayersModel = await loadModel(await ctx.store.localPath(ctx.input('train').model));
+    const source = new EvalBatchSource({
+      dataset: decoded,
+      ...(ctx.config.data.normalize ? { normalize: ctx.config.data.normalize } : {}),
+    });
+    try {
+      const result = await evaluateModel(model, source, {
+        topK: Math.min(ctx.config.evaluate.topK, data.classes.length),
+        classes: data.classes,
+        batchSize: this.options.evalBatchSize ?? 256,
+        signal: ctx.signal,
+      });
+      const details = await ctx.store.putBytes(
+        new TextEncoder().encode(JSON.stringify({ split, ...result })),
+        { name: 'evaluation.json', mediaType: 'application/json' },
+      );
+      ctx.logger.info(`${split} (${result.count} images): ${formatMetrics(result.metrics)}`);
+      return {
+        split,
+        metrics: result.metrics,
+        confusionMatrix: result.confusionMatrix,
+        classes: result.classes,
+        roc: result.roc,
+        details,
+      };
+    } finally {
+      model.dispose();
+      await source.close();
+    }
+  }
+}
+
+function decodedSplit(ctx: StageContext, data: DataOutput, split: string): Promise<DecodedSplit> {
+  return loadDecodedSplit({
+    store: ctx.store,
+    data,
+    split,
+    size: ctx.config.model.inputSize,
+    channels: ctx.config.model.inputChannels,
+    progress: (total, label) => ctx.progress(total, label),
+  });
+}
+
+/** `evaluate.split` when the data has it; else validation, with the reason logged by the caller. */
+function evaluationSplit(config: ResolvedConfig, data: DataOutput): string {
+  const wanted = config.evaluate.split;
+  if ((data.splits[wanted] ?? 0) > 0) return wanted;
+  const fallback = config.data.splits.validation;
+  if ((data.splits[fallback] ?? 0) > 0) return fallback;
+  throw new MlopsError('MLOPS_ERR_DATA_INVALID', `the data has no "${wanted}" split to evaluate on`, {
+    hint: `splits present: ${Object.keys(data.splits).join(', ')}; set evaluate.split`,
+  });
+}
+
+function stripPrefix(metrics: Record<string, number>, prefix: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(metrics)) {
+    if (key.startsWith(prefix)) out[key.slice(prefix.length)] = value;
+  }
+  return out;
+}
+
+function formatMetrics(metrics: Record<string, number>): string {
+  return Object.entries(metrics)
+    .filter(([key]) => !key.includes('auc/'))
+    .map(([key, value]) => `${key} ${value.toFixed(4)}`)
+    .join(', ');
+}

@@ -1,0 +1,56 @@
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ExportedModel, Exporter, StageContext } from '@mlops/core';
+
+/** What a runtime needs besides the weights, written as `preprocessing.json` beside the model. */
+export interface TfjsPreprocessing {
+  /** Square input size. */
+  size: number;
+  /** Channels the model takes. */
+  channels: 1 | 3;
+  /** Per-channel mean after scaling to [0, 1]. */
+  mean: number[];
+  /** Per-channel std. */
+  std: number[];
+  /** Resize mode of the training pipeline. */
+  resize: 'cover';
+}
+
+/**
+ * Exports the trained model in TensorFlow.js format: `model/` (model.json + weights.bin, loadable
+ * by tfjs in Node and the browser), `labels.json` and `preprocessing.json`.
+ */
+export class TfjsExporter implements Exporter {
+  readonly format = 'tfjs';
+
+  async export(ctx: StageContext<'export'>): Promise<ExportedModel[]> {
+    const { config } = ctx;
+    const data = ctx.input('data');
+    const trained = await ctx.store.localPath(ctx.input('train').model);
+    const dir = await mkdtemp(join(ctx.workDir, 'tfjs-'));
+    try {
+      await mkdir(join(dir, 'model'));
+      await cp(trained, join(dir, 'model'), { recursive: true });
+      const preprocessing: TfjsPreprocessing = {
+        size: config.model.inputSize,
+        channels: config.model.inputChannels,
+        mean: config.data.normalize?.mean ?? [0.5],
+        std: config.data.normalize?.std ?? [0.5],
+        resize: 'cover',
+      };
+      await writeFile(join(dir, 'labels.json'), `${JSON.stringify(data.classes, null, 2)}\n`);
+      await writeFile(join(dir, 'preprocessing.json'), `${JSON.stringify(preprocessing, null, 2)}\n`);
+      const artifact = await ctx.store.putDir(dir, { name: 'tfjs' });
+      await ctx.artifact({ ref: artifact, stage: 'export', meta: { format: 'tfjs' } });
+      return [
+        {
+          format: 'tfjs',
+          artifact,
+          details: { files: ['model/model.json', 'model/weights.bin', 'labels.json', 'preprocessing.json'], bytes: artifact.size },
+        },
+      ];
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * @mlops/plugin-tfjs — the training engine on TensorFlow.js: backend selection (with the WASM
+ * training kernels tfjs lacks), model zoo, model files, input pipeline and built-in datasets,
+ * trainer and evaluator.
+ *
+ * @packageDocumentation
+ */
+export * from './backend/select-backend.js';
+export { registerWasmTrainingKernels } from './backend/wasm-kernels/index.js';
+export * from './data/index.js';
+export * from './engine/initial-checkpoint.js';
+export * from './engine/reference-stats.js';
+export * from './engine/tfjs-engine.js';
+export * from './engine/tfjs-exporter.js';
+export * from './evaluate/index.js';
+export * from './model-io/index.js';
+export * from './models/index.js';
+export * from './plugin.js';
+export * from './train/index.js';
+export { PLUGIN_TFJS_VERSION } from './version.js';

@@ -1,0 +1,148 @@
+/**
+ * A tiny block-spec language, modelled on timm's `decode_arch_def` strings, so architectures are
+ * data (lists of strings) rather than hand-written layer chains.
+ *
+ * A block string is a type followed by options, separated by `_` or whitespace:
+ *   - `cn`  conv + BN + ReLU:            `k` kernel, `s` stride, `c` channels, `skip` to add a residual.
+ *   - `uir` Universal Inverted Residual: `a` start-DW kernel (0 = none), `k` mid-DW kernel (0 = none),
+ *           `s` stride, `e` expansion ratio, `c` channels, `noskip` to drop the residual.
+ *   - `mp`  max pool:                    `k` pool size, `s` stride (defaults to `k`).
+ * Every type accepts `r` (repeat count, default 1; only the first repeat carries the stride) and
+ * ignores `e` where it has no meaning (timm writes `e1` on `cn` blocks).
+ * Example: `uir_r4_a0_k3_s1_e2_c96` or `uir r4 a0 k3 e2 c96`.
+ */
+
+/** Conv + BatchNorm + ReLU block (timm `ConvBnAct`). */
+export interface ConvBnActSpec {
+  readonly type: 'cn';
+  readonly kernel: number;
+  readonly stride: number;
+  readonly channels: number;
+  /** Residual add when stride is 1 and channels match; timm only adds it when asked. */
+  readonly skip: boolean;
+}
+
+/** Universal Inverted Residual block (timm `UniversalInvertedResidual`, MobileNetV4). */
+export interface UirSpec {
+  readonly type: 'uir';
+  /** Kernel of the depthwise conv before the expansion; 0 = absent. */
+  readonly startKernel: number;
+  /** Kernel of the depthwise conv after the expansion; 0 = absent. */
+  readonly midKernel: number;
+  readonly stride: number;
+  readonly expandRatio: number;
+  readonly channels: number;
+  /** Suppress the residual add even where shapes allow it. */
+  readonly noskip: boolean;
+}
+
+/** Max-pooling block (no weights). */
+export interface MaxPoolSpec {
+  readonly type: 'mp';
+  readonly kernel: number;
+  readonly stride: number;
+}
+
+/** Any block the network builder understands. */
+export type BlockSpec = ConvBnActSpec | UirSpec | MaxPoolSpec;
+
+const OPTION_RE = /^([a-z])(\d+(?:\.\d+)?)$/;
+
+interface RawOptions {
+  readonly values: Map<string, number>;
+  readonly flags: Set<string>;
+}
+
+function tokenize(text: string): { type: string; options: RawOptions } {
+  const [type, ...rest] = text.trim().split(/[_\s]+/);
+  const values = new Map<string, number>();
+  const flags = new Set<string>();
+  for (const token of rest) {
+    const match = OPTION_RE.exec(token);
+    if (match) {
+      values.set(match[1]!, Number(match[2]));
+    } else if (token === 'skip' || token === 'noskip') {
+      flags.add(token);
+    } else {
+      throw new Error(`Block spec '${text}': unknown option '${token}'`);
+    }
+  }
+  return { type: type ?? '', options: { values, flags } };
+}
+
+function checkAllowed(text: string, options: RawOptions, allowed: string): void {
+  for (const key of options.values.keys()) {
+    if (!allowed.includes(key)) throw new Error(`Block spec '${text}': option '${key}' not valid here`);
+  }
+}
+
+function required(text: string, options: RawOptions, key: string): number {
+  const value = options.values.get(key);
+  if (value === undefined) throw new Error(`Block spec '${text}': missing option '${key}'`);
+  return value;
+}
+
+function checkKernel(text: string, kernel: number, allowZero: boolean): number {
+  // Odd kernels only: symmetric (timm/PyTorch) padding needs (k - 1) / 2 on each side.
+  const ok = Number.isInteger(kernel) && (kernel % 2 === 1 || (allowZero && kernel === 0));
+  if (!ok)
+    throw new Error(
+      `Block spec '${text}': kernel ${kernel} must be an odd integer${allowZero ? ' or 0' : ''}`,
+    );
+  return kernel;
+}
+
+function checkPositiveInt(text: string, name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`Block spec '${text}': ${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}
+
+function parseOne(text: string): { spec: BlockSpec; repeats: number } {
+  const { type, options } = tokenize(text);
+  const repeats = checkPositiveInt(text, 'repeat count r', options.values.get('r') ?? 1);
+  const stride = checkPositiveInt(text, 'stride s', options.values.get('s') ?? 1);
+  switch (type) {
+    case 'cn': {
+      checkAllowed(text, options, 'rksce');
+      const kernel = checkKernel(text, required(text, options, 'k'), false);
+      const channels = checkPositiveInt(text, 'channels c', required(text, options, 'c'));
+      return { spec: { type, kernel, stride, channels, skip: options.flags.has('skip') }, repeats };
+    }
+    case 'uir': {
+      checkAllowed(text, options, 'raksec');
+      const startKernel = checkKernel(text, options.values.get('a') ?? 0, true);
+      const midKernel = checkKernel(text, required(text, options, 'k'), true);
+      const expandRatio = required(text, options, 'e');
+      if (!(expandRatio > 0)) throw new Error(`Block spec '${text}': expansion e must be > 0`);
+      const channels = checkPositiveInt(text, 'channels c', required(text, options, 'c'));
+      if (stride > 1 && startKernel === 0 && midKernel === 0) {
+        throw new Error(`Block spec '${text}': a strided uir block needs a depthwise conv (a or k)`);
+      }
+      const noskip = options.flags.has('noskip');
+      return { spec: { type, startKernel, midKernel, stride, expandRatio, channels, noskip }, repeats };
+    }
+    case 'mp': {
+      checkAllowed(text, options, 'rks');
+      const kernel = checkPositiveInt(text, 'pool size k', required(text, options, 'k'));
+      return { spec: { type, kernel, stride: options.values.get('s') ?? kernel }, repeats };
+    }
+    default:
+      throw new Error(`Block spec '${text}': unknown block type '${type}' (expected cn, uir or mp)`);
+  }
+}
+
+/**
+ * Parses one block string into its repeated block specs. As in timm, only the first repeat keeps
+ * the stride; the rest use stride 1.
+ */
+export function parseBlockSpec(text: string): BlockSpec[] {
+  const { spec, repeats } = parseOne(text);
+  return Array.from({ length: repeats }, (_, i) => (i === 0 ? spec : { ...spec, stride: 1 }));
+}
+
+/** Decodes an architecture definition (stages of block strings) into stages of block specs. */
+export function decodeStages(stages: readonly (readonly string[])[]): BlockSpec[][] {
+  return stages.map((stage) => stage.flatMap(parseBlockSpec));
+}

@@ -1,0 +1,119 @@
+import { layers, type SymbolicTensor } from '@tensorflow/tfjs-layers';
+import type { BlockSpec, ConvBnActSpec, MaxPoolSpec, UirSpec } from './block-spec.js';
+import { applyLayer, channelsOf, convBn } from './layer-helpers.js';
+import { makeDivisible, roundChannels } from './make-divisible.js';
+
+/** Context shared by every block of one build. */
+export interface BlockContext {
+  /** Layer-name prefix of this block, e.g. `blocks.2.0` (timm's module path). */
+  readonly name: string;
+  readonly widthMultiplier: number;
+  readonly seed: number | undefined;
+}
+
+function residual(name: string, shortcut: SymbolicTensor, x: SymbolicTensor): SymbolicTensor {
+  return applyLayer(layers.add({ name: `${name}.add` }), [x, shortcut]);
+}
+
+function convBnActBlock(x: SymbolicTensor, spec: ConvBnActSpec, ctx: BlockContext): SymbolicTensor {
+  const outChannels = roundChannels(spec.channels, ctx.widthMultiplier);
+  const shortcut = x;
+  const y = convBn(x, {
+    convName: `${ctx.name}.conv`,
+    bnName: `${ctx.name}.bn1`,
+    kernel: spec.kernel,
+    stride: spec.stride,
+    filters: outChannels,
+    relu: true,
+    seed: ctx.seed,
+  });
+  const hasSkip = spec.skip && spec.stride === 1 && channelsOf(shortcut) === outChannels;
+  return hasSkip ? residual(ctx.name, shortcut, y) : y;
+}
+
+/**
+ * Universal Inverted Residual, as timm's `UniversalInvertedResidual` (without layer scale, which
+ * MobileNetV4 conv models do not use):
+ *   [dw_start: DW a×a + BN] → pw_exp: 1×1 expand + BN + ReLU → [dw_mid: DW k×k + BN + ReLU]
+ *   → pw_proj: 1×1 project + BN → (+ shortcut when stride 1 and channels match).
+ * The stride sits on dw_mid, or on dw_start when there is no dw_mid.
+ */
+function uirBlock(x: SymbolicTensor, spec: UirSpec, ctx: BlockContext): SymbolicTensor {
+  const inChannels = channelsOf(x);
+  const outChannels = roundChannels(spec.channels, ctx.widthMultiplier);
+  const midChannels = makeDivisible(inChannels * spec.expandRatio);
+  const shortcut = x;
+  const part = (suffix: string) => ({
+    convName: `${ctx.name}.${suffix}.conv`,
+    bnName: `${ctx.name}.${suffix}.bn`,
+  });
+  if (spec.startKernel > 0) {
+    const stride = spec.midKernel > 0 ? 1 : spec.stride;
+    x = convBn(x, {
+      ...part('dw_start'),
+      kernel: spec.startKernel,
+      stride,
+      filters: 'depthwise',
+      relu: false,
+      seed: ctx.seed,
+    });
+  }
+  x = convBn(x, {
+    ...part('pw_exp'),
+    kernel: 1,
+    stride: 1,
+    filters: midChannels,
+    relu: true,
+    seed: ctx.seed,
+  });
+  if (spec.midKernel > 0) {
+    x = convBn(x, {
+      ...part('dw_mid'),
+      kernel: spec.midKernel,
+      stride: spec.stride,
+      filters: 'depthwise',
+      relu: true,
+      seed: ctx.seed,
+    });
+  }
+  x = convBn(x, {
+    ...part('pw_proj'),
+    kernel: 1,
+    stride: 1,
+    filters: outChannels,
+    relu: false,
+    seed: ctx.seed,
+  });
+  const hasSkip = !spec.noskip && spec.stride === 1 && inChannels === outChannels;
+  return hasSkip ? residual(ctx.name, shortcut, x) : x;
+}
+
+function maxPoolBlock(x: SymbolicTensor, spec: MaxPoolSpec, ctx: BlockContext): SymbolicTensor {
+  // 'same' so odd or tiny feature maps never shrink to zero.
+  const pool = layers.maxPooling2d({
+    poolSize: spec.kernel,
+    strides: spec.stride,
+    padding: 'same',
+    name: ctx.name,
+  });
+  return applyLayer(pool, x);
+}
+
+/** Appends one block to the graph and returns its output. */
+export function buildBlock(x: SymbolicTensor, spec: BlockSpec, ctx: BlockContext): SymbolicTensor {
+  switch (spec.type) {
+    case 'cn':
+      return convBnActBlock(x, spec, ctx);
+    case 'uir':
+      return uirBlock(x, spec, ctx);
+    case 'mp':
+      return maxPoolBlock(x, spec, ctx);
+  }
+}
+
+/** Whether a block ends in a residual add, given its input channel count and the width multiplier. */
+export function blockHasResidual(spec: BlockSpec, inChannels: number, widthMultiplier: number): boolean {
+  if (spec.type === 'mp' || spec.stride !== 1) return false;
+  const sameChannels = inChannels === roundChannels(spec.channels, widthMultiplier);
+  return sameChannels && (spec.type === 'uir' ? !spec.noskip : spec.skip);
+}

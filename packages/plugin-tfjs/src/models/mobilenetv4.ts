@@ -1,0 +1,56 @@
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { CLASSIFIER_LAYER } from './head.js';
+import { buildNetwork, type NetworkSpec } from './network-builder.js';
+import type { ArchitectureInfo, ModelBuildOptions } from './types.js';
+
+/** Registry name of MobileNetV4-Conv-Small. */
+export const MOBILENETV4_CONV_SMALL = 'mobilenetv4_conv_small';
+
+/** Layers of MobileNetV4-Conv-Small that depend on the class count. */
+export const MOBILENETV4_CONV_SMALL_HEAD_LAYERS: readonly string[] = [CLASSIFIER_LAYER];
+
+/**
+ * MobileNetV4-Conv-Small exactly as timm's `_gen_mobilenet_v4('mobilenetv4_conv_small')`:
+ * ReLU everywhere, BN eps 1e-5, no layer scale, stem fixed at 32 for width < 1, and a head whose
+ * 1×1 conv has no bias and is followed by BN + ReLU (`head_norm=True`, `head_bias=False`).
+ * 3.77M parameters at 1000 classes (timm's model card: 3.8M).
+ */
+export const MOBILENETV4_CONV_SMALL_SPEC: NetworkSpec = {
+  stem: { kernel: 3, stride: 2, channels: 32, fixWhenNarrow: true },
+  stages: [
+    // stage 0, 112×112 in
+    ['cn_r1_k3_s2_e1_c32', 'cn_r1_k1_s1_e1_c32'],
+    // stage 1, 56×56 in
+    ['cn_r1_k3_s2_e1_c96', 'cn_r1_k1_s1_e1_c64'],
+    // stage 2, 28×28 in: ExtraDW, 4× IR, ConvNeXt-like
+    ['uir_r1_a5_k5_s2_e3_c96', 'uir_r4_a0_k3_s1_e2_c96', 'uir_r1_a3_k0_s1_e4_c96'],
+    // stage 3, 14×14 in: 2× ExtraDW, 4× IR
+    [
+      'uir_r1_a3_k3_s2_e6_c128',
+      'uir_r1_a5_k5_s1_e4_c128',
+      'uir_r1_a0_k5_s1_e4_c128',
+      'uir_r1_a0_k5_s1_e3_c128',
+      'uir_r2_a0_k3_s1_e4_c128',
+    ],
+    // stage 4, 7×7 in
+    ['cn_r1_k1_s1_c960'],
+  ],
+  head: { kind: 'pooled_conv', hiddenChannels: 1280, norm: true },
+  defaultDropout: 0.2,
+};
+
+/** Facts about MobileNetV4-Conv-Small for the registry. */
+export const MOBILENETV4_CONV_SMALL_INFO: ArchitectureInfo = {
+  description: 'MobileNetV4-Conv-Small (timm definition), 3.8M params @1000 classes; downsamples 32×',
+  headLayers: MOBILENETV4_CONV_SMALL_HEAD_LAYERS,
+  defaultInputSize: 224,
+  preferredInputChannels: 3,
+};
+
+/**
+ * Builds MobileNetV4-Conv-Small. Works from tiny inputs (28, 32) upward: strided layers output
+ * `ceil(n / 2)`, so a 28×28 image reaches a 1×1 map instead of vanishing. Outputs logits.
+ */
+export function buildMobileNetV4ConvSmall(opts: ModelBuildOptions): LayersModel {
+  return buildNetwork(MOBILENETV4_CONV_SMALL, MOBILENETV4_CONV_SMALL_SPEC, opts);
+}

@@ -1,0 +1,91 @@
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import {
+  buildMobileNetV4ConvSmall,
+  MOBILENETV4_CONV_SMALL,
+  MOBILENETV4_CONV_SMALL_INFO,
+} from './mobilenetv4.js';
+import { buildSmallCnn, SMALL_CNN, SMALL_CNN_INFO } from './small-cnn.js';
+import type { Architecture, ArchitectureBuilder, ArchitectureInfo, ModelBuildOptions } from './types.js';
+import { validateBuildOptions } from './validate-options.js';
+
+/** Options for `registerArchitecture`. */
+export interface RegisterOptions {
+  /** Replace an existing registration of the same name instead of throwing. */
+  replace?: boolean;
+}
+
+// Same character set tfjs accepts for layer/model names, since builders use the name for the model.
+const NAME_RE = /^[A-Za-z0-9][-A-Za-z0-9._]*$/;
+
+const DEFAULT_INFO: ArchitectureInfo = {
+  description: '',
+  headLayers: [],
+  defaultInputSize: 224,
+  preferredInputChannels: 3,
+};
+
+const registry = new Map<string, Architecture>();
+
+/**
+ * Registers an architecture so `buildModel(name, …)` can build it; plugins add their own this
+ * way. Throws if the name is taken (unless `options.replace`), so two plugins cannot silently
+ * shadow each other or a built-in. Missing info fields get defaults (no head layers, 224, RGB).
+ */
+export function registerArchitecture(
+  name: string,
+  builder: ArchitectureBuilder,
+  info?: Partial<ArchitectureInfo>,
+  options?: RegisterOptions,
+): Architecture {
+  if (!NAME_RE.test(name)) throw new Error(`Invalid architecture name '${name}'`);
+  if (registry.has(name) && !options?.replace) {
+    throw new Error(`Architecture '${name}' is already registered (pass { replace: true } to override)`);
+  }
+  const entry: Architecture = Object.freeze({
+    name,
+    build: builder,
+    info: Object.freeze({ ...DEFAULT_INFO, ...info }),
+  });
+  registry.set(name, entry);
+  return entry;
+}
+
+/** Looks up an architecture; an unknown name throws an Error listing the known names. */
+export function getArchitecture(name: string): Architecture {
+  const entry = registry.get(name);
+  if (!entry) {
+    throw new Error(`Unknown architecture '${name}'. Known architectures: ${listArchitectures().join(', ')}`);
+  }
+  return entry;
+}
+
+/** Names of all registered architectures, sorted. */
+export function listArchitectures(): string[] {
+  return [...registry.keys()].sort();
+}
+
+/**
+ * Builds a fresh model of the named architecture. Validates the options first and checks that
+ * the builder honoured them (input `[null, inputSize, inputSize, inputChannels]`, output
+ * `[null, numClasses]` logits), so a faulty plugin builder fails here rather than in training.
+ */
+export function buildModel(architecture: string, opts: ModelBuildOptions): LayersModel {
+  const { build } = getArchitecture(architecture);
+  validateBuildOptions(opts);
+  const model = build(opts);
+  const inShape = model.inputs[0]?.shape ?? [];
+  const outShape = model.outputs[0]?.shape ?? [];
+  const wantIn = [null, opts.inputSize, opts.inputSize, opts.inputChannels];
+  if (model.inputs.length !== 1 || JSON.stringify(inShape) !== JSON.stringify(wantIn)) {
+    throw new Error(`Architecture '${architecture}' built input shape [${inShape}], expected [${wantIn}]`);
+  }
+  if (model.outputs.length !== 1 || JSON.stringify(outShape) !== JSON.stringify([null, opts.numClasses])) {
+    throw new Error(
+      `Architecture '${architecture}' built output shape [${outShape}], expected [null,${opts.numClasses}]`,
+    );
+  }
+  return model;
+}
+
+registerArchitecture(MOBILENETV4_CONV_SMALL, buildMobileNetV4ConvSmall, MOBILENETV4_CONV_SMALL_INFO);
+registerArchitecture(SMALL_CNN, buildSmallCnn, SMALL_CNN_INFO);

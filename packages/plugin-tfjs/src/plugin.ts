@@ -1,0 +1,34 @@
+import { DataSource, definePlugin, Engine, Exporter, ImageInspector, type MlopsPlugin } from '@mlops/core';
+import { SharpImageInspector } from './data/image-inspector.js';
+import { fashionMnistSource } from './data/sources/fashion-mnist.js';
+import { mnistSource } from './data/sources/mnist.js';
+import { TfjsEngine, type TfjsEngineOptions } from './engine/tfjs-engine.js';
+import { TfjsExporter } from './engine/tfjs-exporter.js';
+import { PLUGIN_TFJS_VERSION } from './version.js';
+
+/** Options of {@link tfjs}. */
+export type TfjsPluginOptions = TfjsEngineOptions;
+
+/**
+ * The TensorFlow.js engine plugin: provides the `Engine` (model zoo, trainer, evaluator), the
+ * `tfjs` exporter, the built-in `fashion-mnist` and `mnist` data sources, and an image inspector
+ * that finds corrupt files before training.
+ *
+ * @example
+ * ```ts
+ * plugins: [tfjs({ backend: 'auto' })]
+ * ```
+ */
+export function tfjs(options: TfjsPluginOptions = {}): MlopsPlugin {
+  return definePlugin({
+    name: '@mlops/plugin-tfjs',
+    version: PLUGIN_TFJS_VERSION,
+    apply(api) {
+      api.provide(Engine, new TfjsEngine(options));
+      api.provide(Exporter, new TfjsExporter());
+      api.provide(DataSource, fashionMnistSource);
+      api.provide(DataSource, mnistSource);
+      api.provide(ImageInspector, new SharpImageInspector());
+    },
+  });
+}

@@ -1,0 +1,89 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { decayOnlyMatrices, SlotOptimizer, type WeightDecayFilter } from './optimizer.js';
+
+/** Hyperparameters of {@link AdamW} and {@link Adam}. */
+export interface AdamOptions {
+  /** Initial learning rate (a schedule usually overwrites it every step). */
+  learningRate: number;
+  /** Moment decay rates `[beta1, beta2]`; default `[0.9, 0.999]`. */
+  betas?: [number, number];
+  /** Denominator fuzz; default `1e-8` (PyTorch's, which timm keeps). */
+  eps?: number;
+  /** Weight decay; default 0. Decoupled for AdamW, an L2 gradient term for Adam. */
+  weightDecay?: number;
+  /** Which parameters are decayed; default: rank > 1 only (see {@link decayOnlyMatrices}). */
+  decayFilter?: WeightDecayFilter;
+}
+
+/**
+ * AdamW (Loshchilov & Hutter), step for step what PyTorch's `torch.optim.AdamW` does — the
+ * optimizer timm's `opt: adamw` creates:
+ *
+ * ```
+ * w ← w · (1 − lr·wd)                        (decoupled decay, only where decayFilter allows)
+ * m ← β1·m + (1 − β1)·g
+ * v ← β2·v + (1 − β2)·g²
+ * w ← w − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
+ * ```
+ *
+ * The bias corrections use the optimizer's step count (PyTorch counts per parameter; they agree
+ * whenever every parameter gets a gradient each step, as in a plain classifier).
+ */
+export class AdamW extends SlotOptimizer {
+  /** `adamw`. */
+  readonly name: 'adamw' | 'adam' = 'adamw';
+  /** β1. */
+  readonly beta1: number;
+  /** β2. */
+  readonly beta2: number;
+  /** ε. */
+  readonly eps: number;
+  /** Weight-decay coefficient. */
+  readonly weightDecay: number;
+  /** True: decay is subtracted from the weights (AdamW); false: added to the gradient (Adam + L2). */
+  protected readonly decoupled: boolean = true;
+
+  /** Creates the optimizer over `params`; slots start at zero. */
+  constructor(params: readonly tf.Variable[], options: AdamOptions) {
+    super(params, options.learningRate, ['m', 'v'], options.decayFilter ?? decayOnlyMatrices);
+    [this.beta1, this.beta2] = options.betas ?? [0.9, 0.999];
+    this.eps = options.eps ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 0;
+  }
+
+  /** See {@link SlotOptimizer.updateParameter}. */
+  protected override updateParameter(index: number, grad: tf.Tensor, step: number): void {
+    const param = this.params[index]!;
+    const m = this.slots[0]![index]!;
+    const v = this.slots[1]![index]!;
+    const lr = this.learningRate;
+    const decay = this.decays[index] ? this.weightDecay : 0;
+
+    let weights: tf.Tensor = param;
+    let g = grad;
+    if (decay !== 0 && this.decoupled) weights = tf.mul(param, 1 - lr * decay);
+    if (decay !== 0 && !this.decoupled) g = tf.add(grad, tf.mul(param, decay));
+
+    const newM = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
+    const newV = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+    const biasCorrection1 = 1 - this.beta1 ** step;
+    const biasCorrection2Sqrt = Math.sqrt(1 - this.beta2 ** step);
+    const denominator = tf.add(tf.div(tf.sqrt(newV), biasCorrection2Sqrt), this.eps);
+    const update = tf.mul(tf.div(newM, denominator), lr / biasCorrection1);
+
+    m.assign(newM);
+    v.assign(newV);
+    param.assign(tf.sub(weights, update));
+  }
+}
+
+/**
+ * Plain Adam (`torch.optim.Adam`, timm's `opt: adam`): weight decay is classic L2 — `wd·w` added
+ * to the gradient before the moments — rather than decoupled. Otherwise identical to
+ * {@link AdamW}.
+ */
+export class Adam extends AdamW {
+  /** `adam`. */
+  override readonly name = 'adam';
+  protected override readonly decoupled: boolean = false;
+}

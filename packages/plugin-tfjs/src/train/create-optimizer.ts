@@ -1,0 +1,51 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { Adam, AdamW } from './adamw.js';
+import type { OptimizerName, ParameterOptimizer, WeightDecayFilter } from './optimizer.js';
+import { SgdMomentum } from './sgd.js';
+
+/** The optimizer fields of `TrainConfig` (structurally the same, so a `TrainConfig` fits). */
+export interface OptimizerConfig {
+  /** Algorithm. */
+  optimizer: OptimizerName;
+  /** Adam betas. */
+  betas: [number, number];
+  /** Weight decay (decoupled for AdamW, L2 for Adam and SGD). */
+  weightDecay: number;
+  /** SGD momentum. */
+  momentum: number;
+}
+
+/** Options of {@link createOptimizer} beyond the config. */
+export interface CreateOptimizerOptions {
+  /** Adam ε; default 1e-8. */
+  eps?: number;
+  /** Nesterov for SGD; default true (timm's `sgd`). */
+  nesterov?: boolean;
+  /** Which parameters are decayed; default rank > 1 (timm's rule). */
+  decayFilter?: WeightDecayFilter;
+}
+
+/**
+ * Builds the optimizer `config` names over `params`, starting at `learningRate`. AdamW is the
+ * default recipe (REFERENCE's `opt: adamw`); Adam and Nesterov SGD follow timm's `adam`/`sgd`.
+ */
+export function createOptimizer(
+  config: OptimizerConfig,
+  params: readonly tf.Variable[],
+  learningRate: number,
+  options: CreateOptimizerOptions = {},
+): ParameterOptimizer {
+  const common = { learningRate, weightDecay: config.weightDecay, decayFilter: options.decayFilter };
+  switch (config.optimizer) {
+    case 'adamw':
+      return new AdamW(params, { ...common, betas: config.betas, eps: options.eps });
+    case 'adam':
+      return new Adam(params, { ...common, betas: config.betas, eps: options.eps });
+    case 'sgd':
+      return new SgdMomentum(params, { ...common, momentum: config.momentum, nesterov: options.nesterov });
+    default: {
+      const unknown: never = config.optimizer;
+      throw new Error(`Unknown optimizer '${String(unknown)}' (expected adamw, adam or sgd)`);
+    }
+  }
+}

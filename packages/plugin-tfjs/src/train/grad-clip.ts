@@ -1,0 +1,34 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Gradients after clipping, and the global norm measured before it. */
+export interface ClippedGradients {
+  /** Gradients, same keys as the input; new tensors owned by the caller. */
+  grads: tf.NamedTensorMap;
+  /** Global L2 norm of the input gradients (before clipping), owned by the caller. */
+  norm: tf.Scalar;
+}
+
+/** Global L2 norm of all gradients together: `sqrt(Σ_i ‖g_i‖²)`. */
+export function globalNorm(grads: tf.NamedTensorMap): tf.Scalar {
+  return tf.tidy(() => {
+    const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));
+    if (squares.length === 0) return tf.scalar(0);
+    return tf.sqrt(tf.addN(squares)) as tf.Scalar;
+  });
+}
+
+/**
+ * Clips gradients by their global norm, as `torch.nn.utils.clip_grad_norm_` (timm's
+ * `--clip-grad` with the default `norm` mode): every gradient is multiplied by
+ * `min(1, maxNorm / (norm + 1e-6))`, so the direction is kept and only the length is capped.
+ * `maxNorm <= 0` disables clipping (the gradients are returned as copies, the norm still measured).
+ */
+export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): ClippedGradients {
+  return tf.tidy(() => {
+    const norm = globalNorm(grads);
+    const entries = Object.entries(grads);
+    if (!(maxNorm > 0)) return { grads: Object.fromEntries(entries.map(([k, g]) => [k, tf.clone(g)])), norm };
+    const coefficient = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
+    return { grads: Object.fromEntries(entries.map(([k, g]) => [k, tf.mul(g, coefficient)])), norm };
+  });
+}

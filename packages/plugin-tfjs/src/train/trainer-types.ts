@@ -1,0 +1,150 @@
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { BatchSource } from '../data/batch-source.js';
+import type { OptimizerConfig } from './create-optimizer.js';
+import type {
+  LearningRateConfig,
+  LrScaleRule,
+  LrScheduleOptions,
+  ResolvedLearningRate,
+  SchedulerName,
+} from './lr-schedule.js';
+import type { MetricMode } from './metric-tracking.js';
+import type { EpochRecord } from './trainer-state.js';
+
+/**
+ * The fields of `TrainConfig` the trainer uses (structurally identical, so a resolved
+ * `TrainConfig` can be passed as is; augmentation and backend belong to other parts).
+ */
+export interface TrainerConfig extends OptimizerConfig, Omit<LearningRateConfig, 'optimizer'> {
+  /** Planned epochs. */
+  epochs: number;
+  /** Batch size. */
+  batchSize: number;
+  /** Schedule shape. */
+  scheduler: SchedulerName;
+  /** Linear warmup epochs. */
+  warmupEpochs: number;
+  /** Learning rate at the start of warmup. */
+  warmupLr: number;
+  /** Floor of the cosine schedule. */
+  minLr: number;
+  /** Label smoothing of the training loss. */
+  labelSmoothing: number;
+  /** Model EMA. */
+  ema: { enabled: boolean; decay: number };
+  /** Max global gradient norm; 0 disables. */
+  gradClip: number;
+  /** Seed of the dropout masks (model init is seeded by the caller, shuffling by the source). */
+  seed: number;
+  /** Early stopping on `metric` (a bare name means `val/<name>`); patience 0 disables. */
+  earlyStopping: { patience: number; metric: string; mode: MetricMode };
+  /** Metric picking the best checkpoint, e.g. `top1` (minimized if it names a loss). */
+  evalMetric: string;
+  /** `epoch-N/` checkpoints kept besides `best/` and `last/`. */
+  checkpointHistory: number;
+}
+
+/** A progress bar (structurally core's `Progress`). */
+export interface ProgressReporter {
+  /** Advances by `n` units with `info` beside the bar. */
+  tick(n?: number, info?: string): void;
+  /** Finishes the bar. */
+  done(summary?: string): void;
+}
+
+/** End-of-epoch payload (structurally core's `EpochEndEvent`). */
+export interface EpochEndEvent {
+  /** 1-based epoch. */
+  epoch: number;
+  /** Planned epochs. */
+  epochs: number;
+  /** The epoch's metrics (see {@link EpochRecord.metrics}). */
+  metrics: Record<string, number>;
+  /** Wall time of the epoch in ms. */
+  durationMs: number;
+  /** Training throughput of the epoch. */
+  imagesPerSecond: number;
+  /** Whether this epoch produced a new best checkpoint. */
+  best: boolean;
+}
+
+/** Where the trainer reports notable decisions (structurally a subset of core's `Logger`). */
+export interface TrainerLogger {
+  /** Normal progress. */
+  info(message: string): void;
+  /** Something the user should look at. */
+  warn(message: string): void;
+}
+
+/** Metadata stored with a checkpoint (fits model-io's `ModelMetadata`). */
+export type CheckpointMetadata = Record<string, string | number | boolean>;
+
+/** Saves `model` to `dir` atomically (model-io's `saveModel` fits). */
+export type SaveModelFn = (
+  model: LayersModel,
+  dir: string,
+  metadata?: CheckpointMetadata,
+) => Promise<unknown>;
+
+/**
+ * Which weights `val/*` and the checkpoints use when EMA is on: `better` (default) picks, each
+ * epoch, whichever of the trained and EMA weights scores better on the eval metric (EMA on ties);
+ * `ema` always uses the EMA (timm's behaviour); `raw` always the trained weights.
+ */
+export type EmaSelection = 'better' | 'ema' | 'raw';
+
+/** Inputs of `train`. */
+export interface TrainOptions {
+  /** The model to train, already built and initialized (the caller seeds its initializers). */
+  model: LayersModel;
+  /** Training batches; shuffles/augments deterministically per epoch from its own seed. */
+  train: BatchSource;
+  /** Validation batches (fixed order, no augmentation). */
+  validation: BatchSource;
+  /** Hyperparameters. */
+  config: TrainerConfig;
+  /** Directory for `last/`, `best/`, `epoch-N/` and the resume state; none: no checkpoints. */
+  checkpointDir?: string;
+  /** Writes a checkpoint directory atomically; required with `checkpointDir`. */
+  saveModel?: SaveModelFn;
+  /** Continue from the state in `checkpointDir` (if any) at the next epoch. */
+  resume?: boolean;
+  /** Stops at the end of the current batch, writing `last/`. */
+  signal?: AbortSignal;
+  /** Starts a progress bar per epoch (`total` = batches). */
+  progress?: (total: number, label: string) => ProgressReporter;
+  /** Awaited after each epoch, once its checkpoints and state are on disk. */
+  onEpochEnd?: (event: EpochEndEvent) => Promise<void> | void;
+  /** Receives warnings (EMA horizon, resume decisions). */
+  logger?: TrainerLogger;
+  /** Validation batch size; default the training batch size. */
+  evalBatchSize?: number;
+  /** Overrides timm's default batch-size scaling rule of `lrBase` (see `resolveLearningRate`). */
+  lrScaleRule?: LrScaleRule;
+  /** Schedule details not in `TrainConfig`. */
+  schedule?: Pick<LrScheduleOptions, 'warmupPrefix' | 'decayEpochs' | 'decayRate'>;
+  /** EMA decay warmup `(1 + t) / (10 + t)`; default true. */
+  emaWarmup?: boolean;
+  /** Which weights are reported and saved when EMA is on; default `better`. */
+  emaSelection?: EmaSelection;
+}
+
+/** Outcome of `train`. */
+export interface TrainResult {
+  /** Epochs completed (including those of an earlier run that was resumed). */
+  epochs: number;
+  /** Best epoch by the eval metric (0 if none completed). */
+  bestEpoch: number;
+  /** Metrics of the best epoch. */
+  bestMetrics: Record<string, number>;
+  /** All completed epochs. */
+  history: EpochRecord[];
+  /** Training images per second over all training steps. */
+  imagesPerSecond: number;
+  /** Stopped by early stopping. */
+  stoppedEarly: boolean;
+  /** Stopped by the abort signal. */
+  aborted: boolean;
+  /** Peak learning rate and how it was derived. */
+  learningRate: ResolvedLearningRate;
+}

@@ -1,0 +1,330 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { BatchSource } from '../data/batch-source.js';
+import { runInference } from '../evaluate/inference.js';
+import { topKAccuracy } from '../evaluate/metrics.js';
+import {
+  CHECKPOINT_BEST,
+  CHECKPOINT_LAST,
+  epochCheckpointName,
+  type ResumableTensors,
+  readResumeArrays,
+  writeResumeArrays,
+} from './checkpoint-files.js';
+import { createOptimizer } from './create-optimizer.js';
+import { ModelEma } from './ema.js';
+import { createLrSchedule, resolveLearningRate } from './lr-schedule.js';
+import { EarlyStopping, isImprovement, metricKey, metricModeFor } from './metric-tracking.js';
+import { modelVariables, trainableVariables } from './model-variables.js';
+import { runTrainingEpoch } from './train-epoch.js';
+import {
+  type EpochRecord,
+  readTrainerState,
+  removeTrainerState,
+  stateArraysFileName,
+  type TrainerState,
+  writeTrainerState,
+} from './trainer-state.js';
+import type { CheckpointMetadata, TrainOptions, TrainResult } from './trainer-types.js';
+
+interface ValidationMetrics {
+  loss: number;
+  top1: number;
+  top5: number;
+}
+
+async function validate(
+  model: LayersModel,
+  source: BatchSource,
+  batchSize: number,
+): Promise<ValidationMetrics> {
+  // Plain cross-entropy, no smoothing: timm validates with nn.CrossEntropyLoss too.
+  const result = await runInference(model, source, { batchSize });
+  return {
+    loss: result.meanLoss,
+    top1: topKAccuracy(result.probabilities, result.labels, result.numClasses, 1),
+    top5: topKAccuracy(result.probabilities, result.labels, result.numClasses, 5),
+  };
+}
+
+function prefixed(prefix: string, metrics: ValidationMetrics): Record<string, number> {
+  return {
+    [`${prefix}/loss`]: metrics.loss,
+    [`${prefix}/top1`]: metrics.top1,
+    [`${prefix}/top5`]: metrics.top5,
+  };
+}
+
+function initialState(): TrainerState {
+  return {
+    version: 1,
+    epoch: 0,
+    globalStep: 0,
+    bestEpoch: 0,
+    bestMetric: null,
+    earlyStopping: { best: null, badEpochs: 0 },
+    history: [],
+    arraysFile: '',
+    epochCheckpoints: [],
+    trainImages: 0,
+    trainSeconds: 0,
+    stoppedEarly: false,
+  };
+}
+
+/**
+ * Trains `model` with a custom loop — timm's recipe: AdamW (or Adam/SGD), per-step cosine
+ * schedule with linear warmup, label smoothing, gradient clipping, model EMA — validating the
+ * trained and the EMA weights every epoch.
+ *
+ * Checkpoints, under `checkpointDir`, in this order each epoch: `last/`, `best/` (when the eval
+ * metric improves), `epoch-N/` (the last `checkpointHistory` kept), all through the injected
+ * atomic `saveModel`; then `trainer-state-epoch-N.bin` (model weights incl. BatchNorm statistics,
+ * optimizer moments, EMA shadows) and finally `trainer-state.json` (epoch, step, best, early
+ * stopping, history), both atomic. A run killed at any point resumes (`resume: true`) from the
+ * last completed epoch, losing at most the epoch in progress, and — data order, dropout masks and
+ * all state being deterministic — ends with the same weights as an uninterrupted run.
+ *
+ * With EMA on, `val/*` and the checkpoints use the weights chosen by `emaSelection` (default: the
+ * better of trained and EMA on the eval metric, per epoch); `val_raw/*` and `val_ema/*` report
+ * both. The abort signal stops after the current batch and writes the trained weights to `last/`.
+ */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const { model, config, checkpointDir, signal, logger } = options;
+  if (checkpointDir && !options.saveModel) throw new Error('train: checkpointDir needs a saveModel function');
+  if (!(config.batchSize > 0) || !(config.epochs > 0)) {
+    throw new Error('train: epochs and batchSize must be positive');
+  }
+  if (options.train.size === 0) throw new Error('train: the training source is empty');
+  if (options.train.numClasses !== options.validation.numClasses) {
+    throw new Error('train: training and validation sources disagree on the class count');
+  }
+
+  const stepsPerEpoch = Math.ceil(options.train.size / config.batchSize);
+  const learningRate = resolveLearningRate(config, options.lrScaleRule);
+  const schedule = createLrSchedule({
+    scheduler: config.scheduler,
+    peakLr: learningRate.lr,
+    epochs: config.epochs,
+    stepsPerEpoch,
+    warmupEpochs: config.warmupEpochs,
+    warmupLr: config.warmupLr,
+    minLr: config.minLr,
+    ...options.schedule,
+  });
+  const scaling =
+    learningRate.rule === 'explicit'
+      ? 'explicit'
+      : `${learningRate.rule} scaling of lrBase ${config.lrBase} by batch ${config.batchSize}/${config.lrBaseSize}`;
+  logger?.info(`Peak learning rate ${learningRate.lr.toPrecision(4)} (${scaling})`);
+
+  const params = trainableVariables(model);
+  const optimizer = createOptimizer(config, params, schedule.lrAt(0));
+  const emaWarmup = options.emaWarmup ?? true;
+  const ema = config.ema.enabled
+    ? new ModelEma(modelVariables(model), { decay: config.ema.decay, warmup: emaWarmup })
+    : undefined;
+  if (ema && 1 / (1 - config.ema.decay) > schedule.totalSteps) {
+    logger?.warn(
+      `EMA decay ${config.ema.decay} averages over ~${Math.round(1 / (1 - config.ema.decay))} steps, ` +
+        `more than this run's ${schedule.totalSteps}; ` +
+        (emaWarmup
+          ? 'the (1+t)/(10+t) warmup caps the decay, so the EMA follows roughly the last 10% of steps'
+          : 'without warmup the EMA stays near the initial weights'),
+    );
+  }
+  const resumable: ResumableTensors = { modelWeights: modelVariables(model), optimizer, ema };
+
+  const evalKey = metricKey(config.evalMetric);
+  const evalMode = metricModeFor(config.evalMetric);
+  const earlyStopKey = metricKey(config.earlyStopping.metric);
+  const earlyStopping = new EarlyStopping(config.earlyStopping.patience, config.earlyStopping.mode);
+  const emaSelection = options.emaSelection ?? 'better';
+  // The validation metric that decides between trained and EMA weights: the eval metric when it
+  // is a validation metric, else top-1.
+  const selectionName = (['loss', 'top1', 'top5'] as const).find((m) => evalKey === `val/${m}`) ?? 'top1';
+  const selectionMode = metricModeFor(selectionName);
+  const evalBatchSize = options.evalBatchSize ?? config.batchSize;
+
+  let state = initialState();
+  try {
+    if (checkpointDir) {
+      const saved = options.resume ? await readTrainerState(checkpointDir) : undefined;
+      if (saved) {
+        if (!(await readResumeArrays(checkpointDir, saved.arraysFile, resumable))) {
+          logger?.warn('Resumed state has no EMA weights; the EMA restarts from the current weights');
+        }
+        earlyStopping.setState(saved.earlyStopping);
+        state = saved;
+        logger?.info(`Resuming after epoch ${saved.epoch} (step ${saved.globalStep})`);
+      } else {
+        if (options.resume) logger?.info(`No trainer state in ${checkpointDir}; starting from epoch 1`);
+        // A stale state of an earlier run must not be resumed into this one if it is killed early.
+        await removeTrainerState(checkpointDir);
+      }
+    }
+
+    let aborted = false;
+    for (let epoch = state.epoch + 1; epoch <= config.epochs && !state.stoppedEarly; epoch++) {
+      if (signal?.aborted) {
+        aborted = true;
+        break;
+      }
+      const epochStart = performance.now();
+      const bar = options.progress?.(stepsPerEpoch, `epoch ${epoch}/${config.epochs}`);
+      const totals = await runTrainingEpoch({
+        step: { model, params, optimizer, labelSmoothing: config.labelSmoothing, gradClip: config.gradClip },
+        source: options.train,
+        epoch,
+        batchSize: config.batchSize,
+        schedule,
+        firstStep: state.globalStep,
+        seed: config.seed,
+        ema,
+        bar,
+        signal,
+      });
+
+      if (totals.aborted) {
+        aborted = true;
+        bar?.done(`epoch ${epoch} aborted after ${totals.steps} steps`);
+        if (checkpointDir && options.saveModel) {
+          // The trained (not EMA) weights at the abort; the resume state still points at the last
+          // completed epoch, which a resumed run continues from.
+          await options.saveModel(model, join(checkpointDir, CHECKPOINT_LAST), {
+            epoch: epoch - 1,
+            abortedInEpoch: epoch,
+            step: totals.globalStep,
+            weights: 'raw',
+          });
+        }
+        break;
+      }
+
+      const raw = await validate(model, options.validation, evalBatchSize);
+      const averaged = ema
+        ? await ema.withEmaWeights(() => validate(model, options.validation, evalBatchSize))
+        : undefined;
+      let useEma = false;
+      if (averaged && emaSelection === 'ema') useEma = true;
+      if (averaged && emaSelection === 'better') {
+        useEma = !isImprovement(raw[selectionName], averaged[selectionName], selectionMode);
+      }
+      const trainSeconds = totals.trainMs / 1000;
+      const metrics: Record<string, number> = {
+        'train/loss': totals.lossSum / totals.images,
+        'train/top1': totals.correct / totals.images,
+        'train/grad_norm': totals.gradNormSum / Math.max(totals.steps, 1),
+        lr: totals.lastLr,
+        ...prefixed('val', useEma && averaged ? averaged : raw),
+        ...(averaged ? { ...prefixed('val_raw', raw), ...prefixed('val_ema', averaged) } : {}),
+      };
+      const evalValue = metrics[evalKey];
+      if (evalValue === undefined) {
+        throw new Error(
+          `evalMetric '${config.evalMetric}' (${evalKey}) is not among ${Object.keys(metrics).join(', ')}`,
+        );
+      }
+      const improved = isImprovement(evalValue, state.bestMetric, evalMode);
+      let stopNow = false;
+      if (config.earlyStopping.patience > 0) {
+        const value = metrics[earlyStopKey];
+        if (value === undefined) {
+          throw new Error(
+            `earlyStopping.metric '${config.earlyStopping.metric}' (${earlyStopKey}) is not reported`,
+          );
+        }
+        stopNow = earlyStopping.observe(value);
+      }
+
+      let epochCheckpoints = state.epochCheckpoints;
+      let pruned: number[] = [];
+      if (checkpointDir && options.saveModel) {
+        const save = options.saveModel;
+        const metadata: CheckpointMetadata = { epoch, weights: useEma ? 'ema' : 'raw', [evalKey]: evalValue };
+        const saveAs = async (name: string): Promise<void> => {
+          const dir = join(checkpointDir, name);
+          if (useEma && ema) await ema.withEmaWeights(() => save(model, dir, metadata));
+          else await save(model, dir, metadata);
+        };
+        await saveAs(CHECKPOINT_LAST);
+        if (improved) await saveAs(CHECKPOINT_BEST);
+        if (config.checkpointHistory > 0) {
+          await saveAs(epochCheckpointName(epoch));
+          epochCheckpoints = [...epochCheckpoints.filter((e) => e !== epoch), epoch];
+        }
+        pruned = epochCheckpoints.slice(0, Math.max(0, epochCheckpoints.length - config.checkpointHistory));
+        epochCheckpoints = epochCheckpoints.slice(pruned.length);
+      }
+
+      const record: EpochRecord = {
+        epoch,
+        metrics,
+        durationMs: performance.now() - epochStart,
+        imagesPerSecond: trainSeconds > 0 ? totals.images / trainSeconds : 0,
+        best: improved,
+        weights: useEma ? 'ema' : 'raw',
+      };
+      const previousArraysFile = state.arraysFile;
+      state = {
+        ...state,
+        epoch,
+        globalStep: totals.globalStep,
+        bestEpoch: improved ? epoch : state.bestEpoch,
+        bestMetric: improved ? evalValue : state.bestMetric,
+        earlyStopping: earlyStopping.getState(),
+        history: [...state.history, record],
+        arraysFile: stateArraysFileName(epoch),
+        epochCheckpoints,
+        trainImages: state.trainImages + totals.images,
+        trainSeconds: state.trainSeconds + trainSeconds,
+        stoppedEarly: stopNow,
+      };
+      if (checkpointDir) {
+        // Arrays first, then the JSON pointing at them: a crash in between leaves the previous
+        // state intact and consistent. Only then are superseded files removed.
+        await writeResumeArrays(join(checkpointDir, state.arraysFile), resumable);
+        await writeTrainerState(checkpointDir, state);
+        if (previousArraysFile && previousArraysFile !== state.arraysFile) {
+          await rm(join(checkpointDir, previousArraysFile), { force: true });
+        }
+        for (const old of pruned) {
+          await rm(join(checkpointDir, epochCheckpointName(old)), { recursive: true, force: true });
+        }
+      }
+
+      bar?.done(
+        `epoch ${epoch}: loss ${metrics['train/loss']!.toFixed(4)} val/top1 ${metrics['val/top1']!.toFixed(4)}${improved ? ' (best)' : ''}`,
+      );
+      await options.onEpochEnd?.({
+        epoch,
+        epochs: config.epochs,
+        metrics,
+        durationMs: record.durationMs,
+        imagesPerSecond: record.imagesPerSecond,
+        best: improved,
+      });
+      if (stopNow) {
+        logger?.info(
+          `Early stopping after epoch ${epoch}: ${earlyStopKey} did not improve for ${config.earlyStopping.patience} epochs`,
+        );
+      }
+    }
+
+    const bestRecord = state.history.find((r) => r.epoch === state.bestEpoch);
+    return {
+      epochs: state.epoch,
+      bestEpoch: state.bestEpoch,
+      bestMetrics: bestRecord ? { ...bestRecord.metrics } : {},
+      history: state.history,
+      imagesPerSecond: state.trainSeconds > 0 ? state.trainImages / state.trainSeconds : 0,
+      stoppedEarly: state.stoppedEarly,
+      aborted,
+      learningRate,
+    };
+  } finally {
+    optimizer.dispose();
+    ema?.dispose();
+  }
+}
