@@ -3,13 +3,16 @@
  * MobileNetV4-Conv-Small shapes (batch 64, 64 px input), and a full MobileNetV4-Conv-Small train
  * step on the wasm backend, with and without them.
  *
- *   npx jiti bench/kernels.bench.ts [--quick] [--profile] [--baseline] [--cpu]
+ *   npx jiti bench/kernels.bench.ts [--quick] [--profile] [--baseline] [--cpu] [--no-kernels]
  *
- * --quick     fewer repetitions and train steps
- * --profile   also report where the train step spends its time, per kernel
- * --baseline  also time a train step with only the three missing gradient kernels added to the
- *             stock wasm backend (none of the faster replacements; a few seconds per step)
- * --cpu       also time the cpu backend's kernels at the same shapes (slow)
+ * --quick       fewer repetitions and train steps
+ * --no-kernels  skip the per-kernel timings (train step only)
+ * --profile     also report where the train step spends its time, per kernel
+ * --baseline    also time a train step with only the three missing gradient kernels added to the
+ *               stock wasm backend (none of the faster replacements; a few seconds per step)
+ * --cpu         also time the cpu backend's kernels at the same shapes (slow)
+ *
+ * Set BENCH_LOCAL_MODEL=1 to use the bench's own MobileNetV4 copy instead of the model zoo's.
  *
  * Prints one JSON object on stdout; progress goes to stderr. Timings are wall-clock on whatever
  * else the machine is running: compare numbers from the same run.
@@ -27,6 +30,7 @@ const QUICK = args.has('--quick');
 const PROFILE = args.has('--profile');
 const BASELINE = args.has('--baseline');
 const WITH_CPU = args.has('--cpu');
+const KERNELS = !args.has('--no-kernels');
 const BATCH = 64;
 const SIZE = 64;
 const NUM_CLASSES = 10;
@@ -118,6 +122,13 @@ const REPLACED: KernelCase[] = [
     macs: 0,
   },
   { label: '[64,32,32,32]', kernel: 'Identity', inputs: { x: [64, 32, 32, 32] }, attrs: {}, macs: 0 },
+  {
+    label: '[64,32,32,32] float32 -> float32',
+    kernel: 'Cast',
+    inputs: { x: [64, 32, 32, 32] },
+    attrs: { dtype: 'float32' },
+    macs: 0,
+  },
 ];
 
 function gradientCases(): KernelCase[] {
@@ -199,8 +210,8 @@ async function timeKernel(
     backend.disposeData(out.dataId);
     return ms;
   };
-  // Warm up: V8 optimises the JS loops only after a few calls.
-  for (let i = 0; i < 3; i++) once();
+  // Warm up: V8 optimises the JS glue only after several calls (the first ones are 2-4x slower).
+  for (let i = 0; i < 8; i++) once();
   const times = Array.from({ length: reps }, once).sort((a, b) => a - b);
   tf.dispose(Object.values(inputs));
   return times[Math.floor(times.length / 2)]!;
@@ -209,6 +220,7 @@ async function timeKernel(
 /** MobileNetV4-Conv-Small from the repo's model zoo, or the bench's own copy if it does not load. */
 async function buildModel(): Promise<{ model: tfl.LayersModel; source: string }> {
   try {
+    if (process.env.BENCH_LOCAL_MODEL) throw new Error('BENCH_LOCAL_MODEL is set');
     const mod = (await import('../packages/plugin-tfjs/src/models/mobilenetv4.js')) as {
       buildMobileNetV4ConvSmall(opts: {
         numClasses: number;
@@ -373,7 +385,7 @@ async function main(): Promise<void> {
   const backend = await selectBackend('wasm');
   const reps = QUICK ? 3 : 7;
   const kernels: Record<string, unknown>[] = [];
-  for (const c of [...gradientCases(), ...REPLACED]) {
+  for (const c of KERNELS ? [...gradientCases(), ...REPLACED] : []) {
     const ms = await timeKernel('wasm', c, reps);
     const row: Record<string, unknown> = { kernel: c.kernel, shape: c.label, ms: round(ms) };
     if (c.macs > 0) row.gmacPerSec = round(c.macs / 1e6 / ms);

@@ -8,6 +8,7 @@
 import 'reflect-metadata';
 
 export * from './api/index.js';
+export { type CliIO, createCli, main } from './cli/main.js';
 export * from './config/index.js';
 export * from './data/index.js';
 export * from './errors.js';
@@ -22,4 +23,3 @@ export * from './store/index.js';
 export * from './tracker/index.js';
 export * from './util/index.js';
 export { CORE_VERSION } from './version.js';
-export { createCli, main, type CliIO } from './cli/main.js';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { findConfigFile, loadConfig, type LoadedConfig } from '../config/load-config.js';
+import { findConfigFile, type LoadedConfig, loadConfig } from '../config/load-config.js';
 import { isMlopsError } from '../errors.js';
 
 /** Where a command finds the project: a config file and/or a store. */
@@ -15,7 +15,9 @@ export interface ProjectOptions {
 }
 
 /** Loads the config when the project has one (commands like `runs list` also work without). */
-export async function loadProject(options: ProjectOptions): Promise<{ loaded?: LoadedConfig; storePath: string }> {
+export async function loadProject(
+  options: ProjectOptions,
+): Promise<{ loaded?: LoadedConfig; storePath: string }> {
   const cwd = resolve(options.cwd ?? process.cwd());
   let loaded: LoadedConfig | undefined;
   try {

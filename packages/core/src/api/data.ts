@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { dataAdd, dataCheckout, dataStatus, type DataStatus } from '../data/data-commands.js';
+import { type DataStatus, dataAdd, dataCheckout, dataStatus } from '../data/data-commands.js';
 import { LocalArtifactStore } from '../store/local-artifact-store.js';
 import { loadProject, type ProjectOptions } from './context.js';
 

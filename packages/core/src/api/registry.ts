@@ -1,4 +1,4 @@
-import { userInfo, hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { LocalModelRegistry } from '../registry/local-model-registry.js';
 import type { AliasMove, ModelSummary, ModelVersion } from '../services/model-registry.js';
 import { loadProject, type ProjectOptions } from './context.js';

@@ -1,8 +1,8 @@
 import { loadConfig } from '../config/load-config.js';
 import type { ResolvedConfig } from '../config/types.js';
-import type { Logger } from '../services/logger.js';
 import { Pipeline, type RunResult } from '../pipeline/pipeline.js';
 import type { StageName } from '../pipeline/stage-outputs.js';
+import type { Logger } from '../services/logger.js';
 
 /** Options of {@link run}. */
 export interface RunCommandOptions {

@@ -1,4 +1,4 @@
-import { type RunComparison, compareRuns as compareRecords } from '../runs/compare-runs.js';
+import { compareRuns as compareRecords, type RunComparison } from '../runs/compare-runs.js';
 import type { RunRecord } from '../runs/run-record.js';
 import { RunStore } from '../runs/run-store.js';
 import { loadProject, type ProjectOptions } from './context.js';
@@ -16,7 +16,11 @@ export async function showRun(id: string, options: ProjectOptions = {}): Promise
 }
 
 /** `mlops runs compare <a> <b>`: config, metric, data and code differences. */
-export async function compareRuns(a: string, b: string, options: ProjectOptions = {}): Promise<RunComparison> {
+export async function compareRuns(
+  a: string,
+  b: string,
+  options: ProjectOptions = {},
+): Promise<RunComparison> {
   const { storePath } = await loadProject(options);
   const store = new RunStore(storePath);
   return compareRecords(await store.get(a), await store.get(b));

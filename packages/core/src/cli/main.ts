@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { dataAddCommand, dataCheckoutCommand, dataStatusCommand } from '../api/data.js';
 import { listModels, promoteModel, showModel } from '../api/registry.js';
@@ -57,32 +58,54 @@ export function createCli(io: CliIO = defaultIO): Command {
   const print = (cmd: Command, value: unknown, human: () => string) =>
     io.out(globals(cmd).json ? JSON.stringify(value, null, 2) : human());
 
-  const runAction = (fixed?: StageName) => async (stageNames: string[] | undefined, opts: { force?: boolean | string; resume?: string | boolean }, cmd: Command) => {
-    const g = globals(cmd);
-    const stages = fixed ? [fixed] : parseStages(stageNames ?? []);
-    const force = typeof opts.force === 'string' ? parseStages(opts.force.split(',')) : opts.force;
-    const result = await run({
-      ...(g.config ? { config: g.config } : {}),
-      ...(g.set ? { set: g.set } : {}),
-      ...(stages.length ? { stages } : {}),
-      ...(force !== undefined ? { force } : {}),
-      ...(opts.resume ? { resume: opts.resume === true ? 'latest' : opts.resume } : {}),
-    });
-    print(cmd, result, () => {
-      const lines = [`run ${result.run.id} ${result.run.status}`];
-      lines.push(table(['stage', 'status', 'time'], result.stages.map((s) => [s.stage, s.status, `${(s.durationMs / 1000).toFixed(1)}s`])));
-      const evaluation = result.outputs.evaluate;
-      if (evaluation) lines.push(`test: ${Object.entries(evaluation.metrics).filter(([k]) => !k.includes('/')).map(([k, v]) => `${k} ${metric(v)}`).join('  ')}`);
-      const registered = result.outputs.export?.registered;
-      if (registered) lines.push(`registered ${registered.model} v${registered.version} [${registered.aliases.join(', ')}]`);
-      lines.push(`report: ${result.run.id ? `${globals(cmd).store ?? '.mlops'}/runs/${result.run.id}/report.html` : ''}`);
-      return lines.join('\n');
-    });
-  };
+  const runAction =
+    (fixed?: StageName) =>
+    async (
+      stageNames: string[] | undefined,
+      opts: { force?: boolean | string; resume?: string | boolean },
+      cmd: Command,
+    ) => {
+      const g = globals(cmd);
+      const stages = fixed ? [fixed] : parseStages(stageNames ?? []);
+      const force = typeof opts.force === 'string' ? parseStages(opts.force.split(',')) : opts.force;
+      const result = await run({
+        ...(g.config ? { config: g.config } : {}),
+        ...(g.set ? { set: g.set } : {}),
+        ...(stages.length ? { stages } : {}),
+        ...(force !== undefined ? { force } : {}),
+        ...(opts.resume ? { resume: opts.resume === true ? 'latest' : opts.resume } : {}),
+      });
+      print(cmd, result, () => {
+        const lines = [`run ${result.run.id} ${result.run.status}`];
+        lines.push(
+          table(
+            ['stage', 'status', 'time'],
+            result.stages.map((s) => [s.stage, s.status, `${(s.durationMs / 1000).toFixed(1)}s`]),
+          ),
+        );
+        const evaluation = result.outputs.evaluate;
+        if (evaluation)
+          lines.push(
+            `test: ${Object.entries(evaluation.metrics)
+              .filter(([k]) => !k.includes('/'))
+              .map(([k, v]) => `${k} ${metric(v)}`)
+              .join('  ')}`,
+          );
+        const registered = result.outputs.export?.registered;
+        if (registered)
+          lines.push(
+            `registered ${registered.model} v${registered.version} [${registered.aliases.join(', ')}]`,
+          );
+        lines.push(`report: ${join(result.dir, 'report.html')}`);
+        return lines.join('\n');
+      });
+    };
 
   program
     .command('run')
-    .description(`run the lifecycle up to the last stage named (${STAGES.join(' → ')}); unchanged stages are cached`)
+    .description(
+      `run the lifecycle up to the last stage named (${STAGES.join(' → ')}); unchanged stages are cached`,
+    )
     .argument('[stages...]', 'stages to run (default: data model train evaluate export)')
     .option('-f, --force [stages]', 'rerun cached stages (all, or a comma-separated list)')
     .option('--resume [runId]', 'continue an interrupted run (default: latest)')
@@ -100,7 +123,9 @@ export function createCli(io: CliIO = defaultIO): Command {
   runs
     .command('list')
     .description('list runs, newest first')
-    .addOption(new Option('-n, --limit <n>', 'how many').default('20').argParser((v) => Number.parseInt(v, 10)))
+    .addOption(
+      new Option('-n, --limit <n>', 'how many').default('20').argParser((v) => Number.parseInt(v, 10)),
+    )
     .action(async (opts: { limit: number }, cmd: Command) => {
       const list = await listRuns({ ...globals(cmd), limit: opts.limit });
       print(cmd, list, () =>
@@ -113,7 +138,10 @@ export function createCli(io: CliIO = defaultIO): Command {
                 r.startedAt.replace('T', ' ').slice(0, 19),
                 r.durationMs ? `${Math.round(r.durationMs / 1000)}s` : '-',
                 r.dataVersion?.slice(0, 10) ?? '-',
-                metric((r.stages.evaluate?.output as { metrics?: Record<string, number> } | undefined)?.metrics?.top1),
+                metric(
+                  (r.stages.evaluate?.output as { metrics?: Record<string, number> } | undefined)?.metrics
+                    ?.top1,
+                ),
               ]),
             )
           : 'no runs yet: mlops run',
@@ -132,7 +160,12 @@ export function createCli(io: CliIO = defaultIO): Command {
           `data ${record.dataVersion ?? '-'}  git ${record.git ? `${record.git.sha.slice(0, 10)}${record.git.dirty ? '-dirty' : ''}` : '-'}  backend ${record.backend ?? '-'}`,
           table(
             ['stage', 'status', 'time', 'cache key'],
-            Object.entries(record.stages).map(([stage, s]) => [stage, s.status, `${((s.durationMs ?? 0) / 1000).toFixed(1)}s`, s.cacheKey?.slice(0, 12) ?? '-']),
+            Object.entries(record.stages).map(([stage, s]) => [
+              stage,
+              s.status,
+              `${((s.durationMs ?? 0) / 1000).toFixed(1)}s`,
+              s.cacheKey?.slice(0, 12) ?? '-',
+            ]),
           ),
           ...(record.error ? [`error: ${record.error.message}`] : []),
         ].join('\n'),
@@ -158,7 +191,13 @@ export function createCli(io: CliIO = defaultIO): Command {
         models.length
           ? table(
               ['model', 'versions', 'aliases'],
-              models.map((m) => [m.name, m.versions, Object.entries(m.aliases).map(([a, v]) => `${a}=v${v}`).join(' ')]),
+              models.map((m) => [
+                m.name,
+                m.versions,
+                Object.entries(m.aliases)
+                  .map(([a, v]) => `${a}=v${v}`)
+                  .join(' '),
+              ]),
             )
           : 'no models registered yet',
       );
@@ -173,29 +212,55 @@ export function createCli(io: CliIO = defaultIO): Command {
         [
           table(
             ['version', 'created', 'top1', 'run', 'aliases'],
-            shown.versions.map((v) => [`v${v.version}`, v.createdAt.slice(0, 19), metric(v.metrics.top1), v.lineage.runId ?? '-', v.aliases.join(' ')]),
+            shown.versions.map((v) => [
+              `v${v.version}`,
+              v.createdAt.slice(0, 19),
+              metric(v.metrics.top1),
+              v.lineage.runId ?? '-',
+              v.aliases.join(' '),
+            ]),
           ),
           '',
-          ...shown.history.map((h) => `${h.at}  ${h.alias}: ${h.from ?? '-'} → ${h.to ?? '-'}${h.forced ? ' (forced)' : ''}${h.actor ? `  by ${h.actor}` : ''}`),
+          ...shown.history.map(
+            (h) =>
+              `${h.at}  ${h.alias}: ${h.from ?? '-'} → ${h.to ?? '-'}${h.forced ? ' (forced)' : ''}${h.actor ? `  by ${h.actor}` : ''}`,
+          ),
         ].join('\n'),
       );
     });
   registry
     .command('promote')
-    .description('point an alias (e.g. production) at a version; refused when worse than the current holder unless --force')
+    .description(
+      'point an alias (e.g. production) at a version; refused when worse than the current holder unless --force',
+    )
     .argument('<model>', 'model name')
     .argument('<version>', 'version number (e.g. 3 or v3)')
     .argument('<alias>', 'alias, e.g. production')
     .option('--force', 'promote even if the evaluation gate refuses')
     .option('--reason <text>', 'recorded in the history')
-    .action(async (model: string, version: string, alias: string, opts: { force?: boolean; reason?: string }, cmd: Command) => {
-      const number = Number.parseInt(version.replace(/^v/, ''), 10);
-      if (!Number.isInteger(number) || number < 1) throw new CommanderError(2, 'mlops.version', `invalid version "${version}"`);
-      const move = await promoteModel(model, number, alias, { ...globals(cmd), ...opts });
-      print(cmd, move, () => `${model}@${alias}: ${move.from === null ? '-' : `v${move.from}`} → v${move.to}`);
-    });
+    .action(
+      async (
+        model: string,
+        version: string,
+        alias: string,
+        opts: { force?: boolean; reason?: string },
+        cmd: Command,
+      ) => {
+        const number = Number.parseInt(version.replace(/^v/, ''), 10);
+        if (!Number.isInteger(number) || number < 1)
+          throw new CommanderError(2, 'mlops.version', `invalid version "${version}"`);
+        const move = await promoteModel(model, number, alias, { ...globals(cmd), ...opts });
+        print(
+          cmd,
+          move,
+          () => `${model}@${alias}: ${move.from === null ? '-' : `v${move.from}`} → v${move.to}`,
+        );
+      },
+    );
 
-  const data = program.command('data').description('data versions: manifests committed to git, blobs in the store');
+  const data = program
+    .command('data')
+    .description('data versions: manifests committed to git, blobs in the store');
   data
     .command('add')
     .description('record an ImageFolder directory as a data version (writes <dir>.mlops-data.json)')
@@ -204,7 +269,11 @@ export function createCli(io: CliIO = defaultIO): Command {
     .option('-o, --output <file>', 'manifest path')
     .action(async (dir: string, opts: { classMap?: string; output?: string }, cmd: Command) => {
       const result = await dataAddCommand(dir, { ...globals(cmd), ...opts });
-      print(cmd, result, () => `data version ${result.version} (${result.files} files) → ${result.manifestPath}`);
+      print(
+        cmd,
+        result,
+        () => `data version ${result.version} (${result.files} files) → ${result.manifestPath}`,
+      );
     });
   data
     .command('status')
@@ -216,7 +285,11 @@ export function createCli(io: CliIO = defaultIO): Command {
       print(cmd, diff, () =>
         diff.added.length + diff.removed.length + diff.modified.length === 0
           ? 'up to date'
-          : [...diff.added.map((p) => `added     ${p}`), ...diff.removed.map((p) => `removed   ${p}`), ...diff.modified.map((p) => `modified  ${p}`)].join('\n'),
+          : [
+              ...diff.added.map((p) => `added     ${p}`),
+              ...diff.removed.map((p) => `removed   ${p}`),
+              ...diff.modified.map((p) => `modified  ${p}`),
+            ].join('\n'),
       );
     });
   data
@@ -224,8 +297,9 @@ export function createCli(io: CliIO = defaultIO): Command {
     .description('restore a directory from a data manifest and the store')
     .argument('<manifest>', 'a .mlops-data.json file')
     .argument('[dest]', 'destination (default: the manifest name without .mlops-data.json)')
-    .action(async (manifest: string, dest: string | undefined, _opts, cmd: Command) => {
-      const restored = await dataCheckoutCommand(manifest, dest, globals(cmd));
+    .option('--force', 'replace the destination even if it holds files not in the store')
+    .action(async (manifest: string, dest: string | undefined, opts: { force?: boolean }, cmd: Command) => {
+      const restored = await dataCheckoutCommand(manifest, dest, { ...globals(cmd), ...opts });
       print(cmd, restored, () => `restored ${restored.files} files to ${restored.dir}`);
     });
 
@@ -248,10 +322,16 @@ export function createCli(io: CliIO = defaultIO): Command {
 /** Adds commands contributed by the config's plugins (loaded lazily: only when the config exists). */
 async function withPluginCommands(program: Command, argv: string[], io: CliIO): Promise<void> {
   const builtIn = new Set(program.commands.map((c) => c.name()));
-  const first = argv.find((arg) => !arg.startsWith('-'));
+  const { command: first, config } = firstCommandWord(argv);
   if (!first || builtIn.has(first) || first === 'help') return;
-  const configIndex = argv.findIndex((arg) => arg === '-c' || arg === '--config');
-  const loaded = await loadConfig({ ...(configIndex >= 0 && argv[configIndex + 1] ? { configFile: argv[configIndex + 1] } : {}) });
+  let loaded: Awaited<ReturnType<typeof loadConfig>>;
+  try {
+    loaded = await loadConfig({ ...(config ? { configFile: config } : {}) });
+  } catch (error) {
+    // Without a project there are no plugin commands: commander reports the unknown command.
+    if (isMlopsError(error, 'MLOPS_ERR_CONFIG_NOT_FOUND') && !config) return;
+    throw error;
+  }
   const pipeline = await Pipeline.create({ config: loaded.config });
   for (const command of pipeline.commands) {
     const words = command.name.split(' ');
@@ -265,18 +345,54 @@ async function withPluginCommands(program: Command, argv: string[], io: CliIO): 
     sub.action(async (...args: unknown[]) => {
       const cmd = args[args.length - 1] as Command;
       const options = args[args.length - 2] as Record<string, unknown>;
-      const positional = args.slice(0, -2).flat().filter((a): a is string => typeof a === 'string');
+      const positional = args
+        .slice(0, -2)
+        .flat()
+        .filter((a): a is string => typeof a === 'string');
       const result = await command.action(positional, options, {
         hooks: pipeline.hooks,
         container: pipeline.container,
         config: pipeline.config,
-        logger: { debug() {}, info: (m) => io.err(m), warn: (m) => io.err(`warning: ${m}`), error: (m) => io.err(m), child() { return this; } },
+        logger: {
+          debug() {},
+          info: (m) => io.err(m),
+          warn: (m) => io.err(`warning: ${m}`),
+          error: (m) => io.err(m),
+          child() {
+            return this;
+          },
+        },
         provide: () => undefined,
         command: () => undefined,
       });
-      if (result !== undefined) io.out(cmd.optsWithGlobals<GlobalOptions>().json ? JSON.stringify(result, null, 2) : String(typeof result === 'string' ? result : JSON.stringify(result, null, 2)));
+      if (result !== undefined)
+        io.out(
+          cmd.optsWithGlobals<GlobalOptions>().json
+            ? JSON.stringify(result, null, 2)
+            : String(typeof result === 'string' ? result : JSON.stringify(result, null, 2)),
+        );
     });
   }
+}
+
+/** Global options that take a value: their value is not a command word. */
+const VALUE_OPTIONS = new Set(['-c', '--config', '--store', '--set']);
+
+/** The first command word of `argv` and the `--config` value, skipping global options. */
+function firstCommandWord(argv: string[]): { command?: string; config?: string } {
+  let config: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (VALUE_OPTIONS.has(arg)) {
+      if (arg === '-c' || arg === '--config') config = argv[i + 1];
+      i += 1;
+    } else if (arg.startsWith('--config=')) {
+      config = arg.slice('--config='.length);
+    } else if (!arg.startsWith('-')) {
+      return { command: arg, ...(config ? { config } : {}) };
+    }
+  }
+  return config ? { config } : {};
 }
 
 /**
@@ -291,7 +407,12 @@ export async function main(argv: string[] = process.argv.slice(2), io: CliIO = d
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return 0;
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.exitCode === 0
+      )
+        return 0;
       if (error.code.startsWith('mlops.')) io.err(`mlops: ${error.message}`);
       return error.exitCode === 1 ? 2 : error.exitCode;
     }

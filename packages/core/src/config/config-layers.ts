@@ -28,7 +28,12 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 export function mergeLayers(layers: ConfigLayer[]): MergedConfig {
   const values: Record<string, unknown> = {};
   const provenance = new Map<string, string>();
-  const mergeInto = (target: Record<string, unknown>, source: Record<string, unknown>, prefix: string, from: string) => {
+  const mergeInto = (
+    target: Record<string, unknown>,
+    source: Record<string, unknown>,
+    prefix: string,
+    from: string,
+  ) => {
     for (const [key, value] of Object.entries(source)) {
       if (value === undefined) continue;
       const path = prefix ? `${prefix}.${key}` : key;

@@ -1,6 +1,6 @@
 export * from './config-layers.js';
-export * from './define-config.js';
 export * from './defaults.js';
+export * from './define-config.js';
 export * from './load-config.js';
 export { configSchema } from './schema.js';
 export * from './set-overrides.js';

@@ -93,7 +93,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const file = findConfigFile(cwd, options.configFile);
   const ext = extname(file);
   const user: UserConfig =
-    ext === '.yaml' || ext === '.yml' ? ((await readYamlFile(file)) as UserConfig) : await importConfigModule(file);
+    ext === '.yaml' || ext === '.yml'
+      ? ((await readYamlFile(file)) as UserConfig)
+      : await importConfigModule(file);
   return resolveUserConfig(user, { file, overrides: options.overrides });
 }
 
@@ -106,12 +108,17 @@ export interface ResolveUserConfigOptions {
 }
 
 /** Resolves a config object given in code (the programmatic twin of {@link loadConfig}). */
-export async function resolveUserConfig(user: UserConfig, options: ResolveUserConfigOptions): Promise<LoadedConfig> {
+export async function resolveUserConfig(
+  user: UserConfig,
+  options: ResolveUserConfigOptions,
+): Promise<LoadedConfig> {
   const file = resolve(options.file);
   const root = dirname(file);
   const warnings: ConfigWarning[] = [];
   const { plugins, extends: parents, ...rest } = user as UserConfig & Record<string, unknown>;
-  const layers: ConfigLayer[] = [{ source: 'defaults', values: configDefaults() as unknown as Record<string, unknown> }];
+  const layers: ConfigLayer[] = [
+    { source: 'defaults', values: configDefaults() as unknown as Record<string, unknown> },
+  ];
   layers.push(...(await extendsLayers(parents, root, file, warnings)));
   layers.push({ source: file, values: normalizeConfigKeys(rest, file, warnings) });
   if (options.overrides?.length) layers.push(overridesLayer(options.overrides));
@@ -130,7 +137,11 @@ export async function resolveUserConfig(user: UserConfig, options: ResolveUserCo
       for (const key of issue.keys) {
         const keys = [...issue.path, key];
         const path = keys.join('.');
-        warnings.push({ file: sourceOf(merged.provenance, path), path, message: `unknown key "${path}" ignored` });
+        warnings.push({
+          file: sourceOf(merged.provenance, path),
+          path,
+          message: `unknown key "${path}" ignored`,
+        });
         dropped = deletePath(values, keys) || dropped;
       }
     }
@@ -161,7 +172,11 @@ export async function resolveUserConfig(user: UserConfig, options: ResolveUserCo
 function validatePlugins(plugins: unknown, file: string): MlopsPlugin[] {
   if (plugins === undefined) return [];
   if (!Array.isArray(plugins)) {
-    throw new MlopsError('MLOPS_ERR_CONFIG_INVALID', `${file}: plugins: expected an array of plugin objects`, { file });
+    throw new MlopsError(
+      'MLOPS_ERR_CONFIG_INVALID',
+      `${file}: plugins: expected an array of plugin objects`,
+      { file },
+    );
   }
   return plugins.flat().map((plugin, index) => {
     if (!isPluginLike(plugin)) {

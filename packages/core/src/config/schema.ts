@@ -3,9 +3,14 @@ import { z } from 'zod';
 const probability = z.number().min(0).max(1);
 const positiveInt = z.number().int().positive();
 const nonNegative = z.number().min(0);
-const range = z.tuple([z.number(), z.number()]).refine(([lo, hi]) => lo <= hi, 'expected [low, high] with low ≤ high');
+const range = z
+  .tuple([z.number(), z.number()])
+  .refine(([lo, hi]) => lo <= hi, 'expected [low, high] with low ≤ high');
 
-const normalize = z.strictObject({ mean: z.array(z.number()).min(1), std: z.array(z.number().positive()).min(1) });
+const normalize = z.strictObject({
+  mean: z.array(z.number()).min(1),
+  std: z.array(z.number().positive()).min(1),
+});
 
 /**
  * The validation schema of a resolved config (without `plugins`, `root`, `sources`). Objects are
@@ -73,12 +78,19 @@ export const configSchema = z.strictObject({
     backend: z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']),
   }),
   evaluate: z.strictObject({ split: z.string(), topK: positiveInt }),
-  export: z.strictObject({ formats: z.array(z.string()).min(1), quantize: z.union([z.literal('int8'), z.literal(false)]) }),
+  export: z.strictObject({
+    formats: z.array(z.string()).min(1),
+    quantize: z.union([z.literal('int8'), z.literal(false)]),
+  }),
   registry: z.strictObject({
     model: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'expected a lowercase name: letters, digits, . _ -'),
     aliases: z.array(z.string()),
     promoteTo: z.string().optional(),
     gate: z.strictObject({ metric: z.string(), mode: z.enum(['max', 'min']) }).optional(),
   }),
-  serve: z.looseObject({ port: z.number().int().min(0).max(65535), host: z.string(), model: z.string().optional() }),
+  serve: z.looseObject({
+    port: z.number().int().min(0).max(65535),
+    host: z.string(),
+    model: z.string().optional(),
+  }),
 });

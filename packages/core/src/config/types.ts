@@ -226,8 +226,7 @@ export type DeepPartial<T> = T extends readonly unknown[]
  * What users write in `mlops.config.ts`: every field optional except what has no sensible default.
  * `extends` names YAML presets (paths relative to the config) applied first, in order.
  */
-export interface UserConfig
-  extends DeepPartial<Omit<ResolvedConfig, 'root' | 'sources' | 'plugins'>> {
+export interface UserConfig extends DeepPartial<Omit<ResolvedConfig, 'root' | 'sources' | 'plugins'>> {
   /** YAML presets applied before this file, e.g. `['./configs/base.yaml']`. */
   extends?: string | string[];
   /** Plugins. */

@@ -32,16 +32,24 @@ export async function readYamlFile(file: string): Promise<Record<string, unknown
     parsed = parseYaml(text);
   } catch (error) {
     const where = error instanceof YAMLParseError && error.linePos ? `:${error.linePos[0].line}` : '';
-    throw new MlopsError('MLOPS_ERR_CONFIG_INVALID', `${file}${where}: invalid YAML: ${(error as Error).message.split('\n')[0]}`, {
-      file,
-      cause: error,
-    });
+    throw new MlopsError(
+      'MLOPS_ERR_CONFIG_INVALID',
+      `${file}${where}: invalid YAML: ${(error as Error).message.split('\n')[0]}`,
+      {
+        file,
+        cause: error,
+      },
+    );
   }
   if (parsed === null || parsed === undefined) return {};
   if (!isPlainObject(parsed)) {
-    throw new MlopsError('MLOPS_ERR_CONFIG_INVALID', `${file}: expected a mapping of config keys at the top level`, {
-      file,
-    });
+    throw new MlopsError(
+      'MLOPS_ERR_CONFIG_INVALID',
+      `${file}: expected a mapping of config keys at the top level`,
+      {
+        file,
+      },
+    );
   }
   return parsed;
 }
@@ -96,9 +104,13 @@ export async function presetLayers(
 ): Promise<ConfigLayer[]> {
   const path = resolve(file);
   if (seen.has(path)) {
-    throw new MlopsError('MLOPS_ERR_CONFIG_INVALID', `${path}: "extends" cycle through ${[...seen].join(' → ')}`, {
-      file: path,
-    });
+    throw new MlopsError(
+      'MLOPS_ERR_CONFIG_INVALID',
+      `${path}: "extends" cycle through ${[...seen].join(' → ')}`,
+      {
+        file: path,
+      },
+    );
   }
   seen.add(path);
   const raw = await readYamlFile(path);
@@ -121,9 +133,13 @@ export async function extendsLayers(
   const layers: ConfigLayer[] = [];
   for (const parent of list) {
     if (typeof parent !== 'string') {
-      throw new MlopsError('MLOPS_ERR_CONFIG_INVALID', `${file}: extends: expected a file path or a list of paths`, {
-        file,
-      });
+      throw new MlopsError(
+        'MLOPS_ERR_CONFIG_INVALID',
+        `${file}: extends: expected a file path or a list of paths`,
+        {
+          file,
+        },
+      );
     }
     layers.push(...(await presetLayers(resolve(baseDir, parent), warnings, new Set(seen))));
   }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { MlopsError } from '../errors.js';
-import { hasErrorCode } from './atomic-file.js';
+import { isErrnoException } from '../store/atomic-write.js';
 
 /**
  * Label → the folder names merged under that label, e.g.
@@ -26,7 +26,7 @@ export async function loadClassMap(
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if (!hasErrorCode(error, 'ENOENT', 'ENOTDIR', 'EISDIR')) throw error;
+    if (!isErrnoException(error, 'ENOENT', 'ENOTDIR', 'EISDIR')) throw error;
     throw new MlopsError('MLOPS_ERR_DATA_INVALID', `class map file ${file} does not exist`, {
       file,
       hint: 'Fix data.classMap: a JSON or YAML file mapping each label to its folder names, e.g. {"car": ["n02814533"]}.',

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MlopsError } from '../errors.js';
-import { hasErrorCode } from './atomic-file.js';
+import { isErrnoException } from '../store/atomic-write.js';
 import type { ClassMap } from './class-map.js';
 
 /** Name of the labels file at the root of a dataset tree. */
@@ -35,7 +35,7 @@ export async function readClassesFile(root: string): Promise<ClassesFile | undef
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if (hasErrorCode(error, 'ENOENT', 'ENOTDIR')) return undefined;
+    if (isErrnoException(error, 'ENOENT', 'ENOTDIR')) return undefined;
     throw error;
   }
   let value: Partial<ClassesFile> | undefined;

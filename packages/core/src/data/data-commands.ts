@@ -4,7 +4,8 @@ import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { MlopsError } from '../errors.js';
 import type { ArtifactStore } from '../services/artifact-store.js';
-import { hasErrorCode } from './atomic-file.js';
+import { isErrnoException } from '../store/atomic-write.js';
+import { mapLimit } from '../util/map-limit.js';
 import { localCacheDir } from './cache-dir.js';
 import type { ClassMap } from './class-map.js';
 import {
@@ -16,7 +17,6 @@ import {
   writeDataManifest,
 } from './data-manifest.js';
 import { FileHashCache } from './file-hash-cache.js';
-import { mapConcurrent } from './map-concurrent.js';
 import { comparePaths, scanImageFolder } from './scan-image-folder.js';
 
 /** Suffix of data manifests written beside their folder: `data/vehicles.mlops-data.json`. */
@@ -177,7 +177,7 @@ async function assertObjectsPresent(
   manifestPath: string,
 ): Promise<void> {
   const hashes = [manifest.tree, ...new Set(manifest.files.map((f) => f.hash))];
-  const present = await mapConcurrent(hashes, 32, (hash) => store.has(hash));
+  const present = await mapLimit(hashes, 32, (hash) => store.has(hash));
   const missing = hashes.filter((_, i) => !present[i]);
   if (missing.length === 0) return;
   const what = missing[0] === manifest.tree ? 'its tree manifest and' : '';
@@ -204,7 +204,7 @@ async function assertNothingLost(
   const digests = await cache.digestAll(files);
   await cache.save();
   const inManifest = new Set(manifest.files.map((f) => f.hash));
-  const stored = await mapConcurrent(
+  const stored = await mapLimit(
     digests,
     32,
     async (d) => inManifest.has(d.hash) || (await store.has(d.hash)),
@@ -231,8 +231,8 @@ async function splitFolders(root: string, allowMissing = false): Promise<string[
   try {
     entries = await readdir(root, { withFileTypes: true });
   } catch (error) {
-    if (allowMissing && hasErrorCode(error, 'ENOENT')) return [];
-    if (!hasErrorCode(error, 'ENOENT', 'ENOTDIR')) throw error;
+    if (allowMissing && isErrnoException(error, 'ENOENT')) return [];
+    if (!isErrnoException(error, 'ENOENT', 'ENOTDIR')) throw error;
     throw new MlopsError('MLOPS_ERR_DATA_INVALID', `data folder ${root} does not exist`, {
       file: root,
       hint: 'Pass an ImageFolder tree (<split>/<class>/<image>), or restore one with `mlops data checkout`.',
@@ -262,7 +262,7 @@ async function exists(path: string): Promise<boolean> {
   return stat(path).then(
     () => true,
     (error: unknown) => {
-      if (hasErrorCode(error, 'ENOENT', 'ENOTDIR')) return false;
+      if (isErrnoException(error, 'ENOENT', 'ENOTDIR')) return false;
       throw error;
     },
   );

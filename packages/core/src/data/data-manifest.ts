@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { MlopsError } from '../errors.js';
 import type { ArtifactStore } from '../services/artifact-store.js';
-import { hasErrorCode, writeFileAtomic } from './atomic-file.js';
+import { isErrnoException, writeFileAtomic } from '../store/atomic-write.js';
 import type { ClassMap } from './class-map.js';
 import { CLASSES_FILE } from './classes-file.js';
 import { FileHashCache } from './file-hash-cache.js';
@@ -180,7 +180,7 @@ export async function readDataManifest(path: string): Promise<DataManifest> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if (!hasErrorCode(error, 'ENOENT', 'ENOTDIR')) throw error;
+    if (!isErrnoException(error, 'ENOENT', 'ENOTDIR')) throw error;
     throw new MlopsError('MLOPS_ERR_DATA_INVALID', `data manifest ${path} does not exist`, {
       file: path,
       hint: 'Run `mlops data add <dir>` to create it, or pass the path of an existing *.mlops-data.json.',

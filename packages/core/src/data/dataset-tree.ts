@@ -1,6 +1,6 @@
 import { join } from 'node:path';
+import { writeFileAtomic } from '../store/atomic-write.js';
 import { sha256 } from '../util/hash.js';
-import { writeFileAtomic } from './atomic-file.js';
 import type { ClassMap } from './class-map.js';
 import { CLASSES_FILE, makeClassesFile } from './classes-file.js';
 import { uniqueFolderNames } from './folder-name.js';

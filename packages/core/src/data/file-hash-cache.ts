@@ -1,8 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isErrnoException, writeFileAtomic } from '../store/atomic-write.js';
 import { sha256 } from '../util/hash.js';
-import { hasErrorCode, writeFileAtomic } from './atomic-file.js';
-import { mapConcurrent } from './map-concurrent.js';
+import { mapLimit } from '../util/map-limit.js';
 
 /** A file's content hash and the stat values it was computed for. */
 export interface FileDigest {
@@ -50,7 +50,7 @@ export class FileHashCache {
         }
       } catch (error) {
         // A missing or damaged cache only costs a rehash.
-        if (!hasErrorCode(error, 'ENOENT') && !(error instanceof SyntaxError)) throw error;
+        if (!isErrnoException(error, 'ENOENT') && !(error instanceof SyntaxError)) throw error;
       }
     }
     return new FileHashCache(file, entries);
@@ -71,7 +71,7 @@ export class FileHashCache {
 
   /** Hashes many files with bounded concurrency; `onFile` is called after each (for progress). */
   async digestAll(paths: readonly string[], onFile?: () => void): Promise<FileDigest[]> {
-    return mapConcurrent(paths, 32, async (path) => {
+    return mapLimit(paths, 32, async (path) => {
       const digest = await this.digest(path);
       onFile?.();
       return digest;

@@ -35,7 +35,6 @@ export { toFolderName, uniqueFolderNames } from './folder-name.js';
 export { imageFolderSource } from './image-folder-source.js';
 export { type InspectImagesOptions, inspectImages } from './inspect-images.js';
 export { InspectionCache, type InspectionResult } from './inspection-cache.js';
-export { mapConcurrent } from './map-concurrent.js';
 export {
   type ClassMapSource,
   IMAGE_EXTENSIONS,

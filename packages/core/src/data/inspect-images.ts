@@ -1,7 +1,7 @@
 import type { ImageInspector } from '../services/data-source.js';
+import { mapLimit } from '../util/map-limit.js';
 import { FileHashCache } from './file-hash-cache.js';
 import { InspectionCache, type InspectionResult } from './inspection-cache.js';
-import { mapConcurrent } from './map-concurrent.js';
 
 /** Options of {@link inspectImages}. */
 export interface InspectImagesOptions {
@@ -31,7 +31,7 @@ export async function inspectImages(
   const hashes = await FileHashCache.open(options.cacheDir);
   const cache = await InspectionCache.open(options.cacheDir);
   try {
-    return await mapConcurrent(paths, options.concurrency ?? 8, async (path) => {
+    return await mapLimit(paths, options.concurrency ?? 8, async (path) => {
       const { hash } = await hashes.digest(path);
       let result = cache.get(hash);
       if (!result) {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageInfo } from '../services/data-source.js';
-import { hasErrorCode, writeFileAtomic } from './atomic-file.js';
+import { isErrnoException, writeFileAtomic } from '../store/atomic-write.js';
 
 /** What inspecting one image found: its shape, or why it cannot be decoded. */
 export type InspectionResult = ({ ok: true } & ImageInfo) | { ok: false; reason: string };
@@ -43,7 +43,7 @@ export class InspectionCache {
         }
       } catch (error) {
         // A missing or damaged cache only costs a re-inspection.
-        if (!hasErrorCode(error, 'ENOENT') && !(error instanceof SyntaxError)) throw error;
+        if (!isErrnoException(error, 'ENOENT') && !(error instanceof SyntaxError)) throw error;
       }
     }
     return new InspectionCache(file, results);

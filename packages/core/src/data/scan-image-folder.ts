@@ -2,7 +2,7 @@ import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { MlopsError } from '../errors.js';
-import { hasErrorCode } from './atomic-file.js';
+import { isErrnoException } from '../store/atomic-write.js';
 import { type ClassMap, loadClassMap } from './class-map.js';
 import { readClassesFile } from './classes-file.js';
 
@@ -129,7 +129,7 @@ export function comparePaths(a: string, b: string): number {
 
 async function assertDirectory(dir: string): Promise<void> {
   const info = await stat(dir).catch((error: unknown) => {
-    if (hasErrorCode(error, 'ENOENT', 'ENOTDIR')) return undefined;
+    if (isErrnoException(error, 'ENOENT', 'ENOTDIR')) return undefined;
     throw error;
   });
   if (info?.isDirectory()) return;

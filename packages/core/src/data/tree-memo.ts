@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArtifactRef, ArtifactStore } from '../services/artifact-store.js';
+import { isErrnoException, writeFileAtomic } from '../store/atomic-write.js';
 import { hashJson } from '../util/hash.js';
-import { hasErrorCode, writeFileAtomic } from './atomic-file.js';
 import { FileHashCache } from './file-hash-cache.js';
 
 const MEMO_FILE = 'trees.json';
@@ -62,7 +62,7 @@ async function readMemo(file: string): Promise<MemoFileContent> {
       return { format: 'mlops-tree-memo/1', trees: content.trees };
     }
   } catch (error) {
-    if (!hasErrorCode(error, 'ENOENT') && !(error instanceof SyntaxError)) throw error;
+    if (!isErrnoException(error, 'ENOENT') && !(error instanceof SyntaxError)) throw error;
   }
   return { format: 'mlops-tree-memo/1', trees: {} };
 }

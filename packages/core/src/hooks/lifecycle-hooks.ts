@@ -1,8 +1,8 @@
 import { AsyncParallelHook, AsyncSeriesHook, AsyncSeriesWaterfallHook } from 'tapable';
-import type { ArtifactInfo } from '../services/artifact-store.js';
+import type { ResolvedConfig } from '../config/types.js';
 import type { EpochEndEvent, RunInfo, StageContext } from '../pipeline/stage-context.js';
 import type { StageName, StageOutputs } from '../pipeline/stage-outputs.js';
-import type { ResolvedConfig } from '../config/types.js';
+import type { ArtifactInfo } from '../services/artifact-store.js';
 
 /**
  * A stage hook: an async waterfall whose value is the stage's output. A tap receives the value

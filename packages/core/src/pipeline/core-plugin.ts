@@ -13,9 +13,13 @@ const CORE_TAP = { name: 'mlops:core', stage: 0 } as const;
 
 function engineOf(ctx: StageContext<StageName>): Engine {
   if (!ctx.container.isRegistered(Engine, true)) {
-    throw new MlopsError('MLOPS_ERR_SERVICE_MISSING', `the ${ctx.stage} stage needs an engine, and no plugin provides one`, {
-      hint: "add @mlops/plugin-tfjs: import { tfjs } from '@mlops/plugin-tfjs'; plugins: [tfjs()]",
-    });
+    throw new MlopsError(
+      'MLOPS_ERR_SERVICE_MISSING',
+      `the ${ctx.stage} stage needs an engine, and no plugin provides one`,
+      {
+        hint: "add @mlops/plugin-tfjs: import { tfjs } from '@mlops/plugin-tfjs'; plugins: [tfjs()]",
+      },
+    );
   }
   return ctx.container.resolve(Engine);
 }
@@ -45,14 +49,21 @@ export function corePlugin(): MlopsPlugin {
       hooks.evaluate.tapPromise(CORE_TAP, async (value, ctx) => {
         if (value) return value;
         const result = await engineOf(ctx).evaluate(ctx);
-        ctx.tracker.logSummary(Object.fromEntries(Object.entries(result.metrics).map(([k, v]) => [`test/${k}`, v])));
-        ctx.tracker.logTable?.('confusion_matrix', { classes: result.classes, matrix: result.confusionMatrix });
+        ctx.tracker.logSummary(
+          Object.fromEntries(Object.entries(result.metrics).map(([k, v]) => [`test/${k}`, v])),
+        );
+        ctx.tracker.logTable?.('confusion_matrix', {
+          classes: result.classes,
+          matrix: result.confusionMatrix,
+        });
         ctx.tracker.logTable?.('roc', result.roc);
         return result;
       });
       hooks.export.tapPromise(CORE_TAP, async (value, ctx) => {
         if (value) return value;
-        const exporters = ctx.container.isRegistered(Exporter, true) ? ctx.container.resolveAll(Exporter) : [];
+        const exporters = ctx.container.isRegistered(Exporter, true)
+          ? ctx.container.resolveAll(Exporter)
+          : [];
         const exports: ExportedModel[] = [];
         for (const format of ctx.config.export.formats) {
           const exporter = exporters.find((candidate) => candidate.format === format);

@@ -75,6 +75,8 @@ export interface RunResult {
   outputs: Partial<StageOutputs>;
   /** Per-stage report, in order. */
   stages: StageReport[];
+  /** The run's directory (run.json, metrics.jsonl, report.html). */
+  dir: string;
 }
 
 /** Stages `mlops run` runs when none are named. */
@@ -119,7 +121,9 @@ export class Pipeline {
     this.container.register(Logger, { useValue: this.logger });
     this.container.register(ArtifactStore, { useValue: store });
     this.container.register(ModelRegistry, { useValue: new LocalModelRegistry(this.storePath) });
-    this.plugins = await applyPlugins([corePlugin(), ...this.config.plugins], (plugin) => this.apiFor(plugin));
+    this.plugins = await applyPlugins([corePlugin(), ...this.config.plugins], (plugin) =>
+      this.apiFor(plugin),
+    );
   }
 
   private apiFor(plugin: MlopsPlugin): PluginApi {
@@ -141,9 +145,13 @@ export class Pipeline {
   /** Resolves a service, with a clear error when no plugin provides it. */
   resolve<T>(token: InjectionToken<T>, hint?: string): T {
     if (!this.container.isRegistered(token, true)) {
-      throw new MlopsError('MLOPS_ERR_SERVICE_MISSING', `no ${String(token).replace(/^Symbol\(mlops\.|\)$/g, '')} service is registered`, {
-        hint: hint ?? 'add the plugin that provides it to `plugins` in mlops.config.ts',
-      });
+      throw new MlopsError(
+        'MLOPS_ERR_SERVICE_MISSING',
+        `no ${String(token).replace(/^Symbol\(mlops\.|\)$/g, '')} service is registered`,
+        {
+          hint: hint ?? 'add the plugin that provides it to `plugins` in mlops.config.ts',
+        },
+      );
     }
     return this.container.resolve(token);
   }
@@ -158,7 +166,9 @@ export class Pipeline {
     const wanted = options.stages?.length ? options.stages : DEFAULT_STAGES;
     for (const stage of wanted) {
       if (!STAGES.includes(stage)) {
-        throw new MlopsError('MLOPS_ERR_STAGE_UNKNOWN', `unknown stage "${stage}"`, { hint: `stages: ${STAGES.join(', ')}` });
+        throw new MlopsError('MLOPS_ERR_STAGE_UNKNOWN', `unknown stage "${stage}"`, {
+          hint: `stages: ${STAGES.join(', ')}`,
+        });
       }
     }
     const last = Math.max(...wanted.map((stage) => STAGES.indexOf(stage)));
@@ -192,7 +202,10 @@ export class Pipeline {
     }
     const run: RunInfo = { id: record.id, dir: runs.runDir(record.id), resumed: Boolean(options.resume) };
     const tracker = new CompositeTracker(
-      [new LocalTracker({ dir: run.dir, logger: this.logger }), ...(this.container.isRegistered(Tracker, true) ? this.container.resolveAll(Tracker) : [])],
+      [
+        new LocalTracker({ dir: run.dir, logger: this.logger }),
+        ...(this.container.isRegistered(Tracker, true) ? this.container.resolveAll(Tracker) : []),
+      ],
       this.logger,
     );
     const outputs: Partial<StageOutputs> = {};
@@ -215,7 +228,16 @@ export class Pipeline {
       for (const stage of stages) {
         current = stage;
         if (signal.aborted) throw signal.reason;
-        const report = await this.runStage(stage, { run, store, cache, runs, tracker, outputs, signal, force: forced(stage) });
+        const report = await this.runStage(stage, {
+          run,
+          store,
+          cache,
+          runs,
+          tracker,
+          outputs,
+          signal,
+          force: forced(stage),
+        });
         reports.push(report);
         this.logger.info(
           `${stage}: ${report.status}${report.status === 'ran' ? ` in ${formatDuration(report.durationMs)}` : ' (inputs unchanged)'}`,
@@ -235,7 +257,11 @@ export class Pipeline {
       r.durationMs = durationMs;
       r.metrics = runMetrics(outputs);
       if (failure !== undefined) {
-        r.error = { code: isMlopsError(failure) ? failure.code : undefined, message: errorMessage(failure), stage: current };
+        r.error = {
+          code: isMlopsError(failure) ? failure.code : undefined,
+          message: errorMessage(failure),
+          stage: current,
+        };
       }
     });
     await this.hooks.runEnd.promise({ run, status, outputs, durationMs });
@@ -249,7 +275,7 @@ export class Pipeline {
       }
       throw failure;
     }
-    return { run: final, outputs, stages: reports };
+    return { run: final, outputs, stages: reports, dir: run.dir };
   }
 
   private async runStage(
@@ -265,8 +291,10 @@ export class Pipeline {
       force: boolean;
     },
   ): Promise<StageReport> {
-    const { run, store, cache, runs, outputs } = env;
-    const upstream = Object.fromEntries(Object.entries(outputs).map(([name, output]) => [name, hashJson(output)]));
+    const { run, cache, runs, outputs } = env;
+    const upstream = Object.fromEntries(
+      Object.entries(outputs).map(([name, output]) => [name, hashJson(output)]),
+    );
     const keyParts = {
       stage,
       config: stageConfigSlice(stage, this.config),
@@ -285,7 +313,14 @@ export class Pipeline {
       const output = previous.output as StageOutputs[typeof stage];
       (outputs as Record<string, unknown>)[stage] = output;
       await runs.update(run.id, (r) => {
-        r.stages[stage] = { status: 'cached', cacheKey, startedAt, durationMs: 0, inputs: upstream, output: output as never };
+        r.stages[stage] = {
+          status: 'cached',
+          cacheKey,
+          startedAt,
+          durationMs: 0,
+          inputs: upstream,
+          output: output as never,
+        };
         if (stage === 'data') r.dataVersion = (output as StageOutputs['data']).version;
       });
       await this.hooks.stageEnd.promise({ stage, run, status: 'cached', durationMs: 0, output });
@@ -308,14 +343,18 @@ export class Pipeline {
     const ctx = this.stageContext(stage, { ...env, workDir });
     let output: StageOutputs[typeof stage] | undefined;
     try {
-      output = await (this.hooks[stage] as LifecycleHooks['data']).promise(
+      output = (await (this.hooks[stage] as LifecycleHooks['data']).promise(
         undefined,
         ctx as unknown as StageContext<'data'>,
-      ) as StageOutputs[typeof stage] | undefined;
+      )) as StageOutputs[typeof stage] | undefined;
       if (output === undefined) {
-        throw new MlopsError('MLOPS_ERR_STAGE_NO_OUTPUT', `no plugin produced the output of the ${stage} stage`, {
-          hint: stageHint(stage),
-        });
+        throw new MlopsError(
+          'MLOPS_ERR_STAGE_NO_OUTPUT',
+          `no plugin produced the output of the ${stage} stage`,
+          {
+            hint: stageHint(stage),
+          },
+        );
       }
     } catch (error) {
       const durationMs = Date.now() - started;
@@ -341,7 +380,14 @@ export class Pipeline {
     (outputs as Record<string, unknown>)[stage] = output;
     if (!UNCACHED_STAGES.has(stage)) await cache.put(stage, cacheKey, output, run.id);
     await runs.update(run.id, (r) => {
-      r.stages[stage] = { status, cacheKey, startedAt, durationMs, inputs: upstream, output: output as never };
+      r.stages[stage] = {
+        status,
+        cacheKey,
+        startedAt,
+        durationMs,
+        inputs: upstream,
+        output: output as never,
+      };
       if (stage === 'data') r.dataVersion = (output as StageOutputs['data']).version;
       if (stage === 'train') r.backend = (output as StageOutputs['train']).backend;
     });
@@ -376,16 +422,24 @@ export class Pipeline {
       input<K extends StageName>(name: K): StageOutputs[K] {
         const output = env.outputs[name];
         if (output === undefined) {
-          throw new MlopsError('MLOPS_ERR_STAGE_NO_OUTPUT', `the ${stage} stage needs the output of the ${name} stage`, {
-            hint: `run it first: mlops run ${name} ${stage}`,
-          });
+          throw new MlopsError(
+            'MLOPS_ERR_STAGE_NO_OUTPUT',
+            `the ${stage} stage needs the output of the ${name} stage`,
+            {
+              hint: `run it first: mlops run ${name} ${stage}`,
+            },
+          );
         }
         return output as StageOutputs[K];
       },
       progress: (total, label) => createProgress(total, label),
       epochEnd: async (event) => {
         env.tracker.logMetrics(
-          { ...event.metrics, 'perf/images_per_second': event.imagesPerSecond, 'perf/epoch_seconds': event.durationMs / 1000 },
+          {
+            ...event.metrics,
+            'perf/images_per_second': event.imagesPerSecond,
+            'perf/epoch_seconds': event.durationMs / 1000,
+          },
           event.epoch,
         );
         await hooks.epochEnd.promise(event, env.run);
@@ -421,7 +475,10 @@ function stageHint(stage: StageName): string {
 export function configToJson(config: ResolvedConfig): JsonObject {
   const { plugins, ...rest } = config;
   return JSON.parse(
-    JSON.stringify({ ...rest, plugins: plugins.map((plugin) => ({ name: plugin.name, version: plugin.version ?? null })) }),
+    JSON.stringify({
+      ...rest,
+      plugins: plugins.map((plugin) => ({ name: plugin.name, version: plugin.version ?? null })),
+    }),
   ) as JsonObject;
 }
 

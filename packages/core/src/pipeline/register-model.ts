@@ -56,7 +56,9 @@ export async function registerExportedModel(
       ctx.logger.warn(`not promoted to ${config.registry.promoteTo}: ${error.message}`);
     }
   }
-  ctx.logger.info(`registered ${version.model} v${version.version} (aliases: ${aliases.join(', ') || 'none'})`);
+  ctx.logger.info(
+    `registered ${version.model} v${version.version} (aliases: ${aliases.join(', ') || 'none'})`,
+  );
   return { model: version.model, version: version.version, aliases };
 }
 

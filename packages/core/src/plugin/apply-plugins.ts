@@ -24,13 +24,19 @@ export function orderPlugins(plugins: readonly MlopsPlugin[]): MlopsPlugin[] {
       throw new MlopsError(
         'MLOPS_ERR_PLUGIN_MISSING_DEPENDENCY',
         `plugin "${plugin.name}" needs ${missing.map((name) => `"${name}"`).join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not in plugins`,
-        { hint: `install ${missing.join(', ')} and add ${missing.length === 1 ? 'it' : 'them'} to \`plugins\` in mlops.config.ts` },
+        {
+          hint: `install ${missing.join(', ')} and add ${missing.length === 1 ? 'it' : 'them'} to \`plugins\` in mlops.config.ts`,
+        },
       );
     }
   }
   const sorted = plugins
     .map((plugin, index) => ({ plugin, index }))
-    .sort((a, b) => enforceRank[a.plugin.enforce ?? 'normal'] - enforceRank[b.plugin.enforce ?? 'normal'] || a.index - b.index)
+    .sort(
+      (a, b) =>
+        enforceRank[a.plugin.enforce ?? 'normal'] - enforceRank[b.plugin.enforce ?? 'normal'] ||
+        a.index - b.index,
+    )
     .map(({ plugin }) => plugin);
   // Depth-first so a dependency lands before its dependents while the order is otherwise kept.
   const ordered: MlopsPlugin[] = [];
@@ -39,10 +45,14 @@ export function orderPlugins(plugins: readonly MlopsPlugin[]): MlopsPlugin[] {
     const seen = state.get(plugin.name);
     if (seen === 'done') return;
     if (seen === 'visiting') {
-      throw new MlopsError('MLOPS_ERR_PLUGIN_MISSING_DEPENDENCY', `plugin dependency cycle: ${[...chain, plugin.name].join(' → ')}`);
+      throw new MlopsError(
+        'MLOPS_ERR_PLUGIN_MISSING_DEPENDENCY',
+        `plugin dependency cycle: ${[...chain, plugin.name].join(' → ')}`,
+      );
     }
     state.set(plugin.name, 'visiting');
-    for (const name of plugin.dependsOn ?? []) visit(byName.get(name) as MlopsPlugin, [...chain, plugin.name]);
+    for (const name of plugin.dependsOn ?? [])
+      visit(byName.get(name) as MlopsPlugin, [...chain, plugin.name]);
     state.set(plugin.name, 'done');
     ordered.push(plugin);
   };
@@ -61,9 +71,13 @@ export async function applyPlugins(
       await plugin.apply(apiFor(plugin));
     } catch (error) {
       if (error instanceof MlopsError) throw error;
-      throw new MlopsError('MLOPS_ERR_PLUGIN_APPLY', `plugin "${plugin.name}" failed to apply: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new MlopsError(
+        'MLOPS_ERR_PLUGIN_APPLY',
+        `plugin "${plugin.name}" failed to apply: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
   return ordered;

@@ -124,7 +124,11 @@ export interface ModelRegistry {
   /** Points `alias` at `version`; refuses when a gate fails unless `force`. */
   promote(model: string, version: number, alias: string, options?: PromoteOptions): Promise<AliasMove>;
   /** Removes an alias. */
-  removeAlias?(model: string, alias: string, options?: { actor?: string; reason?: string }): Promise<AliasMove>;
+  removeAlias?(
+    model: string,
+    alias: string,
+    options?: { actor?: string; reason?: string },
+  ): Promise<AliasMove>;
   /** Alias moves of a model, oldest first. */
   history(model: string): Promise<AliasMove[]>;
   /**

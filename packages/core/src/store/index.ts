@@ -1,7 +1,6 @@
 export * from './atomic-write.js';
 export * from './keyed-mutex.js';
 export * from './local-artifact-store.js';
-export * from './map-limit.js';
 export * from './object-layout.js';
 export * from './stage-cache.js';
 export * from './tree-manifest.js';

@@ -18,8 +18,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { MlopsError } from '../errors.js';
 import type { ArtifactRef, ArtifactStore, TreeEntry, TreeManifest } from '../services/artifact-store.js';
 import { sha256, sha256File } from '../util/hash.js';
+import { mapLimit } from '../util/map-limit.js';
 import { fsyncDir, isErrnoException, tempPathFor, writeDirAtomic, writeFileAtomic } from './atomic-write.js';
-import { mapLimit } from './map-limit.js';
 import { assertSha256, isSha256, objectMissingError, objectPath } from './object-layout.js';
 import {
   assertTreePaths,

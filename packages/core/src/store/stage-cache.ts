@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { MlopsError } from '../errors.js';
 import type { ArtifactRef, ArtifactStore } from '../services/artifact-store.js';
 import { hashJson } from '../util/hash.js';
+import { mapLimit } from '../util/map-limit.js';
 import { readJson, writeJsonAtomic } from './atomic-write.js';
-import { mapLimit } from './map-limit.js';
 
 /** Everything a stage's cache key depends on. */
 export interface StageKeyParts {

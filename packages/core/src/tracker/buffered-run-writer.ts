@@ -1,6 +1,6 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../store/atomic-write.js';
 
 /** Called when a write fails; the writer goes on with the other files. */
 export type WriteErrorHandler = (file: string, error: unknown) => void;

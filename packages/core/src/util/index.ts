@@ -1,2 +1,3 @@
 export * from './hash.js';
 export * from './json.js';
+export * from './map-limit.js';

@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -54,7 +54,12 @@ describe('loadConfig', () => {
     expect(config.model.dropout).toBe(0.1);
     expect(config.train.lr).toBe(0.002);
     expect(config.train.betas).toEqual([0.8, 0.99]);
-    expect(config.sources.map((s) => s.split('/').pop())).toEqual(['base.yaml', 'fast.yaml', 'mlops.config.ts', '--set']);
+    expect(config.sources.map((s) => s.split('/').pop())).toEqual([
+      'base.yaml',
+      'fast.yaml',
+      'mlops.config.ts',
+      '--set',
+    ]);
   });
 
   it('maps a timm-style YAML (the old system’s training config)', async () => {
@@ -154,7 +159,9 @@ describe('loadConfig', () => {
     expect((await failure(loadConfig({ cwd: empty }))).code).toBe('MLOPS_ERR_CONFIG_NOT_FOUND');
     expect((await failure(loadConfig({ cwd: empty, configFile: 'nope.ts' }))).message).toContain('nope.ts');
     const yaml = await project({ 'mlops.config.yaml': 'train:\n  epochs: [1,\n' });
-    expect((await failure(loadConfig({ cwd: yaml }))).message).toMatch(/mlops\.config\.yaml:\d+: invalid YAML/);
+    expect((await failure(loadConfig({ cwd: yaml }))).message).toMatch(
+      /mlops\.config\.yaml:\d+: invalid YAML/,
+    );
     const ok = await project({ 'mlops.config.ts': 'export default {}' });
     expect((await failure(loadConfig({ cwd: ok, overrides: ['nonsense'] }))).code).toBe('MLOPS_ERR_USAGE');
     const throws = await project({ 'mlops.config.ts': `throw new Error('boom'); export default {};` });

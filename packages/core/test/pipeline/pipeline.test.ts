@@ -13,7 +13,13 @@ import { countingEnginePlugin, type EngineCalls } from './test-plugin.js';
 async function pipelineFor(user: UserConfig, calls: EngineCalls, overrides: string[] = [], failIn?: string) {
   const root = await mkdtemp(join(tmpdir(), 'mlops-pipeline-'));
   const { config } = await resolveUserConfig(
-    { project: 'demo', data: { source: 'generated' }, train: { epochs: 2 }, ...user, plugins: [countingEnginePlugin(calls, { failIn })] },
+    {
+      project: 'demo',
+      data: { source: 'generated' },
+      train: { epochs: 2 },
+      ...user,
+      plugins: [countingEnginePlugin(calls, { failIn })],
+    },
     { file: join(root, 'mlops.config.ts'), overrides },
   );
   return { root, pipeline: await Pipeline.create({ config, logger: silentLogger }), config };
@@ -67,7 +73,10 @@ describe('Pipeline', () => {
     expect(second.stages.map((s) => s.status)).toEqual(['cached', 'cached', 'cached', 'cached', 'cached']);
     expect(calls.train).toBe(1);
 
-    const changed = await Pipeline.create({ config: { ...config, train: { ...config.train, lr: 0.5 } }, logger: silentLogger });
+    const changed = await Pipeline.create({
+      config: { ...config, train: { ...config.train, lr: 0.5 } },
+      logger: silentLogger,
+    });
     const third = await changed.run({ signal: new AbortController().signal });
     expect(third.stages.map((s) => s.status)).toEqual(['cached', 'cached', 'ran', 'ran', 'ran']);
     expect(calls).toEqual({ build: 1, train: 2, evaluate: 2, export: 2 });
@@ -103,9 +112,14 @@ describe('Pipeline', () => {
 
   it('says which plugin to add when no engine is present', async () => {
     const root = await mkdtemp(join(tmpdir(), 'mlops-pipeline-'));
-    const { config } = await resolveUserConfig({ data: { source: 'imagefolder', path: 'missing' } }, { file: join(root, 'mlops.config.ts') });
+    const { config } = await resolveUserConfig(
+      { data: { source: 'imagefolder', path: 'missing' } },
+      { file: join(root, 'mlops.config.ts') },
+    );
     const pipeline = await Pipeline.create({ config, logger: silentLogger });
-    await expect(pipeline.run({ stages: ['model'], signal: new AbortController().signal })).rejects.toThrow(/missing/);
+    await expect(pipeline.run({ stages: ['model'], signal: new AbortController().signal })).rejects.toThrow(
+      /missing/,
+    );
   });
 
   it('fires event hooks in order with typed payloads', async () => {

@@ -29,7 +29,8 @@ export function countingEnginePlugin(calls: EngineCalls, options: { failIn?: str
           for (const split of ['train', 'validation', 'test']) {
             for (const label of ['cat', 'dog']) {
               await mkdir(join(root, split, label), { recursive: true });
-              for (let i = 0; i < 3; i++) await writeFile(join(root, split, label, `${i}.png`), `${split}-${label}-${i}`);
+              for (let i = 0; i < 3; i++)
+                await writeFile(join(root, split, label, `${i}.png`), `${split}-${label}-${i}`);
             }
           }
           return root;
@@ -40,8 +41,16 @@ export function countingEnginePlugin(calls: EngineCalls, options: { failIn?: str
         async buildModel(ctx) {
           calls.build += 1;
           const data = ctx.input('data');
-          const model = await ctx.store.putBytes(new TextEncoder().encode(JSON.stringify({ classes: data.classes })));
-          return { model, architecture: 'counter', parameters: 2, inputShape: [1, 1, 1], numClasses: data.classes.length };
+          const model = await ctx.store.putBytes(
+            new TextEncoder().encode(JSON.stringify({ classes: data.classes })),
+          );
+          return {
+            model,
+            architecture: 'counter',
+            parameters: 2,
+            inputShape: [1, 1, 1],
+            numClasses: data.classes.length,
+          };
         },
         async train(ctx) {
           calls.train += 1;
@@ -60,9 +69,19 @@ export function countingEnginePlugin(calls: EngineCalls, options: { failIn?: str
             progress.tick(1);
           }
           progress.done();
-          const model = await ctx.store.putBytes(new TextEncoder().encode(`trained ${ctx.config.train.lr ?? 'default'}`));
+          const model = await ctx.store.putBytes(
+            new TextEncoder().encode(`trained ${ctx.config.train.lr ?? 'default'}`),
+          );
           const history = await ctx.store.putBytes(new TextEncoder().encode('{}'));
-          return { model, history, epochs, bestEpoch: epochs, metrics: { top1: 0.9 }, backend: 'test', imagesPerSecond: 100 };
+          return {
+            model,
+            history,
+            epochs,
+            bestEpoch: epochs,
+            metrics: { top1: 0.9 },
+            backend: 'test',
+            imagesPerSecond: 100,
+          };
         },
         async evaluate(ctx) {
           calls.evaluate += 1;

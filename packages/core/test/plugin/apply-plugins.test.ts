@@ -3,16 +3,29 @@ import { isMlopsError } from '../../src/errors.js';
 import { applyPlugins, orderPlugins } from '../../src/plugin/apply-plugins.js';
 import type { MlopsPlugin, PluginApi } from '../../src/plugin/plugin.js';
 
-const plugin = (name: string, extra: Partial<MlopsPlugin> = {}): MlopsPlugin => ({ name, apply() {}, ...extra });
+const plugin = (name: string, extra: Partial<MlopsPlugin> = {}): MlopsPlugin => ({
+  name,
+  apply() {},
+  ...extra,
+});
 
 describe('orderPlugins', () => {
   it('keeps config order, puts pre first and post last', () => {
-    const order = orderPlugins([plugin('a'), plugin('late', { enforce: 'post' }), plugin('b'), plugin('early', { enforce: 'pre' })]);
+    const order = orderPlugins([
+      plugin('a'),
+      plugin('late', { enforce: 'post' }),
+      plugin('b'),
+      plugin('early', { enforce: 'pre' }),
+    ]);
     expect(order.map((p) => p.name)).toEqual(['early', 'a', 'b', 'late']);
   });
 
   it('applies dependencies before their dependents', () => {
-    const order = orderPlugins([plugin('server', { dependsOn: ['onnx'] }), plugin('onnx', { dependsOn: ['tfjs'] }), plugin('tfjs')]);
+    const order = orderPlugins([
+      plugin('server', { dependsOn: ['onnx'] }),
+      plugin('onnx', { dependsOn: ['tfjs'] }),
+      plugin('tfjs'),
+    ]);
     expect(order.map((p) => p.name)).toEqual(['tfjs', 'onnx', 'server']);
   });
 
@@ -26,12 +39,16 @@ describe('orderPlugins', () => {
       expect.unreachable();
     } catch (error) {
       expect(isMlopsError(error, 'MLOPS_ERR_PLUGIN_MISSING_DEPENDENCY')).toBe(true);
-      expect((error as Error).message).toBe('plugin "@mlops/plugin-onnx" needs "@mlops/plugin-tfjs", which is not in plugins');
+      expect((error as Error).message).toBe(
+        'plugin "@mlops/plugin-onnx" needs "@mlops/plugin-tfjs", which is not in plugins',
+      );
     }
   });
 
   it('detects dependency cycles', () => {
-    expect(() => orderPlugins([plugin('a', { dependsOn: ['b'] }), plugin('b', { dependsOn: ['a'] })])).toThrowError(/cycle/);
+    expect(() =>
+      orderPlugins([plugin('a', { dependsOn: ['b'] }), plugin('b', { dependsOn: ['a'] })]),
+    ).toThrowError(/cycle/);
   });
 });
 
@@ -42,7 +59,9 @@ describe('applyPlugins', () => {
         throw new Error('no GPU');
       },
     });
-    await expect(applyPlugins([failing], () => ({}) as PluginApi)).rejects.toThrowError('plugin "broken" failed to apply: no GPU');
+    await expect(applyPlugins([failing], () => ({}) as PluginApi)).rejects.toThrowError(
+      'plugin "broken" failed to apply: no GPU',
+    );
   });
 
   it('awaits async apply in order', async () => {
@@ -53,7 +72,10 @@ describe('applyPlugins', () => {
         seen.push('slow');
       },
     });
-    await applyPlugins([slow, plugin('fast', { apply: () => void seen.push('fast') })], () => ({}) as PluginApi);
+    await applyPlugins(
+      [slow, plugin('fast', { apply: () => void seen.push('fast') })],
+      () => ({}) as PluginApi,
+    );
     expect(seen).toEqual(['slow', 'fast']);
   });
 });

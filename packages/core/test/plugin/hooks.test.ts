@@ -55,7 +55,12 @@ describe('lifecycle hooks', () => {
   it('supports interceptors (e.g. timing every tap)', async () => {
     const hooks = createLifecycleHooks();
     const registered: string[] = [];
-    hooks.runEnd.intercept({ register: (tap) => (registered.push(tap.name), tap) });
+    hooks.runEnd.intercept({
+      register: (tap) => {
+        registered.push(tap.name);
+        return tap;
+      },
+    });
     hooks.runEnd.tap('observer', () => undefined);
     expect(registered).toEqual(['observer']);
   });

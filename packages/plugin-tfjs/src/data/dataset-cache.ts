@@ -6,7 +6,7 @@ import {
   type DataOutput,
   localCacheDir,
   MlopsError,
-  mapConcurrent,
+  mapLimit,
   type Progress,
   scanImageFolder,
 } from '@mlops/core';
@@ -99,7 +99,7 @@ export async function loadDecodedSplit(options: LoadDecodedSplitOptions): Promis
   });
   const bytes = imageBytes(split);
   const progress = options.progress?.(scan.files.length, `decoding ${options.split} at ${options.size}px`);
-  await mapConcurrent(scan.files, options.concurrency ?? 16, async (file, i) => {
+  await mapLimit(scan.files, options.concurrency ?? 16, async (file, i) => {
     let pixels: Uint8Array;
     try {
       // A synchronous read: for small files it is several times faster than fs.promises, whose

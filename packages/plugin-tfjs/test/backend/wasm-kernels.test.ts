@@ -128,7 +128,13 @@ for (const simd of [true, false]) {
     });
 
     describe('Conv2DBackpropFilter', () => {
-      for (const c of matrix(3, 6)) {
+      // K = k*k*cin < cout puts the patch matrix on the right of the product (see the kernel).
+      const narrow: Case[] = [
+        { batch: 2, size: [7, 9], k: 3, stride: 2, pad: 'same', cin: 2, cout: 24 },
+        { batch: 2, size: [8, 6], k: 3, stride: 1, pad: 'valid', cin: 2, cout: 24 },
+        { batch: 3, size: [5, 5], k: 1, stride: 1, pad: 'same', cin: 12, cout: 40 },
+      ];
+      for (const c of [...matrix(3, 6), ...narrow]) {
         it(name(c), async () => {
           const xShape: Shape4 = [c.batch, c.size[0], c.size[1], c.cin];
           await compareKernel(

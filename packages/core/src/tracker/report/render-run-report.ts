@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { RunStatus, TrackedRun } from '../../services/tracker.js';
+import { writeFileAtomic } from '../../store/atomic-write.js';
 import { stableStringify } from '../../util/json.js';
-import { writeFileAtomic } from '../atomic-write.js';
 import { RUN_FILES } from '../run-files.js';
 import { curvesSection, evaluationSection, histogramsSection, imagesSection } from './chart-sections.js';
 import { escapeHtml } from './html-escape.js';

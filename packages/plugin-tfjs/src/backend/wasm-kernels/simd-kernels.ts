@@ -9,7 +9,7 @@
 import { encodeModule, FuncBuilder, I32, OP, SIMD, V128 } from './wasm-asm.js';
 import type { WasmBackend } from './wasm-backend.js';
 
-/** The exported SIMD loops. Channel counts are in blocks of 8 floats (two v128 lanes groups). */
+/** The exported SIMD loops. Channel counts are in blocks of 8 floats (two v128 registers). */
 export interface SimdKernels {
   /**
    * Depthwise filter gradient of one tap: for each 8-channel block `cb < cBlocks`, the sum over

@@ -1,0 +1,102 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type CliIO, main } from '../../src/cli/main.js';
+import { LocalModelRegistry } from '../../src/registry/local-model-registry.js';
+
+function captureIO(): CliIO & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (text) => void stdout.push(text), err: (text) => void stderr.push(text) };
+}
+
+async function cli(args: string[]) {
+  const io = captureIO();
+  const code = await main(args, io);
+  return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
+}
+
+describe('mlops CLI', () => {
+  it('prints help for every command and exits 0', async () => {
+    for (const args of [
+      ['--help'],
+      ['run', '--help'],
+      ['runs', 'list', '--help'],
+      ['registry', 'promote', '--help'],
+      ['data', 'add', '--help'],
+    ]) {
+      const result = await cli(args);
+      expect(result.code, args.join(' ')).toBe(0);
+      expect(result.out + result.err).toContain('Usage: mlops');
+    }
+  });
+
+  it('exits 2 on usage errors with a one-line cause', async () => {
+    const unknown = await cli(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    const stage = await cli(['run', 'deploy']);
+    expect(stage.code).toBe(2);
+    expect(stage.err).toContain('unknown stage "deploy"');
+    const version = await cli(['registry', 'promote', 'm', 'latest', 'production']);
+    expect(version.code).toBe(2);
+  });
+
+  it('exits 1 with the cause and a hint when the work fails', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mlops-cli-'));
+    const result = await cli(['--store', join(dir, '.mlops'), 'registry', 'show', 'nope']);
+    expect(result.code).toBe(1);
+    expect(result.err.split('\n')[0]).toMatch(/^mlops: model "nope" not found/);
+    expect(result.err).toContain('hint:');
+    const config = await cli(['run', '--config', join(dir, 'missing.ts')]);
+    expect(config.code).toBe(1);
+    expect(config.err).toContain('config file not found');
+  });
+
+  it('lists, shows and promotes registry versions, as text and --json, with the gate from the config', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mlops-cli-'));
+    await writeFile(
+      join(dir, 'mlops.config.yaml'),
+      'project: demo\nregistry:\n  gate:\n    metric: top1\n    mode: max\n',
+    );
+    const registry = new LocalModelRegistry(join(dir, '.mlops'));
+    const artifacts = { tfjs: { hash: 'a'.repeat(64), kind: 'dir' as const, size: 1 } };
+    await registry.register({ model: 'demo', artifacts, metrics: { top1: 0.9 } });
+    await registry.register({ model: 'demo', artifacts, metrics: { top1: 0.8 } });
+
+    const config = ['--config', join(dir, 'mlops.config.yaml')];
+    expect((await cli([...config, 'registry', 'promote', 'demo', 'v1', 'production'])).code).toBe(0);
+    const refused = await cli([...config, 'registry', 'promote', 'demo', '2', 'production']);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/top1/);
+    const forced = await cli([
+      ...config,
+      'registry',
+      'promote',
+      'demo',
+      '2',
+      'production',
+      '--force',
+      '--reason',
+      'rollback test',
+    ]);
+    expect(forced.code).toBe(0);
+    expect(forced.out).toBe('demo@production: v1 → v2');
+
+    const list = await cli([...config, '--json', 'registry', 'list']);
+    expect(JSON.parse(list.out)).toEqual([
+      expect.objectContaining({ name: 'demo', versions: 2, aliases: { production: 2 } }),
+    ]);
+    const show = await cli([...config, 'registry', 'show', 'demo']);
+    expect(show.out).toContain('production: 1 → 2 (forced)');
+  });
+
+  it('reports runs as JSON for scripting', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mlops-cli-'));
+    const result = await cli(['--store', join(dir, '.mlops'), '--json', 'runs', 'list']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.out)).toEqual([]);
+    const missing = await cli(['--store', join(dir, '.mlops'), 'runs', 'show', 'latest']);
+    expect(missing.code).toBe(1);
+  });
+});
