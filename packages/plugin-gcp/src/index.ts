@@ -6,4 +6,5 @@
  */
 
 /** What this package will provide, for tooling that lists the workspace. */
-export const PLANNED_SCOPE = 'mlops Google Cloud: GCS artifact store and data remote, Cloud Run deploy, Vertex AI jobs.';
+export const PLANNED_SCOPE =
+  'mlops Google Cloud: GCS artifact store and data remote, Cloud Run deploy, Vertex AI jobs.';

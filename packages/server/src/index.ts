@@ -6,4 +6,5 @@
  */
 
 /** What this package will provide, for tooling that lists the workspace. */
-export const PLANNED_SCOPE = 'mlops Fastify inference server with registry hot swap, metrics and drift monitoring.';
+export const PLANNED_SCOPE =
+  'mlops Fastify inference server with registry hot swap, metrics and drift monitoring.';
