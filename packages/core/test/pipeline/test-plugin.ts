@@ -67,6 +67,7 @@ export function countingEnginePlugin(calls: EngineCalls, options: { failIn?: str
               best: true,
             });
             progress.tick(1);
+            if (ctx.signal.aborted) throw ctx.signal.reason;
           }
           progress.done();
           const model = await ctx.store.putBytes(
