@@ -12,7 +12,10 @@ export async function resolveInitialCheckpoint(spec: string, ctx: StageContext<'
   if (spec.startsWith('registry:')) {
     const match = /^registry:([^@]+)@(.+)$/.exec(spec);
     if (!match) {
-      throw new MlopsError('MLOPS_ERR_CONFIG_INVALID', `model.initialCheckpoint "${spec}": expected registry:<model>@<alias> or registry:<model>@v<N>`);
+      throw new MlopsError(
+        'MLOPS_ERR_CONFIG_INVALID',
+        `model.initialCheckpoint "${spec}": expected registry:<model>@<alias> or registry:<model>@v<N>`,
+      );
     }
     const [, model, selector] = match as unknown as [string, string, string];
     const registry = ctx.container.resolve(ModelRegistry);
@@ -21,9 +24,13 @@ export async function resolveInitialCheckpoint(spec: string, ctx: StageContext<'
       : await registry.resolve(model, { alias: selector });
     const artifact = version.artifacts.tfjs;
     if (!artifact) {
-      throw new MlopsError('MLOPS_ERR_REGISTRY_VERSION_NOT_FOUND', `${model} v${version.version} has no tfjs artifact to fine-tune from`, {
-        hint: `its artifacts: ${Object.keys(version.artifacts).join(', ')}; export with formats: ['tfjs']`,
-      });
+      throw new MlopsError(
+        'MLOPS_ERR_REGISTRY_VERSION_NOT_FOUND',
+        `${model} v${version.version} has no tfjs artifact to fine-tune from`,
+        {
+          hint: `its artifacts: ${Object.keys(version.artifacts).join(', ')}; export with formats: ['tfjs']`,
+        },
+      );
     }
     return modelDirOf(await ctx.store.localPath(artifact));
   }

@@ -31,7 +31,10 @@ export interface ReferenceStats {
 }
 
 /** Summarizes up to `limit` images of a decoded split (evenly spaced, deterministic). */
-export function pixelReferenceStats(split: DecodedSplit, limit = 10_000): Omit<ReferenceStats, 'predictions'> {
+export function pixelReferenceStats(
+  split: DecodedSplit,
+  limit = 10_000,
+): Omit<ReferenceStats, 'predictions'> {
   const { height, width, channels } = split;
   const perImage = height * width * channels;
   const step = Math.max(1, Math.floor(split.count / limit));
@@ -53,7 +56,10 @@ export function pixelReferenceStats(split: DecodedSplit, limit = 10_000): Omit<R
       h[bin] = (h[bin] as number) + 1;
       imageSum += value;
     }
-    const meanBin = Math.min(REFERENCE_HISTOGRAM_BINS - 1, Math.floor(((imageSum / perImage) * REFERENCE_HISTOGRAM_BINS) / 256));
+    const meanBin = Math.min(
+      REFERENCE_HISTOGRAM_BINS - 1,
+      Math.floor(((imageSum / perImage) * REFERENCE_HISTOGRAM_BINS) / 256),
+    );
     meanHistogram[meanBin] = (meanHistogram[meanBin] as number) + 1;
     images += 1;
   }

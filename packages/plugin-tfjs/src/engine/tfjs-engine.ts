@@ -17,8 +17,8 @@ import type { DecodedSplit } from '../data/decoded-split.js';
 import { EvalBatchSource } from '../data/eval-batch-source.js';
 import { TrainBatchSource } from '../data/train-batch-source.js';
 import { evaluateModel } from '../evaluate/evaluator.js';
-import { loadModel, saveModel } from '../model-io/save-load.js';
 import { modelParameterCount } from '../model-io/parameter-count.js';
+import { loadModel, saveModel } from '../model-io/save-load.js';
 import { buildModel } from '../models/registry.js';
 import { transferWeights } from '../models/transfer.js';
 import { CHECKPOINT_BEST, CHECKPOINT_LAST } from '../train/checkpoint-files.js';
@@ -28,7 +28,11 @@ import { pixelReferenceStats, withPredictionStats } from './reference-stats.js';
 
 /** Options of the TensorFlow.js engine (the `tfjs()` plugin's options). */
 export interface TfjsEngineOptions {
-  /** Backend preference; overrides `train.backend` from the config. */
+  /**
+   * Backend preference. A value other than `auto` overrides `train.backend` from the config;
+   * `auto` (or none) leaves the choice to `train.backend`, so `--set train.backend=cpu` is honoured
+   * with `tfjs({ backend: 'auto' })` in the config file.
+   */
   backend?: BackendPreference;
   /** Augmentation worker threads. Default: 1 (the trainer uses the other core). */
   workers?: number;
@@ -49,8 +53,15 @@ export class TfjsEngine implements Engine {
   /** Activates the backend once per process and logs which one and why. */
   private async ensureBackend(ctx: StageContext): Promise<BackendInfo> {
     if (!this.backend) {
-      this.backend = await selectBackend(this.options.backend ?? ctx.config.train.backend, (message) => ctx.logger.debug(message));
+      const own = this.options.backend;
+      const preference = own !== undefined && own !== 'auto' ? own : ctx.config.train.backend;
+      this.backend = await selectBackend(preference, (message) => ctx.logger.debug(message));
       ctx.logger.info(`tfjs backend: ${this.backend.name} (${this.backend.reason})`);
+      if (this.backend.name === 'cpu') {
+        ctx.logger.warn(
+          'the cpu backend trains convolutions orders of magnitude slower than wasm (tfjs-backend-cpu computes Conv2DBackpropFilter in a scalar loop); set train.backend to wasm or auto',
+        );
+      }
     }
     return this.backend;
   }
@@ -142,7 +153,10 @@ export class TfjsEngine implements Engine {
       const last = await ctx.store.putDir(join(checkpointDir, CHECKPOINT_LAST), { name: 'last' });
       const historyFile = join(ctx.workDir, 'history.jsonl');
       await writeFile(historyFile, `${result.history.map((record) => JSON.stringify(record)).join('\n')}\n`);
-      const history = await ctx.store.putFile(historyFile, { name: 'history.jsonl', mediaType: 'application/x-ndjson' });
+      const history = await ctx.store.putFile(historyFile, {
+        name: 'history.jsonl',
+        mediaType: 'application/x-ndjson',
+      });
 
       const bestModel = await loadModel(join(checkpointDir, CHECKPOINT_BEST));
       let referenceStats: TrainOutput['referenceStats'];
@@ -248,6 +262,11 @@ function stripPrefix(metrics: Record<string, number>, prefix: string): Record<st
 function formatMetrics(metrics: Record<string, number>): string {
   return Object.entries(metrics)
     .filter(([key]) => !key.includes('auc/'))
-    .map(([key, value]) => `${key} ${value.toFixed(4)}`)
+    .map(([key, value]) => `${key} ${formatValue(value)}`)
     .join(', ');
+}
+
+/** 4 decimals, or 3 significant digits for small values such as a learning rate (not `0.0000`). */
+function formatValue(value: number): string {
+  return value !== 0 && Math.abs(value) < 0.001 ? value.toExponential(2) : value.toFixed(4);
 }

@@ -46,7 +46,10 @@ export class TfjsExporter implements Exporter {
         {
           format: 'tfjs',
           artifact,
-          details: { files: ['model/model.json', 'model/weights.bin', 'labels.json', 'preprocessing.json'], bytes: artifact.size },
+          details: {
+            files: ['model/model.json', 'model/weights.bin', 'labels.json', 'preprocessing.json'],
+            bytes: artifact.size,
+          },
         },
       ];
     } finally {

@@ -5,6 +5,7 @@
 export type { BlockSpec, ConvBnActSpec, MaxPoolSpec, UirSpec } from './block-spec.js';
 export { decodeStages, parseBlockSpec } from './block-spec.js';
 export { blockHasResidual } from './blocks.js';
+export { buildFastCnn, FAST_CNN, FAST_CNN_HEAD_LAYERS, FAST_CNN_INFO, FAST_CNN_SPEC } from './fast-cnn.js';
 export type { FlattenDenseHeadSpec, HeadSpec, PooledConvHeadSpec } from './head.js';
 export { CLASSIFIER_LAYER } from './head.js';
 export { layerSeed } from './initializers.js';

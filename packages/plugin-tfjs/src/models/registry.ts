@@ -1,4 +1,5 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { buildFastCnn, FAST_CNN, FAST_CNN_INFO } from './fast-cnn.js';
 import {
   buildMobileNetV4ConvSmall,
   MOBILENETV4_CONV_SMALL,
@@ -89,3 +90,4 @@ export function buildModel(architecture: string, opts: ModelBuildOptions): Layer
 
 registerArchitecture(MOBILENETV4_CONV_SMALL, buildMobileNetV4ConvSmall, MOBILENETV4_CONV_SMALL_INFO);
 registerArchitecture(SMALL_CNN, buildSmallCnn, SMALL_CNN_INFO);
+registerArchitecture(FAST_CNN, buildFastCnn, FAST_CNN_INFO);

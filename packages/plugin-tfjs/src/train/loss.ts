@@ -33,13 +33,16 @@ export function softmaxCrossEntropy(
   return tf.tidy(() => {
     const numClasses = logits.shape[1]!;
     const logProbs = tf.logSoftmax(logits);
-    const target = tf.oneHot(
-      tf.cast(labels, 'int32'),
-      numClasses,
-      1 - smoothing + smoothing / numClasses,
-      smoothing / numClasses,
-    );
-    const perExample = tf.neg(tf.sum(tf.mul(target, logProbs), -1));
+    // The smoothed target is never materialized with `tf.oneHot(labels, K, on, off)`: tfjs's
+    // OneHot is int32 by default (0.91/0.01 truncate to 0/0) and the wasm kernel writes int32 bits
+    // even when float32 is asked for — the loss and every gradient then vanish on wasm while the
+    // cpu backend (which keeps the floats) looks fine. A 0/1 one-hot is exact everywhere.
+    const onehot = tf.cast(tf.oneHot(tf.cast(labels, 'int32'), numClasses), 'float32');
+    const trueLogProb = tf.sum(tf.mul(onehot, logProbs), -1);
+    const perExample =
+      smoothing === 0
+        ? tf.neg(trueLogProb)
+        : tf.neg(tf.add(tf.mul(trueLogProb, 1 - smoothing), tf.mul(tf.mean(logProbs, -1), smoothing)));
     if (reduction === 'none') return perExample;
     return reduction === 'sum' ? tf.sum(perExample) : tf.mean(perExample);
   });

@@ -25,7 +25,7 @@ export interface TrainingEpochContext {
   seed: number;
   /** EMA updated after every step. */
   ema: ModelEma | undefined;
-  /** Progress bar of the epoch. */
+  /** Progress bar of the epoch, in images (ticked by each batch's size). */
   bar: ProgressReporter | undefined;
   /** Checked after every batch. */
   signal: AbortSignal | undefined;
@@ -56,9 +56,9 @@ export interface TrainingEpochTotals {
 /**
  * One pass over the training batches: per batch, set the scheduled learning rate, run a
  * {@link trainStep} under a `Math.random` seeded by `(seed, globalStep)` (reproducible dropout,
- * see `seeded-random`), update the EMA, tick the bar with the running loss. Stops after the
- * current batch when the signal is aborted. Every tensor it creates is disposed before the next
- * batch.
+ * see `seeded-random`), update the EMA, tick the bar by the batch's images with the running loss.
+ * Stops after the current batch when the signal is aborted. Every tensor it creates is disposed
+ * before the next batch.
  */
 export async function runTrainingEpoch(context: TrainingEpochContext): Promise<TrainingEpochTotals> {
   const { step, source, schedule, ema, bar, signal } = context;
@@ -106,7 +106,7 @@ export async function runTrainingEpoch(context: TrainingEpochContext): Promise<T
     totals.gradNormSum += gradNorm[0]!;
     totals.lastLr = lr;
     totals.trainMs += performance.now() - stepStart;
-    bar?.tick(1, `loss ${(totals.lossSum / totals.images).toFixed(4)} lr ${lr.toExponential(2)}`);
+    bar?.tick(batch.n, `loss ${(totals.lossSum / totals.images).toFixed(4)} lr ${lr.toExponential(2)}`);
     if (signal?.aborted) {
       totals.aborted = true;
       break;

@@ -111,7 +111,7 @@ export interface TrainOptions {
   resume?: boolean;
   /** Stops at the end of the current batch, writing `last/`. */
   signal?: AbortSignal;
-  /** Starts a progress bar per epoch (`total` = batches). */
+  /** Starts a progress bar per epoch, counting images (`total` = training images; ticks by batch size). */
   progress?: (total: number, label: string) => ProgressReporter;
   /** Awaited after each epoch, once its checkpoints and state are on disk. */
   onEpochEnd?: (event: EpochEndEvent) => Promise<void> | void;

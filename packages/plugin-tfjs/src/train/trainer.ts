@@ -172,7 +172,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         break;
       }
       const epochStart = performance.now();
-      const bar = options.progress?.(stepsPerEpoch, `epoch ${epoch}/${config.epochs}`);
+      // The bar counts images, so its rate reads img/s (the core Progress's unit), not batches/s.
+      const bar = options.progress?.(options.train.size, `epoch ${epoch}/${config.epochs}`);
       const totals = await runTrainingEpoch({
         step: { model, params, optimizer, labelSmoothing: config.labelSmoothing, gradClip: config.gradClip },
         source: options.train,

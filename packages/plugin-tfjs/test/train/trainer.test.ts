@@ -47,16 +47,24 @@ describe('train', () => {
     const tensorsAtEpochEnd: number[] = [];
     const events: EpochEndEvent[] = [];
     const ticks: string[] = [];
+    const bars: { total: number; images: number }[] = [];
     const { train: trainSource, validation } = sources();
     const result = await train({
       model,
       train: trainSource,
       validation,
       config: trainerConfig({ epochs: 5 }),
-      progress: () => ({
-        tick: (_n, info) => ticks.push(info ?? ''),
-        done: () => undefined,
-      }),
+      progress: (total) => {
+        const bar = { total, images: 0 };
+        bars.push(bar);
+        return {
+          tick: (n = 1, info) => {
+            bar.images += n;
+            ticks.push(info ?? '');
+          },
+          done: () => undefined,
+        };
+      },
       onEpochEnd: async (event) => {
         tensorsAtEpochEnd.push(tf.memory().numTensors);
         events.push(event);
@@ -81,6 +89,10 @@ describe('train', () => {
     }
     expect(ticks).toHaveLength(5 * 6);
     expect(ticks[0]).toMatch(/^loss \d\.\d{4} lr /);
+    // The bars count images (the core Progress shows their rate as img/s), not batches.
+    expect(bars).toEqual(
+      Array.from({ length: 5 }, () => ({ total: trainSource.size, images: trainSource.size })),
+    );
     // Everything the trainer creates per step/epoch is freed: the count is the same every epoch…
     expect(new Set(tensorsAtEpochEnd).size).toBe(1);
     // …and after training only the model's own tensors remain.
