@@ -12,6 +12,7 @@ import {
 } from '@mlops/core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { type BackendInfo, type BackendPreference, selectBackend } from '../backend/select-backend.js';
+import { unsupportedAugmentations } from '../data/augment/augment-params.js';
 import { loadDecodedSplit } from '../data/dataset-cache.js';
 import type { DecodedSplit } from '../data/decoded-split.js';
 import { EvalBatchSource } from '../data/eval-batch-source.js';
@@ -110,6 +111,9 @@ export class TfjsEngine implements Engine {
     const backend = await this.ensureBackend(ctx);
     const data = ctx.input('data');
     const { config } = ctx;
+    for (const unsupported of unsupportedAugmentations(config.train.augment)) {
+      ctx.logger.warn(`augmentation ${unsupported} is not implemented yet and is ignored`);
+    }
     const trainSplit = await decodedSplit(ctx, data, config.data.splits.train);
     const validationSplit = await decodedSplit(ctx, data, config.data.splits.validation);
     const model = await loadModel(await ctx.store.localPath(ctx.input('model').model));
