@@ -16,5 +16,6 @@ export * from './evaluate/index.js';
 export * from './model-io/index.js';
 export * from './models/index.js';
 export * from './plugin.js';
+export { default } from './plugin.js';
 export * from './train/index.js';
 export { PLUGIN_TFJS_VERSION } from './version.js';

@@ -32,3 +32,6 @@ export function tfjs(options: TfjsPluginOptions = {}): MlopsPlugin {
     },
   });
 }
+
+/** The default export is the plugin factory, so YAML configs can name the package: `plugins: ['@mlops/plugin-tfjs']`. */
+export default tfjs;

@@ -124,6 +124,11 @@ export async function resolveUserConfig(
   if (options.overrides?.length) layers.push(overridesLayer(options.overrides));
   const merged = mergeLayers(layers);
   const values = merged.values;
+  // Presets may name plugins too (YAML: package names); the config file's own list wins.
+  const presetPlugins = values.plugins;
+  const pluginsFile =
+    plugins === undefined && presetPlugins !== undefined ? sourceOf(merged.provenance, 'plugins') : file;
+  delete values.plugins;
   if (typeof values.project !== 'string' || !values.project) values.project = await defaultProjectName(root);
   const registry = values.registry as Record<string, unknown>;
   if (!registry.model) registry.model = toModelName(String(values.project));
@@ -164,30 +169,84 @@ export async function resolveUserConfig(
     ...(result.data as Omit<ResolvedConfig, 'root' | 'sources' | 'plugins'>),
     root,
     sources: layers.map((layer) => layer.source).filter((source) => source !== 'defaults'),
-    plugins: validatePlugins(plugins, file),
+    plugins: await resolvePlugins(plugins ?? presetPlugins, pluginsFile),
   };
   return { config, warnings };
 }
 
-function validatePlugins(plugins: unknown, file: string): MlopsPlugin[] {
-  if (plugins === undefined) return [];
+/**
+ * Plugins given by package name load without code: `plugins: ['@mlops/plugin-tfjs']` or
+ * `[['@mlops/plugin-tfjs', { backend: 'wasm' }]]` in YAML. The package is resolved from the config
+ * file's directory and its default export (a plugin factory) is called with the options.
+ */
+async function loadPluginByName(
+  spec: string,
+  options: unknown,
+  file: string,
+  where: string,
+): Promise<MlopsPlugin> {
+  const jiti = createJiti(file, { interopDefault: false });
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await jiti.import(spec)) as Record<string, unknown>;
+  } catch (error) {
+    throw new MlopsError('MLOPS_ERR_CONFIG_LOAD', `${file}: ${where}: cannot load plugin package "${spec}"`, {
+      file,
+      cause: error,
+      hint: `install it next to the config: npm install ${spec}`,
+    });
+  }
+  const factory = mod.default;
+  if (typeof factory !== 'function') {
+    throw new MlopsError(
+      'MLOPS_ERR_CONFIG_INVALID',
+      `${file}: ${where}: "${spec}" has no default export plugin factory`,
+      {
+        file,
+        hint: 'import its factory in mlops.config.ts instead',
+      },
+    );
+  }
+  const plugin = await (factory as (options: unknown) => unknown)(options ?? {});
+  if (!isPluginLike(plugin)) {
+    throw new MlopsError(
+      'MLOPS_ERR_CONFIG_INVALID',
+      `${file}: ${where}: "${spec}"'s default export did not return a plugin`,
+      {
+        file,
+      },
+    );
+  }
+  return plugin;
+}
+
+async function resolvePlugins(plugins: unknown, file: string): Promise<MlopsPlugin[]> {
+  if (plugins === undefined || plugins === null) return [];
   if (!Array.isArray(plugins)) {
     throw new MlopsError(
       'MLOPS_ERR_CONFIG_INVALID',
-      `${file}: plugins: expected an array of plugin objects`,
+      `${file}: plugins: expected an array of plugins (objects, or package names in YAML)`,
       { file },
     );
   }
-  return plugins.flat().map((plugin, index) => {
-    if (!isPluginLike(plugin)) {
+  const resolved: MlopsPlugin[] = [];
+  for (const [index, plugin] of plugins.entries()) {
+    const where = `plugins.${index}`;
+    if (typeof plugin === 'string') {
+      resolved.push(await loadPluginByName(plugin, undefined, file, where));
+    } else if (Array.isArray(plugin) && typeof plugin[0] === 'string') {
+      resolved.push(await loadPluginByName(plugin[0], plugin[1], file, where));
+    } else if (isPluginLike(plugin)) {
+      resolved.push(plugin);
+    } else {
       throw new MlopsError(
         'MLOPS_ERR_CONFIG_INVALID',
-        `${file}: plugins.${index}: expected { name, apply(api) } (did you forget to call the plugin factory, e.g. tfjs()?)`,
+        `${file}: ${where}: expected { name, apply(api) } (did you forget to call the plugin factory, e.g. tfjs()?)`,
         { file },
       );
     }
-    return plugin;
-  });
+  }
+  return resolved;
 }
 
 function isPluginLike(value: unknown): value is MlopsPlugin {

@@ -229,6 +229,13 @@ export type DeepPartial<T> = T extends readonly unknown[]
 export interface UserConfig extends DeepPartial<Omit<ResolvedConfig, 'root' | 'sources' | 'plugins'>> {
   /** YAML presets applied before this file, e.g. `['./configs/base.yaml']`. */
   extends?: string | string[];
-  /** Plugins. */
-  plugins?: MlopsPlugin[];
+  /**
+   * Plugins: plugin objects (`tfjs()`), or — useful in YAML — package names whose default export
+   * is a plugin factory, alone or with options: `'@mlops/plugin-tfjs'`,
+   * `['@mlops/plugin-tfjs', { backend: 'wasm' }]`.
+   */
+  plugins?: PluginSpec[];
 }
+
+/** A plugin object, a package name, or a package name with the factory's options. */
+export type PluginSpec = MlopsPlugin | string | [name: string, options: Record<string, unknown>];

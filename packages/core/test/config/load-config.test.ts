@@ -185,4 +185,27 @@ describe('loadConfig', () => {
     const cwd = await project({ 'mlops.config.ts': `export default { plugins: [() => ({})] };` });
     expect((await failure(loadConfig({ cwd }))).message).toContain('forget to call the plugin factory');
   });
+
+  it('loads plugins named by package in YAML, with options, from presets too', async () => {
+    const cwd = await project({
+      'node_modules/demo-plugin/package.json': JSON.stringify({
+        name: 'demo-plugin',
+        type: 'module',
+        main: 'index.js',
+      }),
+      'node_modules/demo-plugin/index.js':
+        'export default (options) => ({ name: "demo-plugin", version: String(options.level ?? 0), apply() {} });',
+      'configs/base.yaml': 'plugins: [demo-plugin]\n',
+      'mlops.config.yaml': 'extends: ./configs/base.yaml\n',
+      'with-options.yaml': 'plugins:\n  - [demo-plugin, { level: 3 }]\n',
+      'missing.yaml': 'plugins: [not-installed-plugin]\n',
+    });
+    const fromPreset = await loadConfig({ cwd });
+    expect(fromPreset.config.plugins.map((p) => [p.name, p.version])).toEqual([['demo-plugin', '0']]);
+    const withOptions = await loadConfig({ cwd, configFile: 'with-options.yaml' });
+    expect(withOptions.config.plugins[0]?.version).toBe('3');
+    const error = await failure(loadConfig({ cwd, configFile: 'missing.yaml' }));
+    expect(error.message).toContain('cannot load plugin package "not-installed-plugin"');
+    expect(error.hint).toContain('npm install not-installed-plugin');
+  });
 });
