@@ -1,16 +1,21 @@
 /**
  * Benchmarks the wasm training kernels (packages/plugin-tfjs/src/backend/wasm-kernels) at
- * MobileNetV4-Conv-Small shapes (batch 64, 64 px input), and a full MobileNetV4-Conv-Small train
- * step on the wasm backend, with and without them.
+ * MobileNetV4-Conv-Small shapes (batch 64, 64 px input) and at dense-layer / max-pool shapes, a full
+ * MobileNetV4-Conv-Small train step on the wasm backend, with and without them, and a `small_cnn`
+ * train step (28x28x1, batch 128, the project's `trainStep` + AdamW) with and without the dense /
+ * pooling kernels (`BatchMatMul`, `_FusedMatMul`, `MaxPoolGrad`).
  *
  *   npx jiti bench/kernels.bench.ts [--quick] [--profile] [--baseline] [--cpu] [--no-kernels]
+ *                                   [--no-mobilenet] [--no-small-cnn]
  *
- * --quick       fewer repetitions and train steps
- * --no-kernels  skip the per-kernel timings (train step only)
- * --profile     also report where the train step spends its time, per kernel
- * --baseline    also time a train step with only the three missing gradient kernels added to the
- *               stock wasm backend (none of the faster replacements; a few seconds per step)
- * --cpu         also time the cpu backend's kernels at the same shapes (slow)
+ * --quick         fewer repetitions and train steps
+ * --no-kernels    skip the per-kernel timings (train steps only)
+ * --no-mobilenet  skip the MobileNetV4 train step
+ * --no-small-cnn  skip the small_cnn train steps
+ * --profile       also report where the train steps spend their time, per kernel
+ * --baseline      also time a MobileNetV4 train step with only the three missing gradient kernels
+ *                 added to the stock wasm backend (none of the faster replacements; seconds per step)
+ * --cpu           also time the cpu backend's kernels at the same shapes (slow)
  *
  * Set BENCH_LOCAL_MODEL=1 to use the bench's own MobileNetV4 copy instead of the model zoo's.
  *
@@ -18,12 +23,20 @@
  * else the machine is running: compare numbers from the same run.
  */
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend } from '../packages/plugin-tfjs/src/backend/select-backend.js';
 import { MISSING_KERNELS } from '../packages/plugin-tfjs/src/backend/wasm-kernels/index.js';
+import { buildModel as buildZooModel } from '../packages/plugin-tfjs/src/models/index.js';
+import { createOptimizer } from '../packages/plugin-tfjs/src/train/create-optimizer.js';
+import { trainableVariables } from '../packages/plugin-tfjs/src/train/model-variables.js';
+import {
+  trainStep as projectTrainStep,
+  type TrainStepContext,
+} from '../packages/plugin-tfjs/src/train/train-step.js';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
@@ -31,6 +44,8 @@ const PROFILE = args.has('--profile');
 const BASELINE = args.has('--baseline');
 const WITH_CPU = args.has('--cpu');
 const KERNELS = !args.has('--no-kernels');
+const MOBILENET = !args.has('--no-mobilenet');
+const SMALL_CNN = !args.has('--no-small-cnn');
 const BATCH = 64;
 const SIZE = 64;
 const NUM_CLASSES = 10;
@@ -131,6 +146,100 @@ const REPLACED: KernelCase[] = [
   },
 ];
 
+/**
+ * Dense-layer products with a transposed operand (the backward pass of `tf.layers.dense`: dW = xᵀ·dy,
+ * dx = dy·Wᵀ) and max-pool gradients, at a wide dense layer's shapes and at `small_cnn`'s (batch 128).
+ */
+const DENSE_AND_POOL: KernelCase[] = [
+  {
+    label: 'dW = xT.dy, x [64,16384], dy [64,128]',
+    kernel: 'BatchMatMul',
+    inputs: { a: [64, 16384], b: [64, 128] },
+    attrs: { transposeA: true, transposeB: false },
+    macs: 64 * 16384 * 128,
+  },
+  {
+    label: 'dx = dy.WT, dy [64,128], W [16384,128]',
+    kernel: 'BatchMatMul',
+    inputs: { a: [64, 128], b: [16384, 128] },
+    attrs: { transposeA: false, transposeB: true },
+    macs: 64 * 16384 * 128,
+  },
+  {
+    label: 'small_cnn dense1 dW: x [1,128,3136], dy [1,128,128]',
+    kernel: 'BatchMatMul',
+    inputs: { a: [1, 128, 3136], b: [1, 128, 128] },
+    attrs: { transposeA: true, transposeB: false },
+    macs: 128 * 3136 * 128,
+  },
+  {
+    label: 'small_cnn dense1 dx: dy [1,128,128], W [1,3136,128]',
+    kernel: 'BatchMatMul',
+    inputs: { a: [1, 128, 128], b: [1, 3136, 128] },
+    attrs: { transposeA: false, transposeB: true },
+    macs: 128 * 3136 * 128,
+  },
+  {
+    label: 'small_cnn dense2 dW: x [1,128,128], dy [1,128,10]',
+    kernel: 'BatchMatMul',
+    inputs: { a: [1, 128, 128], b: [1, 128, 10] },
+    attrs: { transposeA: true, transposeB: false },
+    macs: 128 * 128 * 10,
+  },
+  {
+    label: 'batched [16,64,96]T.[16,64,80]',
+    kernel: 'BatchMatMul',
+    inputs: { a: [16, 64, 96], b: [16, 64, 80] },
+    attrs: { transposeA: true, transposeB: false },
+    macs: 16 * 64 * 96 * 80,
+  },
+  {
+    label: 'untransposed (stock) [1,128,3136].[1,3136,128]',
+    kernel: 'BatchMatMul',
+    inputs: { a: [1, 128, 3136], b: [1, 3136, 128] },
+    attrs: { transposeA: false, transposeB: false },
+    macs: 128 * 3136 * 128,
+  },
+  {
+    label: 'xT.W + bias, relu, x [1,3136,128], W [1,3136,128]',
+    kernel: '_FusedMatMul',
+    inputs: { a: [1, 3136, 128], b: [1, 3136, 128], bias: [128] },
+    attrs: { transposeA: true, transposeB: false, activation: 'relu' },
+    macs: 128 * 3136 * 128,
+  },
+  {
+    label: '2x2/2 valid [64,28,28,32]',
+    kernel: 'MaxPoolGrad',
+    inputs: { dy: [64, 14, 14, 32], input: [64, 28, 28, 32], output: [64, 14, 14, 32] },
+    attrs: { filterSize: 2, strides: 2, pad: 'valid' },
+    macs: 0,
+  },
+  {
+    label: 'small_cnn pool1 2x2/2 valid [128,28,28,32]',
+    kernel: 'MaxPoolGrad',
+    inputs: { dy: [128, 14, 14, 32], input: [128, 28, 28, 32], output: [128, 14, 14, 32] },
+    attrs: { filterSize: 2, strides: 2, pad: 'valid' },
+    macs: 0,
+  },
+  {
+    label: 'small_cnn pool2 2x2/2 valid [128,14,14,64]',
+    kernel: 'MaxPoolGrad',
+    inputs: { dy: [128, 7, 7, 64], input: [128, 14, 14, 64], output: [128, 7, 7, 64] },
+    attrs: { filterSize: 2, strides: 2, pad: 'valid' },
+    macs: 0,
+  },
+  {
+    label: '3x3/2 same [64,32,32,32]',
+    kernel: 'MaxPoolGrad',
+    inputs: { dy: [64, 16, 16, 32], input: [64, 32, 32, 32], output: [64, 16, 16, 32] },
+    attrs: { filterSize: 3, strides: 2, pad: 'same' },
+    macs: 0,
+  },
+];
+
+/** Kernels whose stock versions the small_cnn comparison step swaps back in. */
+const DENSE_AND_POOL_KERNELS = ['BatchMatMul', '_FusedMatMul', 'MaxPoolGrad'];
+
 function gradientCases(): KernelCase[] {
   const cases: KernelCase[] = [];
   for (const [label, size, k, s, cin, cout] of CONVS) {
@@ -211,7 +320,8 @@ async function timeKernel(
     return ms;
   };
   // Warm up: V8 optimises the JS glue only after several calls (the first ones are 2-4x slower).
-  for (let i = 0; i < 8; i++) once();
+  // Kernels slow enough for that not to matter (the stock transposed products) warm up for ~1 s.
+  for (let i = 0, spent = 0; i < 8 && spent < 1000; i++) spent += once();
   const times = Array.from({ length: reps }, once).sort((a, b) => a - b);
   tf.dispose(Object.values(inputs));
   return times[Math.floor(times.length / 2)]!;
@@ -362,11 +472,132 @@ async function trainStep(steps: number, profile: boolean): Promise<Record<string
   return result;
 }
 
+/** Registers `configs` for wasm (replacing what is there); returns the configs they replaced. */
+function swapKernels(configs: tf.KernelConfig[]): tf.KernelConfig[] {
+  const previous: tf.KernelConfig[] = [];
+  for (const config of configs) {
+    previous.push(tf.getKernel(config.kernelName, 'wasm'));
+    tf.unregisterKernel(config.kernelName, 'wasm');
+    tf.registerKernel(config);
+  }
+  return previous;
+}
+
+/** Median and spread of step times, as img/s at `batch`. */
+function stepStats(times: number[], batch: number): Record<string, unknown> {
+  const sorted = [...times].sort((x, y) => x - y);
+  const ms = sorted[Math.floor(sorted.length / 2)]!;
+  return {
+    medianMsPerStep: round(ms),
+    imgPerSec: round((batch * 1000) / ms),
+    bestImgPerSec: round((batch * 1000) / sorted[0]!),
+    stepsMs: sorted.map(round),
+  };
+}
+
+/** Kernel time per step by kernel name (top 12) over `n` steps, from `tf.profile`. */
+async function profileSteps(step: () => Promise<void>, n: number): Promise<Record<string, unknown>[]> {
+  const info = await tf.profile(async () => {
+    for (let i = 0; i < n; i++) await step();
+  });
+  const totals = new Map<string, [number, number]>();
+  for (const k of info.kernels) {
+    const entry = totals.get(k.name) ?? [0, 0];
+    entry[0] += Number(k.kernelTimeMs) || 0;
+    entry[1]++;
+    totals.set(k.name, entry);
+  }
+  return [...totals.entries()]
+    .sort((x, y) => y[1][0] - x[1][0])
+    .slice(0, 12)
+    .map(([kernel, [t, calls]]) => ({ kernel, msPerStep: round(t / n), callsPerStep: calls / n }));
+}
+
+/**
+ * img/s of `small_cnn` (conv32 ×2 → maxpool → conv64 ×2 → maxpool → dense 128 → dense 10) at
+ * 28x28x1, batch 128, through the project's `trainStep` (forward with training: true, softmax
+ * cross-entropy, variableGrads, AdamW update), reading back the step's scalars as the trainer does.
+ * Steps alternate between this package's kernels and `alternative` (the stock versions of some of
+ * them), so that both see the same machine load.
+ */
+async function smallCnnTrainSteps(
+  steps: number,
+  profile: boolean,
+  alternative: tf.KernelConfig[],
+): Promise<Record<string, unknown>> {
+  const batch = 128;
+  const model = buildZooModel('small_cnn', { numClasses: NUM_CLASSES, inputSize: 28, inputChannels: 1 });
+  const params = trainableVariables(model);
+  const optimizer = createOptimizer(
+    { optimizer: 'adamw', betas: [0.9, 0.999], weightDecay: 0.05, momentum: 0.9 },
+    params,
+    1e-3,
+  );
+  const context: TrainStepContext = { model, params, optimizer, labelSmoothing: 0.1, gradClip: 0 };
+  const xs = tf.randomNormal([batch, 28, 28, 1]);
+  // trainStep takes int32 class indices.
+  const labels = tf.tensor1d(
+    Array.from({ length: batch }, (_, i) => i % NUM_CLASSES),
+    'int32',
+  );
+  const step = async (): Promise<void> => {
+    const r = projectTrainStep(context, xs, labels);
+    await Promise.all([r.loss.data(), r.correct.data(), r.gradNorm.data()]);
+    tf.dispose([r.loss, r.correct, r.gradNorm]);
+  };
+  /** Runs `fn` with the alternative kernels registered. */
+  const withAlternative = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const restore = swapKernels(alternative);
+    try {
+      return await fn();
+    } finally {
+      swapKernels(restore);
+    }
+  };
+  const timed = async (): Promise<number> => {
+    const t0 = performance.now();
+    await step();
+    return performance.now() - t0;
+  };
+  for (let i = 0; i < 2; i++) {
+    await step();
+    await withAlternative(step);
+  }
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    ours.push(await timed());
+    theirs.push(await withAlternative(timed));
+  }
+  const result: Record<string, unknown> = {
+    params: model.countParams(),
+    batch,
+    withPackageKernels: stepStats(ours, batch),
+    withStockDenseAndPoolKernels: {
+      swapped: alternative.map((c) => c.kernelName),
+      ...stepStats(theirs, batch),
+    },
+  };
+  if (profile) {
+    const n = QUICK ? 1 : 3;
+    result.profileWithPackageKernels = await profileSteps(step, n);
+    result.profileWithStockDenseAndPoolKernels = await withAlternative(() => profileSteps(step, n));
+  }
+  tf.dispose([xs, labels]);
+  optimizer.dispose();
+  model.dispose();
+  return result;
+}
+
 async function main(): Promise<void> {
   await tf.setBackend('cpu');
   // Stock wasm kernels (registered on import) that get replaced, to compare against.
   const stock = new Map<string, tf.KernelConfig>();
-  for (const name of ['Conv2DBackpropInput', ...REPLACED.map((c) => c.kernel)]) {
+  for (const name of [
+    'Conv2DBackpropInput',
+    ...REPLACED.map((c) => c.kernel),
+    ...DENSE_AND_POOL.map((c) => c.kernel),
+  ]) {
     stock.set(name, tf.getKernel(name, 'wasm'));
   }
   let baseline: Record<string, unknown> | null = null;
@@ -385,7 +616,7 @@ async function main(): Promise<void> {
   const backend = await selectBackend('wasm');
   const reps = QUICK ? 3 : 7;
   const kernels: Record<string, unknown>[] = [];
-  for (const c of KERNELS ? [...gradientCases(), ...REPLACED] : []) {
+  for (const c of KERNELS ? [...gradientCases(), ...REPLACED, ...DENSE_AND_POOL] : []) {
     const ms = await timeKernel('wasm', c, reps);
     const row: Record<string, unknown> = { kernel: c.kernel, shape: c.label, ms: round(ms) };
     if (c.macs > 0) row.gmacPerSec = round(c.macs / 1e6 / ms);
@@ -400,17 +631,35 @@ async function main(): Promise<void> {
     );
   }
   await tf.setBackend('wasm');
-  const train = await trainStep(QUICK ? 3 : 8, PROFILE);
+  let smallCnn: Record<string, unknown> | null = null;
+  if (SMALL_CNN) {
+    log('small_cnn train steps (wasm, batch 128, 28x28x1)');
+    const alternative = DENSE_AND_POOL_KERNELS.map((k) => stock.get(k)).filter((c) => c != null);
+    const steps = await smallCnnTrainSteps(QUICK ? 3 : 12, PROFILE, alternative);
+    smallCnn = {
+      description:
+        'buildModel small_cnn, 28x28x1, batch 128, trainStep + AdamW (label smoothing 0.1); steps ' +
+        'alternate between this package kernels and the stock BatchMatMul/_FusedMatMul/MaxPoolGrad',
+      ...steps,
+    };
+    const img = (key: string): unknown => (steps[key] as Record<string, unknown>).imgPerSec;
+    log(
+      `small_cnn: ${img('withPackageKernels')} img/s (stock dense/pool: ${img('withStockDenseAndPoolKernels')})`,
+    );
+  }
+  const train = MOBILENET ? await trainStep(QUICK ? 3 : 8, PROFILE) : null;
   const result = {
     backend: backend.name,
     threads: backend.threads,
     node: process.version,
+    loadAverage: os.loadavg().map(round),
     batch: BATCH,
     inputSize: SIZE,
     note: 'kernel ms = median per call; stockWasmMs = the stock wasm kernel this package replaces',
     kernels,
     trainStep: train,
     baselineTrainStep: baseline,
+    smallCnnTrainStep: smallCnn,
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }

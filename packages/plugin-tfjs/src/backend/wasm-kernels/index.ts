@@ -3,19 +3,24 @@
  *
  * The stock wasm backend cannot train convolutional models: the gradient kernels of conv2d and
  * depthwiseConv2d are missing. It also has kernels on the training path that are far slower than
- * the rest (a scalar conv2d input gradient, a per-element Tile, transposing reductions). This
- * module registers fast versions that reuse the backend's XNNPACK kernels where possible.
+ * the rest (a scalar conv2d input gradient, a per-element Tile, transposing reductions, scalar
+ * matrix products whenever an operand is transposed — every dense layer's backward pass —, a slow
+ * max-pool gradient). This module registers fast versions that reuse the backend's XNNPACK kernels
+ * where possible.
  */
 import { getKernel, type KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 // Registers the stock wasm kernels first, so that ours replace them and not the other way round.
 import '@tensorflow/tfjs-backend-wasm';
+import { makeBatchMatMulConfig } from './batch-mat-mul.js';
 import { makeCastConfig } from './cast.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-backprop-input.js';
 import { makeFusedBatchNormConfig } from './fused-batch-norm.js';
+import { makeFusedMatMulConfig } from './fused-mat-mul.js';
 import { makeIdentityConfig } from './identity.js';
+import { makeMaxPoolGradConfig } from './max-pool-grad.js';
 import { makeMeanConfig } from './mean.js';
 import { makePadV2Config } from './pad-v2.js';
 import { makeSliceConfig } from './slice.js';
@@ -40,6 +45,9 @@ const REPLACEMENTS: readonly [string, (stock: KernelConfig | undefined) => Kerne
   ['Slice', makeSliceConfig],
   ['PadV2', makePadV2Config],
   ['FusedBatchNorm', makeFusedBatchNormConfig],
+  ['BatchMatMul', makeBatchMatMulConfig],
+  ['_FusedMatMul', makeFusedMatMulConfig],
+  ['MaxPoolGrad', makeMaxPoolGradConfig],
 ];
 
 /** Configs registered by this module, so that a second call can recognise them. */
@@ -60,8 +68,8 @@ function install(config: KernelConfig): void {
  * Registers the wasm training kernels: `Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropFilter`
  * and `DepthwiseConv2dNativeBackpropInput` (missing in tfjs-backend-wasm 4.22), and faster versions
  * of stock kernels on the training path — `Conv2DBackpropInput`, `Tile`, `Sum`, `Mean`, `Identity`,
- * `Cast`, `Slice`, `PadV2` and `FusedBatchNorm` — which fall back to the stock kernels for the cases they
- * do not speed up.
+ * `Cast`, `Slice`, `PadV2`, `FusedBatchNorm`, `BatchMatMul`, `_FusedMatMul` and `MaxPoolGrad` —
+ * which fall back to the stock kernels for the cases they do not speed up.
  *
  * Idempotent: later calls register nothing. Works before or after `tf.setBackend('wasm')`.
  *

@@ -54,6 +54,23 @@ export interface SimdKernels {
   affineChannels(xAddr: number, outAddr: number, pixels: number, groups: number, paramsAddr: number): void;
   /** Copies `runs` runs of `floats` floats; run k goes from `src + k*srcStep` to `dst + k*dstStep`. */
   copyRuns(src: number, srcStep: number, dst: number, dstStep: number, runs: number, floats: number): void;
+  /**
+   * Max-pool input gradient of `windows` pooling windows, each `xStep` bytes after the previous one
+   * in x and dx and `dyStep` bytes in dy, over `groups` x 4 channels: per window and channel, the
+   * first of the `taps` positions (i32 byte offsets from the window's corner, at `tapsAddr`) that
+   * holds the strict maximum of x gets dy added to dx (none when all are NaN or -Infinity).
+   */
+  maxPoolGradRun(
+    x: number,
+    dy: number,
+    dx: number,
+    windows: number,
+    xStep: number,
+    dyStep: number,
+    groups: number,
+    tapsAddr: number,
+    taps: number,
+  ): void;
 }
 
 /** f32x4.mul of two loads at `a + offset`, `b + offset`, added to local v128 `acc`. */
@@ -321,6 +338,48 @@ function buildCopyRuns(): FuncBuilder {
   return f;
 }
 
+function buildMaxPoolGradRun(): FuncBuilder {
+  const f = new FuncBuilder('maxPoolGradRun', [I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [x, dy, dx, windows, xStep, dyStep, groups, tapsAddr, taps] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const w = f.local(I32);
+  const g = f.local(I32);
+  const t = f.local(I32);
+  const tp = f.local(I32);
+  const coff = f.local(I32);
+  const addr = f.local(I32);
+  const best = f.local(V128);
+  const idx = f.local(V128);
+  const gt = f.local(V128);
+  const v = f.local(V128);
+  const d = f.local(V128);
+  f.forRange(w, windows, () => {
+    f.forRange(g, groups, () => {
+      f.get(g).i32(16).op(OP.i32Mul).set(coff);
+      // best = -Infinity, idx = -1 (no position) in every lane.
+      f.splatConst32(0xff800000).set(best).splatConst32(-1).set(idx);
+      f.get(tapsAddr).set(tp);
+      f.forRange(t, taps, () => {
+        f.get(x).get(tp).mem(OP.i32Load).op(OP.i32Add).get(coff).op(OP.i32Add).simd(SIMD.load, 0).set(v);
+        f.get(v).get(best).simd(SIMD.f32x4Gt).set(gt);
+        f.get(v).get(best).get(gt).simd(SIMD.bitselect).set(best);
+        f.get(t).simd(SIMD.i32x4Splat).get(idx).get(gt).simd(SIMD.bitselect).set(idx);
+        f.addTo(tp, 4);
+      });
+      f.get(dy).get(coff).op(OP.i32Add).simd(SIMD.load, 0).set(d);
+      f.get(tapsAddr).set(tp);
+      f.forRange(t, taps, () => {
+        f.get(dx).get(tp).mem(OP.i32Load).op(OP.i32Add).get(coff).op(OP.i32Add).set(addr);
+        f.get(addr).get(addr).simd(SIMD.load, 0);
+        f.get(d).get(t).simd(SIMD.i32x4Splat).get(idx).simd(SIMD.i32x4Eq).simd(SIMD.and);
+        f.simd(SIMD.f32x4Add).simd(SIMD.store, 0);
+        f.addTo(tp, 4);
+      });
+    });
+    f.addLocal(x, xStep).addLocal(dx, xStep).addLocal(dy, dyStep);
+  });
+  return f;
+}
+
 /**
  * The parts of the `WebAssembly` global used here. The package compiles against ES2023 + Node types,
  * which do not declare it (it lives in lib.dom), so it is described locally.
@@ -350,6 +409,7 @@ function compile(): object | null {
     buildTransposeBlock(),
     buildAffineChannels(),
     buildCopyRuns(),
+    buildMaxPoolGradRun(),
   ]);
   compiled = wasmApi?.validate(moduleBytes) ? new wasmApi.Module(moduleBytes) : null;
   return compiled;

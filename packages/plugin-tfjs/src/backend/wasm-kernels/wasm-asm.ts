@@ -41,6 +41,11 @@ export const SIMD = {
   store: 0x0b,
   const: 0x0c,
   shuffle: 0x0d,
+  i32x4Splat: 0x11,
+  i32x4Eq: 0x37,
+  f32x4Gt: 0x44,
+  and: 0x4e,
+  bitselect: 0x52,
   f64x2PromoteLowF32x4: 0x5f,
   f32x4Add: 0xe4,
   f32x4Sub: 0xe5,
@@ -142,6 +147,12 @@ export class FuncBuilder {
   /** `v128.const` of all zeros. */
   zeroV128(): this {
     return this.simd(SIMD.const).op(...new Array<number>(16).fill(0));
+  }
+
+  /** `v128.const` with the 32-bit pattern `bits` (little-endian) in every lane. */
+  splatConst32(bits: number): this {
+    const lane = [bits & 0xff, (bits >>> 8) & 0xff, (bits >>> 16) & 0xff, (bits >>> 24) & 0xff];
+    return this.simd(SIMD.const).op(...lane, ...lane, ...lane, ...lane);
   }
 
   /** `i8x16.shuffle` selecting 32-bit lanes `lanes` (0-3 from the first operand, 4-7 from the second). */
