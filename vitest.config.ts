@@ -12,6 +12,8 @@ export default defineConfig({
     include: ['packages/*/{src,test}/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
+    reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
     pool: 'forks',
     maxWorkers: 2,
   },
