@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomically } from './atomic-file.js';
+import { writeFileAtomic } from '@mlops/core';
 
 /**
  * A float32 tensor as plain data, named: how optimizer moments, EMA shadows and resume weights are
@@ -76,7 +76,7 @@ export function decodeNamedArrays(bytes: Uint8Array): NamedArray[] {
 
 /** Writes arrays to `path` atomically (see {@link encodeNamedArrays} for the format). */
 export async function writeNamedArraysFile(path: string, arrays: readonly NamedArray[]): Promise<void> {
-  await writeFileAtomically(path, encodeNamedArrays(arrays));
+  await writeFileAtomic(path, encodeNamedArrays(arrays));
 }
 
 /** Reads a file written by {@link writeNamedArraysFile}. */

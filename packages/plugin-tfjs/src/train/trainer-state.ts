@@ -1,6 +1,6 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeJsonAtomically } from './atomic-file.js';
+import { writeJsonAtomic } from '@mlops/core';
 import type { EarlyStoppingState } from './metric-tracking.js';
 
 /** Name of the resume state file inside the checkpoint directory. */
@@ -76,7 +76,7 @@ export async function readTrainerState(checkpointDir: string): Promise<TrainerSt
 
 /** Writes the trainer state of `checkpointDir` atomically. */
 export async function writeTrainerState(checkpointDir: string, state: TrainerState): Promise<void> {
-  await writeJsonAtomically(join(checkpointDir, TRAINER_STATE_FILE), state);
+  await writeJsonAtomic(join(checkpointDir, TRAINER_STATE_FILE), state);
 }
 
 /**

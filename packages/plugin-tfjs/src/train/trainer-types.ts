@@ -1,3 +1,4 @@
+import type { EpochEndEvent, Progress } from '@mlops/core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { BatchSource } from '../data/batch-source.js';
 import type { OptimizerConfig } from './create-optimizer.js';
@@ -44,29 +45,11 @@ export interface TrainerConfig extends OptimizerConfig, Omit<LearningRateConfig,
   checkpointHistory: number;
 }
 
-/** A progress bar (structurally core's `Progress`). */
-export interface ProgressReporter {
-  /** Advances by `n` units with `info` beside the bar. */
-  tick(n?: number, info?: string): void;
-  /** Finishes the bar. */
-  done(summary?: string): void;
-}
+/** A progress bar: core's `Progress`. */
+export type ProgressReporter = Progress;
 
-/** End-of-epoch payload (structurally core's `EpochEndEvent`). */
-export interface EpochEndEvent {
-  /** 1-based epoch. */
-  epoch: number;
-  /** Planned epochs. */
-  epochs: number;
-  /** The epoch's metrics (see {@link EpochRecord.metrics}). */
-  metrics: Record<string, number>;
-  /** Wall time of the epoch in ms. */
-  durationMs: number;
-  /** Training throughput of the epoch. */
-  imagesPerSecond: number;
-  /** Whether this epoch produced a new best checkpoint. */
-  best: boolean;
-}
+/** End-of-epoch payload: core's `EpochEndEvent`. */
+export type { EpochEndEvent };
 
 /** Where the trainer reports notable decisions (structurally a subset of core's `Logger`). */
 export interface TrainerLogger {

@@ -2,7 +2,6 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeFileAtomically } from '../../src/train/atomic-file.js';
 import {
   decodeNamedArrays,
   encodeNamedArrays,
@@ -42,17 +41,6 @@ describe('named arrays', () => {
     const encoded = encodeNamedArrays(arrays);
     expect(() => decodeNamedArrays(encoded.subarray(0, 40))).toThrow(/truncated/);
     expect(() => decodeNamedArrays(encoded.subarray(0, encoded.length - 4))).toThrow(/truncated/);
-  });
-
-  it('replaces files atomically', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mlops-atomic-'));
-    try {
-      await writeFileAtomically(join(dir, 'a.json'), 'one');
-      await writeFileAtomically(join(dir, 'a.json'), 'two');
-      expect(await readdir(dir)).toEqual(['a.json']);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
   });
 });
 
