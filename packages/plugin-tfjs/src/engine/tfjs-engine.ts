@@ -57,7 +57,9 @@ export class TfjsEngine implements Engine {
       const own = this.options.backend;
       const preference = own !== undefined && own !== 'auto' ? own : ctx.config.train.backend;
       this.backend = await selectBackend(preference, (message) => ctx.logger.debug(message));
-      ctx.logger.info(`tfjs backend: ${this.backend.name} (${this.backend.reason})`);
+      // The reason lists every faster backend that was skipped and why: useful, but long.
+      ctx.logger.info(`tfjs backend: ${this.backend.name} (requested: ${this.backend.requested})`);
+      ctx.logger.debug(`backend choice: ${this.backend.reason}`);
       if (this.backend.name === 'cpu') {
         ctx.logger.warn(
           'the cpu backend trains convolutions orders of magnitude slower than wasm (tfjs-backend-cpu computes Conv2DBackpropFilter in a scalar loop); set train.backend to wasm or auto',
