@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -98,5 +98,32 @@ describe('mlops CLI', () => {
     expect(JSON.parse(result.out)).toEqual([]);
     const missing = await cli(['--store', join(dir, '.mlops'), 'runs', 'show', 'latest']);
     expect(missing.code).toBe(1);
+  });
+
+  it('adds a data version, shows what changed, and checks it out again', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mlops-cli-data-'));
+    for (const split of ['train', 'validation']) {
+      for (const label of ['cat', 'dog']) {
+        await mkdir(join(dir, 'pets', split, label), { recursive: true });
+        await writeFile(join(dir, 'pets', split, label, '1.png'), `${split}-${label}`);
+      }
+    }
+    const store = ['--store', join(dir, '.mlops')];
+    const added = await cli([...store, '--json', 'data', 'add', join(dir, 'pets')]);
+    expect(added.code).toBe(0);
+    const summary = JSON.parse(added.out) as { version: string; files: number; manifestPath: string };
+    expect(summary.files).toBe(4);
+    expect(summary.manifestPath).toBe(join(dir, 'pets.mlops-data.json'));
+    expect((await cli([...store, 'data', 'status', join(dir, 'pets')])).out).toBe('up to date');
+
+    await writeFile(join(dir, 'pets', 'train', 'dog', '2.png'), 'new');
+    expect((await cli([...store, 'data', 'status', join(dir, 'pets')])).out).toBe(
+      'added     train/dog/2.png',
+    );
+
+    await rm(join(dir, 'pets'), { recursive: true });
+    const restored = await cli([...store, 'data', 'checkout', summary.manifestPath]);
+    expect(restored.code).toBe(0);
+    expect(await readFile(join(dir, 'pets', 'train', 'cat', '1.png'), 'utf8')).toBe('train-cat');
   });
 });
