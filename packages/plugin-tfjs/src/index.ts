@@ -17,5 +17,6 @@ export * from './model-io/index.js';
 export * from './models/index.js';
 export * from './plugin.js';
 export { default } from './plugin.js';
+export * from './runtime/index.js';
 export * from './train/index.js';
 export { PLUGIN_TFJS_VERSION } from './version.js';

@@ -1,9 +1,19 @@
-import { DataSource, definePlugin, Engine, Exporter, ImageInspector, type MlopsPlugin } from '@mlops/core';
+import {
+  ArtifactStore,
+  DataSource,
+  definePlugin,
+  Engine,
+  Exporter,
+  ImageInspector,
+  type MlopsPlugin,
+  Runtime,
+} from '@mlops/core';
 import { SharpImageInspector } from './data/image-inspector.js';
 import { fashionMnistSource } from './data/sources/fashion-mnist.js';
 import { mnistSource } from './data/sources/mnist.js';
 import { TfjsEngine, type TfjsEngineOptions } from './engine/tfjs-engine.js';
 import { TfjsExporter } from './engine/tfjs-exporter.js';
+import { TfjsRuntime } from './runtime/tfjs-runtime.js';
 import { PLUGIN_TFJS_VERSION } from './version.js';
 
 /** Options of {@link tfjs}. */
@@ -11,7 +21,7 @@ export type TfjsPluginOptions = TfjsEngineOptions;
 
 /**
  * The TensorFlow.js engine plugin: provides the `Engine` (model zoo, trainer, evaluator), the
- * `tfjs` exporter, the built-in `fashion-mnist` and `mnist` data sources, and an image inspector
+ * `tfjs` exporter, a `Runtime` for serving, the built-in `fashion-mnist` and `mnist` data sources, and an image inspector
  * that finds corrupt files before training.
  *
  * @example
@@ -29,6 +39,14 @@ export function tfjs(options: TfjsPluginOptions = {}): MlopsPlugin {
       api.provide(DataSource, fashionMnistSource);
       api.provide(DataSource, mnistSource);
       api.provide(ImageInspector, new SharpImageInspector());
+      // Inference over registry versions with a `tfjs` artifact, for serving.
+      api.provide(
+        Runtime,
+        new TfjsRuntime({
+          store: api.container.resolve(ArtifactStore),
+          ...(options.backend ? { backend: options.backend } : {}),
+        }),
+      );
     },
   });
 }

@@ -1,0 +1,8 @@
+/** Inference for serving: the tfjs `Runtime` and image decoding for request bodies. */
+export {
+  decodeImageBytes,
+  preprocessImage,
+  TFJS_ARTIFACT,
+  TfjsRuntime,
+  type TfjsRuntimeOptions,
+} from './tfjs-runtime.js';
