@@ -1,10 +1,21 @@
 /**
- * @mlops/server — not implemented yet (issue #4). The package exists so the monorepo layout and
- * release configuration are in place; it exports only its planned scope.
+ * @mlops/server — the Fastify inference service: the legacy HTTP contract, health/readiness
+ * probes, and per-alias model loading with registry hot swap.
  *
  * @packageDocumentation
  */
 
-/** What this package will provide, for tooling that lists the workspace. */
-export const PLANNED_SCOPE =
-  'mlops Fastify inference server with registry hot swap, metrics and drift monitoring.';
+export { type ErrorBody, isRegistryNotFound, ServerError, type ServerErrorCode } from './errors.js';
+export { type ModelLease, ModelPool, type PoolLogger } from './model-pool.js';
+export {
+  ACCEPTED_IMAGE_TYPES,
+  createDummyModel,
+  createServer,
+  DEFAULT_REPOSITORY_URL,
+  type ImageDecoder,
+  LEGACY_TOP_K,
+  PREPRODUCTION_ALIAS,
+  PRODUCTION_ALIAS,
+  type ServerOptions,
+  type ServerState,
+} from './server.js';

@@ -1,0 +1,45 @@
+/** Stable error codes of the server's JSON error responses. */
+export type ServerErrorCode =
+  | 'MLOPS_SRV_ERR_MISSING_FILE'
+  | 'MLOPS_SRV_ERR_UNSUPPORTED_TYPE'
+  | 'MLOPS_SRV_ERR_BAD_IMAGE'
+  | 'MLOPS_SRV_ERR_BAD_REQUEST'
+  | 'MLOPS_SRV_ERR_PAYLOAD_TOO_LARGE'
+  | 'MLOPS_SRV_ERR_UNSUPPORTED_MEDIA_TYPE'
+  | 'MLOPS_SRV_ERR_MODEL_NOT_FOUND'
+  | 'MLOPS_SRV_ERR_ROUTE_NOT_FOUND'
+  | 'MLOPS_SRV_ERR_MODEL_UNAVAILABLE'
+  | 'MLOPS_SRV_ERR_NOT_READY'
+  | 'MLOPS_SRV_ERR_NO_DECODER'
+  | 'MLOPS_SRV_ERR_INTERNAL';
+
+/** An error answered as `{ "message", "status-code", "code" }` with its HTTP status. */
+export class ServerError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ServerErrorCode;
+  /** HTTP status. */
+  readonly statusCode: number;
+
+  constructor(statusCode: number, code: ServerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ServerError';
+    this.statusCode = statusCode;
+    this.code = code;
+  }
+}
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  /** Human-readable message (never a stack trace). */
+  message: string;
+  /** HTTP status, repeated in the body like the legacy API's success responses. */
+  'status-code': number;
+  /** Stable machine-readable code. */
+  code: ServerErrorCode;
+}
+
+/** True when `error` looks like a registry "not found" error (model, version or alias). */
+export function isRegistryNotFound(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('MLOPS_ERR_REGISTRY_') && code.endsWith('_NOT_FOUND');
+}

@@ -1,0 +1,230 @@
+import type { AliasMove, LoadedModel, ModelRegistry, ModelVersion, Runtime } from '@mlops/core';
+
+/** Minimal logger the pool reports to (Fastify's logger fits). */
+export interface PoolLogger {
+  info(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+interface Slot {
+  version: number;
+  model: LoadedModel;
+  /** Requests currently using the model. */
+  refs: number;
+  /** Aliases currently served by this slot. */
+  aliases: Set<string>;
+  disposed: boolean;
+}
+
+/** A model borrowed for one request; call `release()` when done. */
+export interface ModelLease {
+  /** The loaded model. */
+  model: LoadedModel;
+  /** Its registry version number. */
+  version: number;
+  /** Gives the model back (exactly once). */
+  release(): void;
+}
+
+/**
+ * Loads registry versions per alias on first use, caches them by version, and — when the registry
+ * can be watched — swaps an alias to its new version once that version is loaded. The old version
+ * is disposed when no alias serves it and its last in-flight request has released it.
+ */
+export class ModelPool {
+  private readonly loads = new Map<number, Promise<Slot>>();
+  private readonly loaded = new Map<number, Slot>();
+  private readonly bindings = new Map<string, Promise<Slot>>();
+  private readonly current = new Map<string, Slot>();
+  private readonly generations = new Map<string, number>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly unwatch: (() => void) | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly runtime: Runtime,
+    private readonly modelName: string,
+    private readonly log: PoolLogger,
+  ) {
+    this.unwatch = registry.watch?.(modelName, (move) => this.onMove(move));
+  }
+
+  /** Version currently served for `alias`, if loaded. */
+  servedVersion(alias: string): number | undefined {
+    return this.current.get(alias)?.version;
+  }
+
+  /** Starts loading `alias` in the background (errors are logged, and retried on next use). */
+  preload(alias: string): void {
+    if (this.current.has(alias) || this.bindings.has(alias)) return;
+    this.track(
+      this.bind(alias).catch((error: unknown) => {
+        this.log.error({ err: error, alias, model: this.modelName }, 'preload failed');
+      }),
+    );
+  }
+
+  /** Resolves once every background load and swap started so far has finished. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  /** Borrows the model served for `alias`, loading it on first use. */
+  async acquire(alias: string): Promise<ModelLease> {
+    for (let attempt = 0; ; attempt++) {
+      const slot = await this.bind(alias);
+      if (slot.disposed && attempt < 5) continue;
+      if (slot.disposed) throw new Error(`model for alias "${alias}" was disposed while loading`);
+      slot.refs += 1;
+      let released = false;
+      return {
+        model: slot.model,
+        version: slot.version,
+        release: () => {
+          if (released) return;
+          released = true;
+          slot.refs -= 1;
+          this.maybeDispose(slot);
+        },
+      };
+    }
+  }
+
+  /** Stops watching and disposes every loaded model (after `settled()`). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.unwatch?.();
+    await this.settled();
+    const slots = await Promise.allSettled([...this.loads.values()]);
+    this.loads.clear();
+    this.loaded.clear();
+    this.bindings.clear();
+    this.current.clear();
+    for (const result of slots) {
+      if (result.status === 'fulfilled' && !result.value.disposed) {
+        result.value.disposed = true;
+        await result.value.model.dispose().catch(() => undefined);
+      }
+    }
+  }
+
+  private track<T>(promise: Promise<T>): void {
+    this.pending.add(promise);
+    void promise.finally(() => this.pending.delete(promise)).catch(() => undefined);
+  }
+
+  private bind(alias: string): Promise<Slot> {
+    const existing = this.bindings.get(alias);
+    if (existing) return existing;
+    const ref: { binding?: Promise<Slot> } = {};
+    const binding: Promise<Slot> = (async () => {
+      const version = await this.registry.resolve(this.modelName, { alias });
+      let slot = await this.load(version);
+      while (slot.disposed) slot = await this.load(version);
+      if (this.bindings.get(alias) === ref.binding && !this.closed) {
+        slot.aliases.add(alias);
+        this.current.set(alias, slot);
+      }
+      return slot;
+    })();
+    ref.binding = binding;
+    this.bindings.set(alias, binding);
+    binding.catch(() => {
+      if (this.bindings.get(alias) === binding) this.bindings.delete(alias);
+    });
+    return binding;
+  }
+
+  private async load(version: ModelVersion): Promise<Slot> {
+    for (;;) {
+      let loading = this.loads.get(version.version);
+      if (!loading) {
+        const started = Date.now();
+        loading = this.runtime.load(version).then((model) => {
+          this.log.info(
+            { model: this.modelName, version: version.version, ms: Date.now() - started },
+            'model loaded',
+          );
+          const slot: Slot = {
+            version: version.version,
+            model,
+            refs: 0,
+            aliases: new Set(),
+            disposed: false,
+          };
+          this.loaded.set(version.version, slot);
+          return slot;
+        });
+        const own = loading;
+        this.loads.set(version.version, own);
+        own.catch(() => {
+          if (this.loads.get(version.version) === own) this.loads.delete(version.version);
+        });
+      }
+      const slot = await loading;
+      if (!slot.disposed) return slot;
+    }
+  }
+
+  private onMove(move: AliasMove): void {
+    if (move.model !== this.modelName || this.closed) return;
+    const alias = move.alias;
+    // Aliases never used are loaded on first use, with whatever version they point to then.
+    if (!this.bindings.has(alias)) return;
+    const generation = (this.generations.get(alias) ?? 0) + 1;
+    this.generations.set(alias, generation);
+    this.track(
+      (async () => {
+        let next: Slot | undefined;
+        if (move.to !== null) {
+          const version = await this.registry.resolve(this.modelName, { version: move.to });
+          next = await this.load(version);
+        }
+        if (this.generations.get(alias) !== generation || this.closed) {
+          // A later move won; drop what we loaded unless something else uses it.
+          if (next) this.maybeDispose(next);
+          return;
+        }
+        const old = this.current.get(alias);
+        if (next) {
+          next.aliases.add(alias);
+          this.current.set(alias, next);
+          this.bindings.set(alias, Promise.resolve(next));
+        } else {
+          this.current.delete(alias);
+          this.bindings.delete(alias);
+        }
+        if (old && old !== next) {
+          old.aliases.delete(alias);
+          this.maybeDispose(old);
+        }
+        this.log.info(
+          { model: this.modelName, alias, from: old?.version, to: next?.version },
+          'alias swapped',
+        );
+      })().catch((error: unknown) => {
+        this.log.error(
+          { err: error, model: this.modelName, alias, to: move.to },
+          'alias swap failed; still serving the previous version',
+        );
+      }),
+    );
+  }
+
+  private maybeDispose(slot: Slot): void {
+    if (slot.disposed || slot.refs > 0 || slot.aliases.size > 0) return;
+    // A binding for an alias may still be about to adopt this slot.
+    for (const bound of this.current.values()) if (bound === slot) return;
+    slot.disposed = true;
+    if (this.loaded.get(slot.version) === slot) {
+      this.loaded.delete(slot.version);
+      this.loads.delete(slot.version);
+    }
+    this.track(
+      slot.model.dispose().catch((error: unknown) => {
+        this.log.error({ err: error, model: this.modelName, version: slot.version }, 'dispose failed');
+      }),
+    );
+  }
+}
