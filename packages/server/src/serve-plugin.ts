@@ -1,0 +1,87 @@
+import {
+  definePlugin,
+  ImageDecoder,
+  type LoadedModel,
+  MlopsError,
+  type MlopsPlugin,
+  ModelRegistry,
+  type ModelVersion,
+  Runtime,
+} from '@mlops/core';
+import { createServer } from './server.js';
+
+/** Options of {@link server}. */
+export interface ServePluginOptions {
+  /** Extra origins etc. are not configurable yet; `serve.port`, `serve.host`, `serve.model` come from the config. */
+  repositoryUrl?: string;
+}
+
+/** The first registered runtime that can serve a version (ONNX before tfjs once both exist). */
+function firstSupportingRuntime(runtimes: Runtime[]): Runtime {
+  return {
+    name: runtimes.map((r) => r.name).join('|'),
+    supports: (version: ModelVersion) => runtimes.some((r) => r.supports(version)),
+    load(version: ModelVersion): Promise<LoadedModel> {
+      const runtime = runtimes.find((r) => r.supports(version));
+      if (!runtime) {
+        throw new MlopsError(
+          'MLOPS_ERR_SERVICE_MISSING',
+          `no runtime can serve ${version.model} v${version.version} (artifacts: ${Object.keys(version.artifacts).join(', ')})`,
+          { hint: 'add @mlops/plugin-tfjs (tfjs artifacts) to plugins' },
+        );
+      }
+      return runtime.load(version);
+    },
+  };
+}
+
+/**
+ * The `serve` stage: starts the inference server for `serve.model` (default: the registry model)
+ * on `serve.host:serve.port`, and keeps serving until Ctrl-C / SIGTERM, then drains and stops.
+ * `mlops serve` runs only this stage, so it trains nothing.
+ */
+export function server(options: ServePluginOptions = {}): MlopsPlugin {
+  return definePlugin({
+    name: '@mlops/server',
+    version: '0.1.0',
+    apply(api) {
+      api.hooks.serve.tapPromise({ name: '@mlops/server', stage: 0 }, async (value, ctx) => {
+        if (value) return value;
+        const { container, config } = ctx;
+        if (!container.isRegistered(Runtime, true)) {
+          throw new MlopsError(
+            'MLOPS_ERR_SERVICE_MISSING',
+            'serving needs a runtime, and no plugin provides one',
+            {
+              hint: 'add @mlops/plugin-tfjs: plugins: [tfjs(), server()]',
+            },
+          );
+        }
+        const decoder = container.isRegistered(ImageDecoder, true)
+          ? container.resolve(ImageDecoder)
+          : undefined;
+        const app = createServer({
+          registry: container.resolve(ModelRegistry),
+          runtime: firstSupportingRuntime(container.resolveAll(Runtime)),
+          model: config.serve.model ?? config.registry.model,
+          ...(decoder
+            ? { decode: (bytes: Uint8Array, mimeType: string) => decoder.decode(bytes, mimeType) }
+            : {}),
+          ...(options.repositoryUrl ? { repositoryUrl: options.repositoryUrl } : {}),
+        });
+        const url = await app.listen({ port: config.serve.port, host: config.serve.host });
+        ctx.logger.info(`serving ${config.serve.model ?? config.registry.model} at ${url} (Ctrl-C stops)`);
+        if (!ctx.signal.aborted) {
+          await new Promise<void>((resolve) =>
+            ctx.signal.addEventListener('abort', () => resolve(), { once: true }),
+          );
+        }
+        await app.close();
+        return { url };
+      });
+    },
+  });
+}
+
+/** The default export is the plugin factory, so YAML configs can name the package. */
+export default server;

@@ -1,0 +1,77 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  definePlugin,
+  ImageDecoder,
+  type Logger,
+  ModelRegistry,
+  Pipeline,
+  Runtime,
+  resolveUserConfig,
+} from '@mlops/core';
+import { describe, expect, it } from 'vitest';
+import { server } from '../src/serve-plugin.js';
+import { FakeRegistry, FakeRuntime, fakeDecode } from './helpers.js';
+
+function capturingLogger(lines: string[]): Logger {
+  const logger: Logger = {
+    debug: () => undefined,
+    info: (message) => void lines.push(message),
+    warn: (message) => void lines.push(message),
+    error: (message) => void lines.push(message),
+    child: () => logger,
+  };
+  return logger;
+}
+
+describe('server() plugin: the serve stage', () => {
+  it('serves the registry until the run is stopped, and trains nothing', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'mlops-serve-'));
+    const registry = new FakeRegistry();
+    const artifacts = { tfjs: { hash: 'a'.repeat(64), kind: 'dir' as const, size: 1 } };
+    const version = await registry.register({ model: 'demo', artifacts });
+    await registry.promote('demo', version.version, 'production');
+    const services = definePlugin({
+      name: 'test-services',
+      apply(api) {
+        api.provide(ModelRegistry, registry);
+        api.provide(Runtime, new FakeRuntime());
+        api.provide(ImageDecoder, { decode: fakeDecode });
+      },
+    });
+    const { config } = await resolveUserConfig(
+      { project: 'demo', serve: { port: 0, host: '127.0.0.1' }, plugins: [services, server()] },
+      { file: join(root, 'mlops.config.ts') },
+    );
+    const lines: string[] = [];
+    const pipeline = await Pipeline.create({ config, logger: capturingLogger(lines) });
+    const controller = new AbortController();
+    const running = pipeline.run({ stages: ['serve'], signal: controller.signal });
+
+    let url: string | undefined;
+    for (let i = 0; i < 100 && !url; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      url = lines.map((line) => /at (http:\/\/\S+)/.exec(line)?.[1]).find(Boolean);
+    }
+    expect(url).toBeDefined();
+    const health = await fetch(`${url}/`);
+    expect(await health.json()).toEqual({ message: 'OK', 'status-code': 200 });
+    controller.abort();
+    const result = await running;
+    expect(result.stages.map((s) => s.stage)).toEqual(['serve']);
+    expect(result.outputs.serve?.url).toBe(url);
+  });
+
+  it('says which plugin to add when no runtime is registered', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'mlops-serve-'));
+    const { config } = await resolveUserConfig(
+      { project: 'demo', serve: { port: 0 }, plugins: [server()] },
+      { file: join(root, 'mlops.config.ts') },
+    );
+    const pipeline = await Pipeline.create({ config, logger: capturingLogger([]) });
+    await expect(pipeline.run({ stages: ['serve'], signal: new AbortController().signal })).rejects.toThrow(
+      /needs a runtime/,
+    );
+  });
+});
