@@ -6,13 +6,26 @@
  */
 
 export { type ErrorBody, isRegistryNotFound, ServerError, type ServerErrorCode } from './errors.js';
-export { type ModelLease, ModelPool, type PoolLogger } from './model-pool.js';
+export { type ServedAliases, ServerMetrics } from './metrics.js';
+export { type ModelLease, ModelPool, type PoolHooks, type PoolLogger } from './model-pool.js';
+export {
+  DEFAULT_ALIAS,
+  DEFAULT_MAX_BATCH,
+  DEFAULT_TOP_K,
+  decodeBase64Image,
+  type RawImage,
+  registerV1Routes,
+  V1_FILE_FIELDS,
+  type V1Context,
+  type V1Prediction,
+} from './routes/v1.js';
 export { default, type ServePluginOptions, server } from './serve-plugin.js';
 export {
   ACCEPTED_IMAGE_TYPES,
   createDummyModel,
   createServer,
   DEFAULT_REPOSITORY_URL,
+  decodeUpload,
   type ImageDecoder,
   LEGACY_TOP_K,
   PREPRODUCTION_ALIAS,

@@ -6,6 +6,12 @@ export interface PoolLogger {
   error(obj: object, msg?: string): void;
 }
 
+/** Optional observers of a {@link ModelPool}. */
+export interface PoolHooks {
+  /** Called after each successful model load with its duration in seconds. */
+  onLoad?(model: string, version: number, seconds: number): void;
+}
+
 interface Slot {
   version: number;
   model: LoadedModel;
@@ -13,6 +19,8 @@ interface Slot {
   refs: number;
   /** Aliases currently served by this slot. */
   aliases: Set<string>;
+  /** Kept loaded as one of the recently requested explicit versions. */
+  pinned: boolean;
   disposed: boolean;
 }
 
@@ -38,6 +46,8 @@ export class ModelPool {
   private readonly current = new Map<string, Slot>();
   private readonly generations = new Map<string, number>();
   private readonly pending = new Set<Promise<unknown>>();
+  /** Explicitly requested versions kept loaded, least recently used first. */
+  private readonly pinned: Slot[] = [];
   private readonly unwatch: (() => void) | undefined;
   private closed = false;
 
@@ -46,6 +56,9 @@ export class ModelPool {
     private readonly runtime: Runtime,
     private readonly modelName: string,
     private readonly log: PoolLogger,
+    private readonly hooks: PoolHooks = {},
+    /** How many explicitly requested versions stay loaded after their requests (LRU). */
+    private readonly versionCacheSize = 2,
   ) {
     this.unwatch = registry.watch?.(modelName, (move) => this.onMove(move));
   }
@@ -91,6 +104,53 @@ export class ModelPool {
     }
   }
 
+  /**
+   * Borrows an explicit registry version, loading it on first use. The loaded model is shared with
+   * any alias on the same version and with concurrent requests. The last `versionCacheSize`
+   * versions requested this way stay loaded; older ones are disposed after their last request
+   * unless an alias serves them.
+   */
+  async acquireVersion(version: number): Promise<ModelLease> {
+    if (this.closed) throw new Error('model pool is closed');
+    for (let attempt = 0; ; attempt++) {
+      const cached = this.loaded.get(version);
+      const slot =
+        cached && !cached.disposed
+          ? cached
+          : await this.load(await this.registry.resolve(this.modelName, { version }));
+      if (slot.disposed && attempt < 5) continue;
+      if (slot.disposed) throw new Error(`model version ${version} was disposed while loading`);
+      slot.refs += 1;
+      this.pin(slot);
+      let released = false;
+      return {
+        model: slot.model,
+        version: slot.version,
+        release: () => {
+          if (released) return;
+          released = true;
+          slot.refs -= 1;
+          this.maybeDispose(slot);
+        },
+      };
+    }
+  }
+
+  /** Versions currently loaded (served by an alias or in use), ascending. */
+  loadedVersions(): number[] {
+    return [...this.loaded.values()]
+      .filter((slot) => !slot.disposed)
+      .map((slot) => slot.version)
+      .sort((a, b) => a - b);
+  }
+
+  /** Aliases currently served, with their versions. */
+  servedAliases(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [alias, slot] of this.current) out[alias] = slot.version;
+    return out;
+  }
+
   /** Stops watching and disposes every loaded model (after `settled()`). */
   async close(): Promise<void> {
     this.closed = true;
@@ -99,6 +159,7 @@ export class ModelPool {
     const slots = await Promise.allSettled([...this.loads.values()]);
     this.loads.clear();
     this.loaded.clear();
+    this.pinned.length = 0;
     this.bindings.clear();
     this.current.clear();
     for (const result of slots) {
@@ -146,11 +207,13 @@ export class ModelPool {
             { model: this.modelName, version: version.version, ms: Date.now() - started },
             'model loaded',
           );
+          this.hooks.onLoad?.(this.modelName, version.version, (Date.now() - started) / 1000);
           const slot: Slot = {
             version: version.version,
             model,
             refs: 0,
             aliases: new Set(),
+            pinned: false,
             disposed: false,
           };
           this.loaded.set(version.version, slot);
@@ -212,8 +275,20 @@ export class ModelPool {
     );
   }
 
+  private pin(slot: Slot): void {
+    const at = this.pinned.indexOf(slot);
+    if (at >= 0) this.pinned.splice(at, 1);
+    slot.pinned = true;
+    this.pinned.push(slot);
+    while (this.pinned.length > Math.max(0, this.versionCacheSize)) {
+      const evicted = this.pinned.shift()!;
+      evicted.pinned = false;
+      this.maybeDispose(evicted);
+    }
+  }
+
   private maybeDispose(slot: Slot): void {
-    if (slot.disposed || slot.refs > 0 || slot.aliases.size > 0) return;
+    if (slot.disposed || slot.refs > 0 || slot.aliases.size > 0 || slot.pinned) return;
     // A binding for an alias may still be about to adopt this slot.
     for (const bound of this.current.values()) if (bound === slot) return;
     slot.disposed = true;

@@ -2,7 +2,9 @@ import multipart from '@fastify/multipart';
 import type { ImageInput, LoadedModel, ModelRegistry, ModelVersion, Runtime } from '@mlops/core';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { type ErrorBody, isRegistryNotFound, ServerError } from './errors.js';
-import { ModelPool } from './model-pool.js';
+import { ServerMetrics } from './metrics.js';
+import { ModelPool, type PoolHooks } from './model-pool.js';
+import { DEFAULT_MAX_BATCH, registerV1Routes } from './routes/v1.js';
 
 /** Decodes image bytes of an accepted MIME type into pixels; rejects undecodable input. */
 export type ImageDecoder = (bytes: Uint8Array, mimeType: string) => Promise<ImageInput>;
@@ -27,6 +29,12 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Aliases loaded at `ready()` (in the background). Default `['production', 'preproduction']`. */
   preload?: string[];
+  /** Most images accepted by one `/v1` predict request (413 beyond). Default 64. */
+  maxBatch?: number;
+  /** Serves Prometheus metrics at `/metrics` (own registry per server). Default true. */
+  metrics?: boolean;
+  /** Explicitly requested versions (`/v1 …?version=`) kept loaded per model, LRU. Default 2. */
+  versionCacheSize?: number;
 }
 
 /** What the server adds to the Fastify instance, under `app.mlops`. */
@@ -37,6 +45,8 @@ export interface ServerState {
   readonly pool: ModelPool;
   /** Resolves when background loads and alias swaps started so far are done. */
   settled(): Promise<void>;
+  /** Prometheus metrics of this server (undefined with `metrics: false`). */
+  readonly metrics: ServerMetrics | undefined;
 }
 
 declare module 'fastify' {
@@ -107,6 +117,48 @@ function sniffType(bytes: Uint8Array): string | undefined {
   return undefined;
 }
 
+/**
+ * Checks the type of an uploaded image (sniffing `application/octet-stream`) and decodes it,
+ * answering the server's 400/501 errors for unsupported types, missing decoder or bad bytes.
+ */
+export async function decodeUpload(
+  file: { bytes: Uint8Array; mimeType: string },
+  decode: ImageDecoder | undefined,
+): Promise<ImageInput> {
+  let mimeType = normalizeType(file.mimeType);
+  if (mimeType === 'application/octet-stream' || mimeType === '')
+    mimeType = sniffType(file.bytes) ?? mimeType;
+  if (!(ACCEPTED_IMAGE_TYPES as readonly string[]).includes(mimeType)) {
+    throw new ServerError(
+      400,
+      'MLOPS_SRV_ERR_UNSUPPORTED_TYPE',
+      `Unsupported file type "${file.mimeType}"; accepted types: ${ACCEPTED_IMAGE_TYPES.join(', ')}.`,
+    );
+  }
+  if (!decode) {
+    throw new ServerError(501, 'MLOPS_SRV_ERR_NO_DECODER', 'No image decoder is configured on this server.');
+  }
+  let image: ImageInput;
+  try {
+    image = await decode(file.bytes, mimeType);
+  } catch (error) {
+    throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_IMAGE', 'The image could not be decoded.', {
+      cause: error,
+    });
+  }
+  if (
+    !image ||
+    !(image.data instanceof Uint8Array) ||
+    image.width <= 0 ||
+    image.height <= 0 ||
+    image.data.length !== image.width * image.height * image.channels
+  ) {
+    throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_IMAGE', 'The image could not be decoded.');
+  }
+
+  return image;
+}
+
 function errorBody(error: ServerError): ErrorBody {
   return { message: error.message, 'status-code': error.statusCode, code: error.code };
 }
@@ -150,18 +202,62 @@ async function readImageFile(
 export function createServer(options: ServerOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({ logger: options.logger ?? false, bodyLimit });
-  const pool = new ModelPool(options.registry, options.runtime, options.model, {
-    info: (obj, msg) => app.log.info(obj, msg),
-    error: (obj, msg) => app.log.error(obj, msg),
-  });
+  const pools = new Map<string, ModelPool>();
+  const metrics =
+    options.metrics === false
+      ? undefined
+      : new ServerMetrics(() => [...pools.entries()].map(([name, p]) => [name, p.servedAliases()]));
+  const poolHooks: PoolHooks = {
+    onLoad: (model, _version, seconds) => metrics?.modelLoad.observe({ model }, seconds),
+  };
+  const poolOf = (name: string): ModelPool => {
+    let found = pools.get(name);
+    if (!found) {
+      found = new ModelPool(
+        options.registry,
+        options.runtime,
+        name,
+        {
+          info: (obj, msg) => app.log.info(obj, msg),
+          error: (obj, msg) => app.log.error(obj, msg),
+        },
+        poolHooks,
+        options.versionCacheSize ?? 2,
+      );
+      pools.set(name, found);
+    }
+    return found;
+  };
+  const pool = poolOf(options.model);
   const dummy = options.dummy ?? createDummyModel();
   const repositoryUrl = options.repositoryUrl ?? DEFAULT_REPOSITORY_URL;
   const preload = options.preload ?? [PRODUCTION_ALIAS, PREPRODUCTION_ALIAS];
+  const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
 
-  app.decorate('mlops', { model: options.model, pool, settled: () => pool.settled() } satisfies ServerState);
+  app.decorate('mlops', {
+    model: options.model,
+    pool,
+    settled: async () => {
+      await Promise.all([...pools.values()].map((p) => p.settled()));
+    },
+    metrics,
+  } satisfies ServerState);
+
+  if (metrics) {
+    app.addHook('onResponse', async (request, reply) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      metrics.observeRequest(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
+    });
+  }
 
   void app.register(multipart, {
-    limits: { fileSize: bodyLimit, files: 4, fields: 16, parts: 20, fieldSize: 64 * 1024 },
+    limits: {
+      fileSize: bodyLimit,
+      files: Math.max(4, maxBatch + 1),
+      fields: 16,
+      parts: Math.max(4, maxBatch + 1) + 16,
+      fieldSize: 64 * 1024,
+    },
   });
 
   app.setErrorHandler((error: FastifyError | ServerError, request, reply) => {
@@ -197,13 +293,19 @@ export function createServer(options: ServerOptions): FastifyInstance {
     for (const alias of preload) pool.preload(alias);
   });
   app.addHook('onClose', async () => {
-    await pool.close();
+    await Promise.all([...pools.values()].map((p) => p.close()));
   });
 
   const ok = { message: 'OK', 'status-code': 200 } as const;
 
   app.get('/', async () => ok);
   app.get('/about/', async () => ({ ...ok, model_name: options.model, repository_url: repositoryUrl }));
+  if (metrics) {
+    app.get('/metrics', async (_request, reply) => {
+      const text = await metrics.registry.metrics();
+      return reply.header('content-type', metrics.registry.contentType).send(text);
+    });
+  }
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const version = pool.servedVersion(PRODUCTION_ALIAS);
@@ -228,40 +330,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
         `Missing file field "${FILE_FIELD}" (send multipart/form-data).`,
       );
     }
-    let mimeType = normalizeType(file.mimeType);
-    if (mimeType === 'application/octet-stream' || mimeType === '')
-      mimeType = sniffType(file.bytes) ?? mimeType;
-    if (!(ACCEPTED_IMAGE_TYPES as readonly string[]).includes(mimeType)) {
-      throw new ServerError(
-        400,
-        'MLOPS_SRV_ERR_UNSUPPORTED_TYPE',
-        `Unsupported file type "${file.mimeType}"; accepted types: ${ACCEPTED_IMAGE_TYPES.join(', ')}.`,
-      );
-    }
-    if (!options.decode) {
-      throw new ServerError(
-        501,
-        'MLOPS_SRV_ERR_NO_DECODER',
-        'No image decoder is configured on this server.',
-      );
-    }
-    let image: ImageInput;
-    try {
-      image = await options.decode(file.bytes, mimeType);
-    } catch (error) {
-      throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_IMAGE', 'The image could not be decoded.', {
-        cause: error,
-      });
-    }
-    if (
-      !image ||
-      !(image.data instanceof Uint8Array) ||
-      image.width <= 0 ||
-      image.height <= 0 ||
-      image.data.length !== image.width * image.height * image.channels
-    ) {
-      throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_IMAGE', 'The image could not be decoded.');
-    }
+    const image = await decodeUpload(file, options.decode);
 
     let model: LoadedModel = dummy;
     let release = () => {};
@@ -289,6 +358,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
       }
     }
     try {
+      metrics?.batchSize.observe({ model: alias === null ? 'dummy' : options.model }, 1);
       const [prediction] = await model.predict([image], LEGACY_TOP_K);
       const probabilities: Record<string, number> = {};
       for (const { label, probability } of (prediction?.top ?? []).slice(0, LEGACY_TOP_K)) {
@@ -308,6 +378,16 @@ export function createServer(options: ServerOptions): FastifyInstance {
   app.post('/api/predict/', (request) => predict(request, PRODUCTION_ALIAS));
   app.post('/api/predict/preproduction/', (request) => predict(request, PREPRODUCTION_ALIAS));
   app.post('/api/predict/dummy/', (request) => predict(request, null));
+
+  void app.register(async (v1) => {
+    await registerV1Routes(v1, {
+      registry: options.registry,
+      pool: poolOf,
+      decode: (file) => decodeUpload(file, options.decode),
+      maxBatch,
+      onBatch: (model, size) => metrics?.batchSize.observe({ model }, size),
+    });
+  });
 
   return app;
 }

@@ -44,7 +44,17 @@ export class FakeRegistry implements ModelRegistry {
   }
 
   async listModels(): Promise<ModelSummary[]> {
-    return [];
+    return [...this.versions.entries()].map(([name, list]) => {
+      const aliases: Record<string, number> = {};
+      for (const v of list) for (const alias of v.aliases) aliases[alias] = v.version;
+      return {
+        name,
+        versions: list.length,
+        latest: list.at(-1)?.version ?? 0,
+        aliases,
+        updatedAt: list.at(-1)?.createdAt ?? new Date(0).toISOString(),
+      };
+    });
   }
 
   async listVersions(model: string): Promise<ModelVersion[]> {

@@ -1,0 +1,73 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Served aliases of one model: alias → version. */
+export type ServedAliases = () => Iterable<[model: string, aliases: Record<string, number>]>;
+
+/** Prometheus metrics of one server instance, in their own registry (never the global one). */
+export class ServerMetrics {
+  /** The registry `/metrics` exposes. */
+  readonly registry = new Registry();
+  /** `http_requests_total{route,method,status}`. */
+  readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+  /** `http_request_duration_seconds{route,method,status}`. */
+  readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
+  /** `model_load_seconds{model}`. */
+  readonly modelLoad: Histogram<'model'>;
+  /** `model_info{model,alias,version}` = 1 for each served alias. */
+  readonly modelInfo: Gauge<'model' | 'alias' | 'version'>;
+  /** `prediction_batch_size{model}`. */
+  readonly batchSize: Histogram<'model'>;
+
+  constructor(served: ServedAliases, options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.httpRequests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered, by route template, method and status.',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration in seconds, by route template, method and status.',
+      labelNames: ['route', 'method', 'status'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.modelLoad = new Histogram({
+      name: 'model_load_seconds',
+      help: 'Time to load a model version, in seconds.',
+      labelNames: ['model'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.modelInfo = new Gauge({
+      name: 'model_info',
+      help: 'Model versions currently served, by alias (value 1).',
+      labelNames: ['model', 'alias', 'version'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [model, aliases] of served()) {
+          for (const [alias, version] of Object.entries(aliases)) {
+            this.set({ model, alias, version: String(version) }, 1);
+          }
+        }
+      },
+    });
+    this.batchSize = new Histogram({
+      name: 'prediction_batch_size',
+      help: 'Number of images per model predict call.',
+      labelNames: ['model'],
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers,
+    });
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Records one answered request. */
+  observeRequest(route: string, method: string, status: number, seconds: number): void {
+    const labels = { route, method, status: String(status) };
+    this.httpRequests.inc(labels);
+    this.httpDuration.observe(labels, seconds);
+  }
+}
