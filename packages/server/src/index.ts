@@ -5,8 +5,23 @@
  * @packageDocumentation
  */
 
+export {
+  DEFAULT_DRIFT_MIN_SAMPLES,
+  DEFAULT_DRIFT_WINDOW,
+  DRIFT_BINS,
+  DriftHub,
+  type DriftHubOptions,
+  DriftMonitor,
+  type DriftReference,
+  type DriftReport,
+  imageMean,
+  PSI_EPSILON,
+  parseReference,
+  psi,
+  REFERENCE_ARTIFACT,
+} from './drift/monitor.js';
 export { type ErrorBody, isRegistryNotFound, ServerError, type ServerErrorCode } from './errors.js';
-export { type ServedAliases, ServerMetrics } from './metrics.js';
+export { type DriftScores, type ServedAliases, ServerMetrics } from './metrics.js';
 export { type ModelLease, ModelPool, type PoolHooks, type PoolLogger } from './model-pool.js';
 export {
   DEFAULT_ALIAS,

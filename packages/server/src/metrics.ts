@@ -3,6 +3,14 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 /** Served aliases of one model: alias → version. */
 export type ServedAliases = () => Iterable<[model: string, aliases: Record<string, number>]>;
 
+/** Current drift scores per served model version (null scores are not exported). */
+export type DriftScores = () => Iterable<{
+  model: string;
+  version: number;
+  inputPsi: number | null;
+  predictionPsi: number | null;
+}>;
+
 /** Prometheus metrics of one server instance, in their own registry (never the global one). */
 export class ServerMetrics {
   /** The registry `/metrics` exposes. */
@@ -17,8 +25,13 @@ export class ServerMetrics {
   readonly modelInfo: Gauge<'model' | 'alias' | 'version'>;
   /** `prediction_batch_size{model}`. */
   readonly batchSize: Histogram<'model'>;
+  /** `model_drift_input_psi{model,version}`. */
+  readonly driftInputPsi: Gauge<'model' | 'version'>;
+  /** `model_drift_prediction_psi{model,version}`. */
+  readonly driftPredictionPsi: Gauge<'model' | 'version'>;
 
-  constructor(served: ServedAliases, options: { defaultMetrics?: boolean } = {}) {
+  constructor(served: ServedAliases, options: { defaultMetrics?: boolean; drift?: DriftScores } = {}) {
+    const drift = options.drift;
     const registers = [this.registry];
     this.httpRequests = new Counter({
       name: 'http_requests_total',
@@ -60,6 +73,31 @@ export class ServerMetrics {
       labelNames: ['model'],
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
       registers,
+    });
+    this.driftInputPsi = new Gauge({
+      name: 'model_drift_input_psi',
+      help: 'PSI of live per-image mean brightness vs the training reference (<0.1 stable, >0.25 significant).',
+      labelNames: ['model', 'version'],
+      registers,
+      collect() {
+        this.reset();
+        for (const d of drift?.() ?? []) {
+          if (d.inputPsi !== null) this.set({ model: d.model, version: String(d.version) }, d.inputPsi);
+        }
+      },
+    });
+    this.driftPredictionPsi = new Gauge({
+      name: 'model_drift_prediction_psi',
+      help: 'PSI of live predicted-class frequencies vs the validation reference.',
+      labelNames: ['model', 'version'],
+      registers,
+      collect() {
+        this.reset();
+        for (const d of drift?.() ?? []) {
+          if (d.predictionPsi !== null)
+            this.set({ model: d.model, version: String(d.version) }, d.predictionPsi);
+        }
+      },
     });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }

@@ -1,4 +1,5 @@
 import {
+  ArtifactStore,
   definePlugin,
   ImageDecoder,
   type LoadedModel,
@@ -63,6 +64,7 @@ export function server(options: ServePluginOptions = {}): MlopsPlugin {
         const app = createServer({
           registry: container.resolve(ModelRegistry),
           runtime: firstSupportingRuntime(container.resolveAll(Runtime)),
+          ...(container.isRegistered(ArtifactStore, true) ? { store: container.resolve(ArtifactStore) } : {}),
           model: config.serve.model ?? config.registry.model,
           ...(decoder
             ? { decode: (bytes: Uint8Array, mimeType: string) => decoder.decode(bytes, mimeType) }

@@ -1,6 +1,14 @@
 import multipart from '@fastify/multipart';
-import type { ImageInput, LoadedModel, ModelRegistry, ModelVersion, Runtime } from '@mlops/core';
+import type {
+  ArtifactStore,
+  ImageInput,
+  LoadedModel,
+  ModelRegistry,
+  ModelVersion,
+  Runtime,
+} from '@mlops/core';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { DriftHub } from './drift/monitor.js';
 import { type ErrorBody, isRegistryNotFound, ServerError } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { ModelPool, type PoolHooks } from './model-pool.js';
@@ -35,6 +43,12 @@ export interface ServerOptions {
   metrics?: boolean;
   /** Explicitly requested versions (`/v1 …?version=`) kept loaded per model, LRU. Default 2. */
   versionCacheSize?: number;
+  /** Artifact store the versions' `reference-stats` artifacts are read from; without it drift is disabled. */
+  store?: ArtifactStore;
+  /** Drift sliding window, in inputs. Default 500. */
+  driftWindow?: number;
+  /** Inputs needed before drift scores are reported. Default 50. */
+  driftMinSamples?: number;
 }
 
 /** What the server adds to the Fastify instance, under `app.mlops`. */
@@ -47,6 +61,8 @@ export interface ServerState {
   settled(): Promise<void>;
   /** Prometheus metrics of this server (undefined with `metrics: false`). */
   readonly metrics: ServerMetrics | undefined;
+  /** Drift monitors, one per served model version. */
+  readonly drift: DriftHub;
 }
 
 declare module 'fastify' {
@@ -203,10 +219,28 @@ export function createServer(options: ServerOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({ logger: options.logger ?? false, bodyLimit });
   const pools = new Map<string, ModelPool>();
+  const drift = new DriftHub({
+    store: options.store,
+    window: options.driftWindow,
+    minSamples: options.driftMinSamples,
+    onError: (err, version) =>
+      app.log.warn({ err, model: version.model, version: version.version }, 'reference stats unreadable'),
+  });
   const metrics =
     options.metrics === false
       ? undefined
-      : new ServerMetrics(() => [...pools.entries()].map(([name, p]) => [name, p.servedAliases()]));
+      : new ServerMetrics(() => [...pools.entries()].map(([name, p]) => [name, p.servedAliases()]), {
+          drift: () =>
+            [...drift.entries()].map(({ version, monitor }) => {
+              const { scores } = monitor.report();
+              return {
+                model: version.model,
+                version: version.version,
+                inputPsi: scores.inputPsi,
+                predictionPsi: scores.predictionPsi,
+              };
+            }),
+        });
   const poolHooks: PoolHooks = {
     onLoad: (model, _version, seconds) => metrics?.modelLoad.observe({ model }, seconds),
   };
@@ -241,6 +275,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
       await Promise.all([...pools.values()].map((p) => p.settled()));
     },
     metrics,
+    drift,
   } satisfies ServerState);
 
   if (metrics) {
@@ -359,7 +394,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
     }
     try {
       metrics?.batchSize.observe({ model: alias === null ? 'dummy' : options.model }, 1);
-      const [prediction] = await model.predict([image], LEGACY_TOP_K);
+      const results = await model.predict([image], LEGACY_TOP_K);
+      if (alias !== null) drift.record(model.version, [image], results);
+      const [prediction] = results;
       const probabilities: Record<string, number> = {};
       for (const { label, probability } of (prediction?.top ?? []).slice(0, LEGACY_TOP_K)) {
         Object.defineProperty(probabilities, label, {
@@ -386,6 +423,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
       decode: (file) => decodeUpload(file, options.decode),
       maxBatch,
       onBatch: (model, size) => metrics?.batchSize.observe({ model }, size),
+      drift,
     });
   });
 

@@ -1,5 +1,7 @@
 import type {
   AliasMove,
+  ArtifactRef,
+  ArtifactStore,
   ImageInput,
   LoadedModel,
   ModelRegistry,
@@ -7,6 +9,7 @@ import type {
   ModelVersion,
   RegisterModelInput,
   Runtime,
+  TreeManifest,
   VersionSelector,
 } from '@mlops/core';
 
@@ -212,4 +215,54 @@ export function multipart(parts: Part[]): { payload: Buffer; headers: Record<str
 /** A multipart body with one `image_file` of the given type. */
 export function imageUpload(contentType = 'image/png', data: string | Uint8Array = 'PNGDATA') {
   return multipart([{ name: 'image_file', filename: 'x.img', contentType, data }]);
+}
+
+/** Tiny in-memory ArtifactStore: only `putBytes`, `has` and `getBytes` work. */
+export class MemoryArtifactStore implements ArtifactStore {
+  readonly location = 'memory://';
+  readonly objects = new Map<string, Buffer>();
+  private counter = 0;
+
+  async putBytes(bytes: Uint8Array, meta: { name?: string; mediaType?: string } = {}): Promise<ArtifactRef> {
+    const hash = `h${++this.counter}`;
+    this.objects.set(hash, Buffer.from(bytes));
+    return { hash, kind: 'file', size: bytes.length, ...meta };
+  }
+  async has(hash: string): Promise<boolean> {
+    return this.objects.has(hash);
+  }
+  async getBytes(ref: ArtifactRef | string): Promise<Buffer> {
+    const hash = typeof ref === 'string' ? ref : ref.hash;
+    const found = this.objects.get(hash);
+    if (!found) throw new Error(`object ${hash} not found`);
+    return found;
+  }
+  putFile(): Promise<ArtifactRef> {
+    throw new Error('not supported');
+  }
+  putDir(): Promise<ArtifactRef> {
+    throw new Error('not supported');
+  }
+  putTree(): Promise<ArtifactRef> {
+    throw new Error('not supported');
+  }
+  getTree(): Promise<TreeManifest> {
+    throw new Error('not supported');
+  }
+  localPath(): Promise<string> {
+    throw new Error('not supported');
+  }
+  checkout(): Promise<void> {
+    throw new Error('not supported');
+  }
+  async *list(): AsyncIterable<string> {
+    yield* this.objects.keys();
+  }
+}
+
+/** Decoder for drift tests: the body is a decimal brightness; gives a 4×4 RGB image of it. */
+export async function brightnessDecode(bytes: Uint8Array): Promise<ImageInput> {
+  const value = Number(Buffer.from(bytes).toString('latin1'));
+  if (!Number.isFinite(value)) throw new Error('corrupt image');
+  return { data: new Uint8Array(48).fill(value), width: 4, height: 4, channels: 3 };
 }

@@ -1,5 +1,6 @@
 import type { ImageInput, ModelRegistry, ModelVersion } from '@mlops/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { DriftHub } from '../drift/monitor.js';
 import { isRegistryNotFound, ServerError } from '../errors.js';
 import type { ModelLease, ModelPool } from '../model-pool.js';
 
@@ -29,6 +30,8 @@ export interface V1Context {
   maxBatch: number;
   /** Called with the size of each batch sent to a model. */
   onBatch?(model: string, size: number): void;
+  /** Drift monitors fed with every served prediction. */
+  drift?: DriftHub;
 }
 
 /** One `/v1` predict answer entry. */
@@ -192,6 +195,33 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
     return { name, aliases, versions: versions.map(versionView) };
   });
 
+  app.get<{ Params: { name: string }; Querystring: Record<string, string | undefined> }>(
+    '/v1/models/:name/drift',
+    async (request) => {
+      const { name } = request.params;
+      const alias = request.query?.alias || DEFAULT_ALIAS;
+      await versionsOf(name);
+      let version: ModelVersion;
+      try {
+        version = await ctx.registry.resolve(name, { alias });
+      } catch (error) {
+        if (isRegistryNotFound(error))
+          throw notFound(`No version of model "${name}" has the alias "${alias}".`, error);
+        throw error;
+      }
+      const report = ctx.drift
+        ? (await ctx.drift.monitor(version)).report()
+        : {
+            samples: 0,
+            window: 0,
+            scores: { inputPsi: null, predictionPsi: null, confidenceDelta: null },
+            status: 'disabled' as const,
+            reference: null,
+          };
+      return { model: name, version: version.version, ...report };
+    },
+  );
+
   app.post<{ Params: { name: string }; Querystring: Record<string, string | undefined> }>(
     '/v1/models/:name/predict',
     async (request) => {
@@ -258,6 +288,7 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
       try {
         ctx.onBatch?.(name, images.length);
         const results = await lease.model.predict(images, topK);
+        ctx.drift?.record(lease.model.version, images, results);
         const predictions: V1Prediction[] = results.map((r) => ({
           top: r.top.slice(0, topK).map(({ label, probability }) => ({ label, probability })),
         }));
