@@ -13,6 +13,8 @@ export type ServerErrorCode =
   | 'MLOPS_SRV_ERR_MODEL_UNAVAILABLE'
   | 'MLOPS_SRV_ERR_NOT_READY'
   | 'MLOPS_SRV_ERR_NO_DECODER'
+  | 'MLOPS_SRV_ERR_UNAUTHORIZED'
+  | 'MLOPS_SRV_ERR_GATE_REFUSED'
   | 'MLOPS_SRV_ERR_INTERNAL';
 
 /** An error answered as `{ "message", "status-code", "code" }` with its HTTP status. */

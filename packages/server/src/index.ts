@@ -6,6 +6,13 @@
  */
 
 export {
+  type BatcherHooks,
+  type BatchingOptions,
+  DEFAULT_MAX_BATCH_SIZE,
+  DEFAULT_MAX_WAIT_MS,
+  MicroBatcher,
+} from './batcher.js';
+export {
   DEFAULT_DRIFT_MIN_SAMPLES,
   DEFAULT_DRIFT_WINDOW,
   DRIFT_BINS,

@@ -25,6 +25,8 @@ export class ServerMetrics {
   readonly modelInfo: Gauge<'model' | 'alias' | 'version'>;
   /** `prediction_batch_size{model}`. */
   readonly batchSize: Histogram<'model'>;
+  /** Seconds a predict request waited in the micro-batching queue. */
+  readonly queueWait: Histogram<'model'>;
   /** `model_drift_input_psi{model,version}`. */
   readonly driftInputPsi: Gauge<'model' | 'version'>;
   /** `model_drift_prediction_psi{model,version}`. */
@@ -72,6 +74,13 @@ export class ServerMetrics {
       help: 'Number of images per model predict call.',
       labelNames: ['model'],
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers,
+    });
+    this.queueWait = new Histogram({
+      name: 'prediction_queue_wait_seconds',
+      help: 'Seconds a predict request waited in the micro-batching queue before its batch ran.',
+      labelNames: ['model'],
+      buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
       registers,
     });
     this.driftInputPsi = new Gauge({

@@ -230,6 +230,14 @@ export class ModelPool {
     }
   }
 
+  /**
+   * Applies an alias move reported by someone other than `watch()` (e.g. the promotion route on a
+   * registry without `watch`): loads the new version, then swaps the alias to it.
+   */
+  applyMove(move: AliasMove): void {
+    this.onMove(move);
+  }
+
   private onMove(move: AliasMove): void {
     if (move.model !== this.modelName || this.closed) return;
     const alias = move.alias;

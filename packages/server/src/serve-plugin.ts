@@ -61,6 +61,16 @@ export function server(options: ServePluginOptions = {}): MlopsPlugin {
         const decoder = container.isRegistered(ImageDecoder, true)
           ? container.resolve(ImageDecoder)
           : undefined;
+        const configured = config.serve.promoteToken;
+        const promoteToken =
+          (typeof configured === 'string' && configured) || process.env.MLOPS_PROMOTE_TOKEN || undefined;
+        const rawBatching = config.serve.batching;
+        const batching =
+          rawBatching === false
+            ? (false as const)
+            : rawBatching && typeof rawBatching === 'object'
+              ? (rawBatching as { maxBatchSize?: number; maxWaitMs?: number })
+              : undefined;
         const app = createServer({
           registry: container.resolve(ModelRegistry),
           runtime: firstSupportingRuntime(container.resolveAll(Runtime)),
@@ -70,6 +80,9 @@ export function server(options: ServePluginOptions = {}): MlopsPlugin {
             ? { decode: (bytes: Uint8Array, mimeType: string) => decoder.decode(bytes, mimeType) }
             : {}),
           ...(options.repositoryUrl ? { repositoryUrl: options.repositoryUrl } : {}),
+          ...(promoteToken ? { promoteToken } : {}),
+          ...(config.registry.gate ? { gate: config.registry.gate } : {}),
+          ...(batching !== undefined ? { batching } : {}),
         });
         const url = await app.listen({ port: config.serve.port, host: config.serve.host });
         ctx.logger.info(`serving ${config.serve.model ?? config.registry.model} at ${url} (Ctrl-C stops)`);

@@ -1,13 +1,17 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import type {
+  AliasMove,
   ArtifactStore,
   ImageInput,
   LoadedModel,
   ModelRegistry,
   ModelVersion,
+  Prediction,
   Runtime,
 } from '@mlops/core';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { type BatchingOptions, MicroBatcher } from './batcher.js';
 import { DriftHub } from './drift/monitor.js';
 import { type ErrorBody, isRegistryNotFound, ServerError } from './errors.js';
 import { ServerMetrics } from './metrics.js';
@@ -49,6 +53,18 @@ export interface ServerOptions {
   driftWindow?: number;
   /** Inputs needed before drift scores are reported. Default 50. */
   driftMinSamples?: number;
+  /**
+   * Bearer token of `POST /v1/models/:name/aliases/:alias`; without it (or when empty) the
+   * promotion route is not registered.
+   */
+  promoteToken?: string;
+  /** Evaluation gate applied by the promotion route (unless the request sets `force`). */
+  gate?: { metric: string; mode?: 'max' | 'min' };
+  /**
+   * Micro-batching of concurrent predicts per loaded model version (default on, 16 images,
+   * 2 ms); `false` sends every request to the model on its own.
+   */
+  batching?: BatchingOptions | false;
 }
 
 /** What the server adds to the Fastify instance, under `app.mlops`. */
@@ -263,6 +279,29 @@ export function createServer(options: ServerOptions): FastifyInstance {
     return found;
   };
   const pool = poolOf(options.model);
+  const batching = options.batching === false ? undefined : (options.batching ?? {});
+  const batchers = new WeakMap<LoadedModel, MicroBatcher>();
+  /** Predicts through the model's micro-batcher (or directly with `batching: false`), with metrics. */
+  const runPredict = (
+    label: string,
+    model: LoadedModel,
+    images: ImageInput[],
+    topK: number,
+  ): Promise<Prediction[]> => {
+    if (!batching) {
+      metrics?.batchSize.observe({ model: label }, images.length);
+      return model.predict(images, topK);
+    }
+    let batcher = batchers.get(model);
+    if (!batcher) {
+      batcher = new MicroBatcher(model, batching, {
+        onFlush: (size) => metrics?.batchSize.observe({ model: label }, size),
+        onWait: (seconds) => metrics?.queueWait.observe({ model: label }, seconds),
+      });
+      batchers.set(model, batcher);
+    }
+    return batcher.predict(images, topK);
+  };
   const dummy = options.dummy ?? createDummyModel();
   const repositoryUrl = options.repositoryUrl ?? DEFAULT_REPOSITORY_URL;
   const preload = options.preload ?? [PRODUCTION_ALIAS, PREPRODUCTION_ALIAS];
@@ -393,8 +432,12 @@ export function createServer(options: ServerOptions): FastifyInstance {
       }
     }
     try {
-      metrics?.batchSize.observe({ model: alias === null ? 'dummy' : options.model }, 1);
-      const results = await model.predict([image], LEGACY_TOP_K);
+      const results = await runPredict(
+        alias === null ? 'dummy' : options.model,
+        model,
+        [image],
+        LEGACY_TOP_K,
+      );
       if (alias !== null) drift.record(model.version, [image], results);
       const [prediction] = results;
       const probabilities: Record<string, number> = {};
@@ -416,13 +459,79 @@ export function createServer(options: ServerOptions): FastifyInstance {
   app.post('/api/predict/preproduction/', (request) => predict(request, PREPRODUCTION_ALIAS));
   app.post('/api/predict/dummy/', (request) => predict(request, null));
 
+  const promoteToken = options.promoteToken;
+  if (promoteToken) {
+    const expected = createHash('sha256').update(promoteToken).digest();
+    const authorized = (header: string | undefined): boolean => {
+      const match = /^Bearer\s+(.+)$/i.exec(header?.trim() ?? '');
+      if (!match) return false;
+      const given = createHash('sha256').update(match[1]!).digest();
+      return timingSafeEqual(given, expected);
+    };
+    app.post('/v1/models/:name/aliases/:alias', async (request) => {
+      if (!authorized(request.headers.authorization)) {
+        throw new ServerError(
+          401,
+          'MLOPS_SRV_ERR_UNAUTHORIZED',
+          'Missing or invalid bearer token (send "Authorization: Bearer <token>").',
+        );
+      }
+      const { name, alias } = request.params as { name: string; alias: string };
+      const body = (request.body ?? {}) as { version?: unknown; force?: unknown; reason?: unknown };
+      if (typeof body !== 'object' || Array.isArray(body)) {
+        throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_REQUEST', 'The body must be a JSON object.');
+      }
+      if (typeof body.version !== 'number' || !Number.isInteger(body.version) || body.version < 1) {
+        throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_REQUEST', '"version" must be a positive integer.');
+      }
+      if (body.force !== undefined && typeof body.force !== 'boolean') {
+        throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_REQUEST', '"force" must be a boolean.');
+      }
+      if (body.reason !== undefined && typeof body.reason !== 'string') {
+        throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_REQUEST', '"reason" must be a string.');
+      }
+      let move: AliasMove;
+      try {
+        move = await options.registry.promote(name, body.version, alias, {
+          actor: 'http',
+          ...(body.force !== undefined ? { force: body.force } : {}),
+          ...(body.reason !== undefined ? { reason: body.reason } : {}),
+          ...(options.gate ? { gate: options.gate } : {}),
+        });
+      } catch (error) {
+        const code = (error as { code?: unknown } | null)?.code;
+        if (code === 'MLOPS_ERR_REGISTRY_GATE') {
+          throw new ServerError(409, 'MLOPS_SRV_ERR_GATE_REFUSED', (error as Error).message, {
+            cause: error,
+          });
+        }
+        if (isRegistryNotFound(error)) {
+          throw new ServerError(
+            404,
+            'MLOPS_SRV_ERR_MODEL_NOT_FOUND',
+            `Model "${name}" has no version ${body.version}.`,
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+      const served = pools.get(name);
+      if (served) {
+        // With watch() the registry already reported the move; otherwise apply it here.
+        if (!options.registry.watch) served.applyMove(move);
+        await served.settled();
+      }
+      return move;
+    });
+  }
+
   void app.register(async (v1) => {
     await registerV1Routes(v1, {
       registry: options.registry,
       pool: poolOf,
       decode: (file) => decodeUpload(file, options.decode),
       maxBatch,
-      onBatch: (model, size) => metrics?.batchSize.observe({ model }, size),
+      predict: runPredict,
       drift,
     });
   });

@@ -63,6 +63,51 @@ describe('server() plugin: the serve stage', () => {
     expect(result.outputs.serve?.url).toBe(url);
   });
 
+  it('enables the promotion route with serve.promoteToken', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'mlops-serve-'));
+    const registry = new FakeRegistry();
+    const artifacts = { tfjs: { hash: 'a'.repeat(64), kind: 'dir' as const, size: 1 } };
+    for (let i = 0; i < 2; i++) await registry.register({ model: 'demo', artifacts });
+    await registry.promote('demo', 1, 'production');
+    const services = definePlugin({
+      name: 'test-services',
+      apply(api) {
+        api.provide(ModelRegistry, registry);
+        api.provide(Runtime, new FakeRuntime());
+      },
+    });
+    const { config } = await resolveUserConfig(
+      {
+        project: 'demo',
+        serve: { port: 0, host: '127.0.0.1', promoteToken: 'tok' },
+        plugins: [services, server()],
+      },
+      { file: join(root, 'mlops.config.ts') },
+    );
+    const lines: string[] = [];
+    const pipeline = await Pipeline.create({ config, logger: capturingLogger(lines) });
+    const controller = new AbortController();
+    const running = pipeline.run({ stages: ['serve'], signal: controller.signal });
+    let url: string | undefined;
+    for (let i = 0; i < 100 && !url; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      url = lines.map((line) => /at (http:\/\/\S+)/.exec(line)?.[1]).find(Boolean);
+    }
+    expect(url).toBeDefined();
+    const post = (token: string) =>
+      fetch(`${url}/v1/models/demo/aliases/production`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ version: 2 }),
+      });
+    expect((await post('nope')).status).toBe(401);
+    const ok = await post('tok');
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ alias: 'production', to: 2 });
+    controller.abort();
+    await running;
+  });
+
   it('says which plugin to add when no runtime is registered', async () => {
     const root = await mkdtemp(join(tmpdir(), 'mlops-serve-'));
     const { config } = await resolveUserConfig(

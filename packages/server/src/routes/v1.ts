@@ -1,4 +1,4 @@
-import type { ImageInput, ModelRegistry, ModelVersion } from '@mlops/core';
+import type { ImageInput, LoadedModel, ModelRegistry, ModelVersion, Prediction } from '@mlops/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { DriftHub } from '../drift/monitor.js';
 import { isRegistryNotFound, ServerError } from '../errors.js';
@@ -28,8 +28,10 @@ export interface V1Context {
   decode(file: RawImage): Promise<ImageInput>;
   /** Largest number of images per request. */
   maxBatch: number;
-  /** Called with the size of each batch sent to a model. */
+  /** Called with the size of each batch sent to a model (when `predict` is not given). */
   onBatch?(model: string, size: number): void;
+  /** Runs a predict on a loaded model (e.g. through the micro-batcher); default a direct call. */
+  predict?(model: string, loaded: LoadedModel, images: ImageInput[], topK: number): Promise<Prediction[]>;
   /** Drift monitors fed with every served prediction. */
   drift?: DriftHub;
 }
@@ -286,8 +288,13 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
         );
       }
       try {
-        ctx.onBatch?.(name, images.length);
-        const results = await lease.model.predict(images, topK);
+        let results: Prediction[];
+        if (ctx.predict) {
+          results = await ctx.predict(name, lease.model, images, topK);
+        } else {
+          ctx.onBatch?.(name, images.length);
+          results = await lease.model.predict(images, topK);
+        }
         ctx.drift?.record(lease.model.version, images, results);
         const predictions: V1Prediction[] = results.map((r) => ({
           top: r.top.slice(0, topK).map(({ label, probability }) => ({ label, probability })),
