@@ -9,7 +9,7 @@ import { createProgress } from '../logging/progress.js';
 import { applyPlugins } from '../plugin/apply-plugins.js';
 import type { MlopsPlugin, PluginApi, PluginCommand } from '../plugin/plugin.js';
 import { LocalModelRegistry } from '../registry/local-model-registry.js';
-import { gitInfo } from '../runs/git-info.js';
+import { formatGitSha, gitInfo } from '../runs/git-info.js';
 import { packageVersions } from '../runs/package-versions.js';
 import type { RunRecord } from '../runs/run-record.js';
 import { RunStore } from '../runs/run-store.js';
@@ -202,7 +202,12 @@ export class Pipeline {
         run.error = undefined;
       });
     }
-    const run: RunInfo = { id: record.id, dir: runs.runDir(record.id), resumed: Boolean(options.resume) };
+    const run: RunInfo = {
+      id: record.id,
+      dir: runs.runDir(record.id),
+      resumed: Boolean(options.resume),
+      ...(record.git ? { gitSha: formatGitSha(record.git) } : {}),
+    };
     const tracker = new CompositeTracker(
       [
         new LocalTracker({ dir: run.dir, logger: this.logger }),

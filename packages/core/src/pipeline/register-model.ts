@@ -21,12 +21,15 @@ export async function registerExportedModel(
   for (const exported of exports) artifacts[exported.format] = exported.artifact;
   if (train.referenceStats) artifacts['reference-stats'] = train.referenceStats;
   const { config } = ctx;
-  const record = await readGit(ctx);
   const version = await registry.register({
     model: config.registry.model,
     artifacts,
     metrics: { ...(evaluation?.metrics ?? {}), ...prefixed('val/', train.metrics) },
-    lineage: { runId: ctx.run.id, dataVersion: data.version, ...(record ? { gitSha: record } : {}) },
+    lineage: {
+      runId: ctx.run.id,
+      dataVersion: data.version,
+      ...(ctx.run.gitSha ? { gitSha: ctx.run.gitSha } : {}),
+    },
     metadata: {
       labels: data.classes,
       architecture: ctx.input('model').architecture,
@@ -64,10 +67,4 @@ export async function registerExportedModel(
 
 function prefixed(prefix: string, metrics: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(metrics).map(([key, value]) => [`${prefix}${key}`, value]));
-}
-
-async function readGit(ctx: StageContext<'export'>): Promise<string | undefined> {
-  const { gitInfo } = await import('../runs/git-info.js');
-  const git = await gitInfo(ctx.config.root);
-  return git ? `${git.sha}${git.dirty ? '-dirty' : ''}` : undefined;
 }

