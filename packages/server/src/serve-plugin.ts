@@ -17,8 +17,15 @@ export interface ServePluginOptions {
   repositoryUrl?: string;
 }
 
-/** The first registered runtime that can serve a version (ONNX before tfjs once both exist). */
-function firstSupportingRuntime(runtimes: Runtime[]): Runtime {
+/**
+ * The runtime that serves a version: the highest {@link Runtime.priority} among those that support
+ * it (ONNX before tfjs), registration order breaking ties.
+ */
+function firstSupportingRuntime(registered: Runtime[]): Runtime {
+  const runtimes = registered
+    .map((runtime, index) => ({ runtime, index }))
+    .sort((a, b) => (b.runtime.priority ?? 0) - (a.runtime.priority ?? 0) || a.index - b.index)
+    .map(({ runtime }) => runtime);
   return {
     name: runtimes.map((r) => r.name).join('|'),
     supports: (version: ModelVersion) => runtimes.some((r) => r.supports(version)),

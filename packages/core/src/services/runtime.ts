@@ -35,13 +35,18 @@ export interface LoadedModel {
 export interface Runtime {
   /** Runtime name, e.g. `onnx`, `tfjs`. */
   readonly name: string;
+  /**
+   * Preference when several runtimes support a version: higher wins, ties keep registration
+   * order. Default 0; the ONNX runtime uses 10 so it serves whenever an `onnx` artifact exists.
+   */
+  readonly priority?: number;
   /** Whether this runtime can serve the version (it has an artifact in a format it reads). */
   supports(version: ModelVersion): boolean;
   /** Loads and warms up a version. */
   load(version: ModelVersion): Promise<LoadedModel>;
 }
 
-/** DI token under which runtimes are registered (first that supports a version wins). */
+/** DI token under which runtimes are registered (the highest-priority one that supports a version wins). */
 export const Runtime: InjectionToken<Runtime> = Symbol.for('mlops.Runtime');
 
 /** Decodes image bytes (jpeg, png, webp, ...) into pixels for a {@link LoadedModel}. */
