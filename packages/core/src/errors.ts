@@ -23,6 +23,12 @@ export type MlopsErrorCode =
   | 'MLOPS_ERR_REGISTRY_LOCKED'
   | 'MLOPS_ERR_DATA_INVALID'
   | 'MLOPS_ERR_DATA_CORRUPT_IMAGE'
+  /** A remote service refused the credentials (HTTP 401/403). */
+  | 'MLOPS_ERR_REMOTE_AUTH'
+  /** A remote service could not be reached, or kept failing (network, 429, 5xx) after retries. */
+  | 'MLOPS_ERR_REMOTE_UNAVAILABLE'
+  /** A remote service rejected a request (other 4xx, GraphQL errors). */
+  | 'MLOPS_ERR_REMOTE_REQUEST'
   | 'MLOPS_ERR_USAGE';
 
 /** Options of {@link MlopsError}. */

@@ -321,9 +321,13 @@ export function createCli(io: CliIO = defaultIO): Command {
 
 /** Adds commands contributed by the config's plugins (loaded lazily: only when the config exists). */
 async function withPluginCommands(program: Command, argv: string[], io: CliIO): Promise<void> {
-  const builtIn = new Set(program.commands.map((c) => c.name()));
-  const { command: first, config } = firstCommandWord(argv);
-  if (!first || builtIn.has(first) || first === 'help') return;
+  const { command: first, next, config } = firstCommandWord(argv);
+  if (!first || first === 'help') return;
+  // A built-in group (`data`) may gain plugin subcommands (`data push`): load plugins only when the
+  // word after it is not one of its own subcommands, so built-in commands never pay for a config load.
+  const builtIn = program.commands.find((c) => c.name() === first);
+  if (builtIn && (!next || builtIn.commands.length === 0 || builtIn.commands.some((c) => c.name() === next)))
+    return;
   let loaded: Awaited<ReturnType<typeof loadConfig>>;
   try {
     loaded = await loadConfig({ ...(config ? { configFile: config } : {}) });
@@ -379,7 +383,7 @@ async function withPluginCommands(program: Command, argv: string[], io: CliIO): 
 const VALUE_OPTIONS = new Set(['-c', '--config', '--store', '--set']);
 
 /** The first command word of `argv` and the `--config` value, skipping global options. */
-function firstCommandWord(argv: string[]): { command?: string; config?: string } {
+function firstCommandWord(argv: string[]): { command?: string; next?: string; config?: string } {
   let config: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -389,7 +393,12 @@ function firstCommandWord(argv: string[]): { command?: string; config?: string }
     } else if (arg.startsWith('--config=')) {
       config = arg.slice('--config='.length);
     } else if (!arg.startsWith('-')) {
-      return { command: arg, ...(config ? { config } : {}) };
+      const next = argv[i + 1];
+      return {
+        command: arg,
+        ...(next !== undefined && !next.startsWith('-') ? { next } : {}),
+        ...(config ? { config } : {}),
+      };
     }
   }
   return config ? { config } : {};

@@ -1,0 +1,69 @@
+/**
+ * Waiting on a google.longrunning.Operation (what Cloud Run's create/patch return): poll
+ * `GET {base}/{operation.name}` until `done`, then return its `response` or raise its `error`.
+ */
+import { MlopsError } from '@mlops/core';
+import { type GoogleApiClient, sleep } from './google-api-client.js';
+
+/** The JSON shape of an Operation. */
+export interface LongRunningOperation<T> {
+  /** `projects/.../locations/.../operations/<id>`. */
+  name: string;
+  /** True when finished. */
+  done?: boolean;
+  /** The failure, when done and failed. */
+  error?: { code?: number; message?: string };
+  /** The result, when done and succeeded. */
+  response?: T;
+}
+
+/** Options of {@link waitForOperation}. */
+export interface WaitOptions {
+  /** Poll interval, ms. Default 2000. */
+  intervalMs?: number;
+  /** Give up after, ms. Default 15 minutes. */
+  timeoutMs?: number;
+  /** Called after each poll. */
+  onPoll?: (operation: LongRunningOperation<unknown>) => void;
+}
+
+/** Polls until the operation is done; see the module comment. */
+export async function waitForOperation<T>(
+  client: GoogleApiClient,
+  baseUrl: string,
+  operation: LongRunningOperation<T>,
+  what: string,
+  options: WaitOptions = {},
+): Promise<T> {
+  const started = Date.now();
+  let current = operation;
+  while (!current.done) {
+    if (Date.now() - started > (options.timeoutMs ?? 15 * 60_000)) {
+      throw new MlopsError(
+        'MLOPS_ERR_STAGE_FAILED',
+        `${what}: operation ${current.name} is still running after ${Math.round((Date.now() - started) / 1000)} s`,
+        {
+          hint: `It may still finish; check it with \`gcloud run operations describe\` or the console, then rerun.`,
+        },
+      );
+    }
+    await sleep(options.intervalMs ?? 2000);
+    current = await client.request<LongRunningOperation<T>>(
+      'GET',
+      `${baseUrl}/${current.name}`,
+      undefined,
+      `${what} (polling ${current.name})`,
+    );
+    options.onPoll?.(current);
+  }
+  if (current.error) {
+    throw new MlopsError(
+      'MLOPS_ERR_STAGE_FAILED',
+      `${what} failed: ${current.error.message ?? `code ${current.error.code}`}`,
+      {
+        hint: 'Fix what the message names (image, permissions, quota) and run the command again.',
+      },
+    );
+  }
+  return current.response as T;
+}

@@ -1,0 +1,125 @@
+/**
+ * The Vertex AI CustomJob that runs training remotely: `POST
+ * https://{region}-aiplatform.googleapis.com/v1/projects/{p}/locations/{region}/customJobs` with one
+ * worker pool (machine type, accelerators, the project's container image) whose container runs the
+ * same `mlops run` as a local run, with the store and registry in the bucket. Field names follow
+ * the v1 REST reference (CustomJob.jobSpec.workerPoolSpecs[].machineSpec / containerSpec / diskSpec).
+ */
+import type { ApiRequest } from '../deploy/cloud-run-service.js';
+
+/** What to run and where. */
+export interface VertexJobOptions {
+  /** Google Cloud project id. */
+  project: string;
+  /** Region, e.g. `us-central1`. */
+  region: string;
+  /** Training image (the project with its dependencies), e.g. `us-docker.pkg.dev/p/repo/train:abc`. */
+  image: string;
+  /** The bucket store, `gs://bucket/prefix`. */
+  remote: string;
+  /** Id of the job package in the bucket (`jobs/<id>/`), also the job's display name suffix. */
+  jobId: string;
+  /** Project name, for the display name and labels. */
+  projectName: string;
+  /** Machine type. Default `n1-standard-8`. */
+  machineType?: string;
+  /** Accelerator, e.g. `NVIDIA_TESLA_V100`, `NVIDIA_L4`; none when unset. */
+  acceleratorType?: string;
+  /** Accelerators per machine. Default 1 when a type is set. */
+  acceleratorCount?: number;
+  /** Boot disk, GB. Default 100. */
+  bootDiskSizeGb?: number;
+  /** Config file inside the image. Default `mlops.config.ts`. */
+  configFile?: string;
+  /** `--set` overrides passed to the remote run. */
+  set?: string[];
+  /** Data manifests (paths inside the image) to pull and check out before the run. */
+  checkout?: string[];
+  /** Service account the job runs as (needs the bucket). */
+  serviceAccount?: string;
+  /** Longest run time, seconds. Default 24 h. */
+  timeoutSeconds?: number;
+}
+
+/** The subset of the v1 `CustomJob` resource mlops writes. */
+export interface VertexCustomJob {
+  displayName: string;
+  labels: Record<string, string>;
+  jobSpec: {
+    workerPoolSpecs: {
+      machineSpec: { machineType: string; acceleratorType?: string; acceleratorCount?: number };
+      replicaCount: string;
+      diskSpec: { bootDiskType: string; bootDiskSizeGb: number };
+      containerSpec: {
+        imageUri: string;
+        command: string[];
+        args: string[];
+        env: { name: string; value: string }[];
+      };
+    }[];
+    serviceAccount?: string;
+    scheduling: { timeout: string };
+  };
+}
+
+/** Vertex AI's regional endpoint. */
+export function vertexApiBase(region: string): string {
+  return `https://${region}-aiplatform.googleapis.com/v1`;
+}
+
+/** The request that creates the job; see the module comment. */
+export function buildVertexJobRequest(
+  options: VertexJobOptions,
+  baseUrl = vertexApiBase(options.region),
+): ApiRequest<VertexCustomJob> {
+  const accelerator = options.acceleratorType
+    ? { acceleratorType: options.acceleratorType, acceleratorCount: options.acceleratorCount ?? 1 }
+    : {};
+  const env: Record<string, string> = {
+    NODE_ENV: 'production',
+    MLOPS_GCP_STORE: 'bucket',
+    MLOPS_GCP_REGISTRY: 'bucket',
+    MLOPS_GCP_JOB: options.jobId,
+    ...(options.checkout?.length ? { MLOPS_GCP_CHECKOUT: options.checkout.join(',') } : {}),
+  };
+  const args = [
+    '--config',
+    options.configFile ?? 'mlops.config.ts',
+    '--set',
+    `store.remote=${options.remote}`,
+    ...(options.set ?? []).flatMap((s) => ['--set', s]),
+    'run',
+  ];
+  const body: VertexCustomJob = {
+    displayName: `mlops-${options.projectName}-${options.jobId}`.slice(0, 128),
+    labels: {
+      'managed-by': 'mlops',
+      'mlops-job': options.jobId
+        .toLowerCase()
+        .replace(/[^a-z0-9_-]/g, '_')
+        .slice(0, 63),
+    },
+    jobSpec: {
+      workerPoolSpecs: [
+        {
+          machineSpec: { machineType: options.machineType ?? 'n1-standard-8', ...accelerator },
+          replicaCount: '1',
+          diskSpec: { bootDiskType: 'pd-ssd', bootDiskSizeGb: options.bootDiskSizeGb ?? 100 },
+          containerSpec: {
+            imageUri: options.image,
+            command: ['node', 'node_modules/@mlops/core/bin/mlops.js'],
+            args,
+            env: Object.entries(env).map(([name, value]) => ({ name, value })),
+          },
+        },
+      ],
+      ...(options.serviceAccount ? { serviceAccount: options.serviceAccount } : {}),
+      scheduling: { timeout: `${options.timeoutSeconds ?? 86_400}s` },
+    },
+  };
+  return {
+    method: 'POST',
+    url: `${baseUrl}/projects/${options.project}/locations/${options.region}/customJobs`,
+    body,
+  };
+}

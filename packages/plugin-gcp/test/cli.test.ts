@@ -1,0 +1,75 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dataAdd, LocalArtifactStore, main } from '@mlops/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GcsEmulator, startGcsEmulator } from './gcs-emulator.js';
+import { tempDir } from './helpers.js';
+
+let emulator: GcsEmulator;
+beforeAll(async () => {
+  emulator = await startGcsEmulator();
+});
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+const pluginSource = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+
+describe('the mlops CLI with the plugin in mlops.config.ts', () => {
+  it("nests `data push` under core's `data` group and prints the transfer", async () => {
+    const { dir, cleanup } = await tempDir();
+    await mkdir(join(dir, 'data/train/cat'), { recursive: true });
+    await writeFile(join(dir, 'data/train/cat/1.png'), 'cli cat');
+    const added = await dataAdd(join(dir, 'data'), { store: new LocalArtifactStore(join(dir, '.mlops')) });
+    const config = join(dir, 'mlops.config.ts');
+    await writeFile(
+      config,
+      `import { gcp } from ${JSON.stringify(pluginSource)};
+export default {
+  project: 'cli-test',
+  store: { path: '.mlops', remote: 'gs://cli-bucket/p' },
+  plugins: [gcp({ apiEndpoint: ${JSON.stringify(emulator.url)} })],
+};
+`,
+    );
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t) };
+    const code = await main(['--config', config, '--json', 'data', 'push', added.manifestPath], io);
+    expect(err.join('\n')).toBe('');
+    expect(code).toBe(0);
+    expect(JSON.parse(out.join('\n'))).toMatchObject([
+      { version: added.version, transferred: 2, remote: 'gs://cli-bucket/p' },
+    ]);
+    // Plugin commands with options go through commander as typed: --dry-run, --job-id, ...
+    out.length = 0;
+    const argv = ['--config', config, '--json', 'vertex', 'train', '--dry-run', '--image', 'img:1'];
+    expect(
+      await main(
+        [
+          ...argv,
+          '--project',
+          'acme',
+          '--accelerator',
+          'NVIDIA_L4',
+          '--accelerator-count',
+          '2',
+          '--job-id',
+          'j1',
+        ],
+        io,
+      ),
+    ).toBe(0);
+    const printed = JSON.parse(out.join('\n'));
+    expect(printed.jobId).toBe('j1');
+    expect(printed.request.body.jobSpec.workerPoolSpecs[0].machineSpec).toEqual({
+      machineType: 'n1-standard-8',
+      acceleratorType: 'NVIDIA_L4',
+      acceleratorCount: 2,
+    });
+    // Built-in data commands still work without loading plugins.
+    expect(await main(['--config', config, 'data', 'status', join(dir, 'data')], io)).toBe(0);
+    await cleanup();
+  });
+});

@@ -1,0 +1,79 @@
+import { join } from 'node:path';
+import {
+  ArtifactStore,
+  definePlugin,
+  LocalModelRegistry,
+  type MlopsPlugin,
+  ModelRegistry,
+  Tracker,
+} from '@mlops/core';
+import { syncCommand } from './commands/sync-command.js';
+import { connectWandb, missingKeyError } from './connect.js';
+import { SpoolingModelRegistry } from './registry/spooling-registry.js';
+import { WandbModelRegistry } from './registry/wandb-model-registry.js';
+import { resolveSettings, type WandbPluginOptions } from './settings.js';
+import { WandbTracker } from './tracker/wandb-tracker.js';
+import { PLUGIN_WANDB_VERSION } from './version.js';
+
+/**
+ * Weights & Biases tracking and model registry over W&B's HTTP API. Adds a `Tracker` that logs
+ * config, metrics per step, images, histograms, tables and the summary of every run; with
+ * `registry: true`, makes W&B artifacts the `ModelRegistry` (versions, aliases, `serve` from
+ * W&B); adds `mlops wandb sync [runId]` to upload what offline mode spooled.
+ *
+ * @example
+ * ```ts
+ * plugins: [tfjs(), wandb({ entity: 'my-team', project: 'fashion', registry: true })]
+ * ```
+ */
+export function wandb(options: WandbPluginOptions = {}): MlopsPlugin {
+  return definePlugin({
+    name: '@mlops/plugin-wandb',
+    version: PLUGIN_WANDB_VERSION,
+    async apply(api) {
+      const settings = resolveSettings(options, api.config);
+      api.command(syncCommand(settings, options));
+      if (settings.mode === 'disabled') return;
+      const spoolRoot = join(settings.stateDir, 'spool');
+      api.provide(
+        Tracker,
+        new WandbTracker({
+          entity: settings.entity,
+          project: settings.project,
+          mode: settings.mode,
+          spoolRoot,
+          connect: () => connectWandb(settings, options),
+          ...(settings.group ? { group: settings.group } : {}),
+          tags: settings.tags,
+          jobType: settings.jobType,
+          ...(options.flushIntervalMs ? { flushIntervalMs: options.flushIntervalMs } : {}),
+          logger: api.logger,
+        }),
+      );
+      if (!settings.registry) return;
+      const store = api.container.resolve(ArtifactStore);
+      if (settings.mode === 'offline') {
+        const local = api.container.isRegistered(ModelRegistry, true)
+          ? api.container.resolve(ModelRegistry)
+          : new LocalModelRegistry(store.location);
+        api.provide(ModelRegistry, new SpoolingModelRegistry(local, join(spoolRoot, 'registry.jsonl')));
+        return;
+      }
+      const client = await connectWandb(settings, options);
+      if (!client) throw missingKeyError(settings.baseUrl);
+      api.provide(
+        ModelRegistry,
+        new WandbModelRegistry({
+          client,
+          entity: settings.entity,
+          project: settings.project,
+          store,
+          stateDir: settings.stateDir,
+        }),
+      );
+    },
+  });
+}
+
+/** The default export is the plugin factory, so YAML configs can name the package. */
+export default wandb;

@@ -1,0 +1,84 @@
+/** The fake W&B server is only useful if it refuses what the real one would: checked here. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FakeWandbServer } from './fake-wandb-server.js';
+import { startFake, TEST_KEY } from './helpers.js';
+
+const auth = {
+  authorization: `Basic ${Buffer.from(`api:${TEST_KEY}`).toString('base64')}`,
+  'content-type': 'application/json',
+};
+
+let fake: FakeWandbServer;
+beforeEach(async () => {
+  fake = await startFake();
+});
+afterEach(async () => {
+  await fake.close();
+});
+
+async function gql(
+  operationName: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<number> {
+  const res = await fetch(`${fake.url}/graphql`, {
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify({ operationName, query, variables }),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+describe('fake W&B server strictness', () => {
+  it('refuses unknown operations, fields, input fields and missing required variables', async () => {
+    expect(await gql('Hack', 'query Hack { viewer { apiKeys } }')).toBe(400);
+    expect(
+      await gql(
+        'UpsertBucket',
+        'mutation UpsertBucket($name: String) { upsertBucket(input: {name: $name}) { bucket { secret } } }',
+      ),
+    ).toBe(400);
+    expect(
+      await gql(
+        'UpsertBucket',
+        'mutation UpsertBucket($name: String) { upsertBucket(input: {nom: $name}) { inserted } }',
+      ),
+    ).toBe(400);
+    expect(
+      await gql(
+        'CommitArtifact',
+        'mutation CommitArtifact($artifactID: ID!) { commitArtifact(input: {artifactID: $artifactID}) { artifact { id } } }',
+      ),
+    ).toBe(400);
+    expect(fake.violations).toHaveLength(4);
+    expect(fake.violations.join('\n')).toMatch(/unknown GraphQL operation Hack/);
+    expect(fake.violations.join('\n')).toMatch(/unknown field UpsertBucket.upsertBucket.bucket.secret/);
+    expect(fake.violations.join('\n')).toMatch(/unknown input field .*nom/);
+    expect(fake.violations.join('\n')).toMatch(/required \$artifactID empty/);
+  });
+
+  it('refuses calls out of order: streaming to a run never created, committing an artifact never uploaded', async () => {
+    const res = await fetch(`${fake.url}/files/e/p/nope/file_stream`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ files: { 'wandb-history.jsonl': { offset: 0, content: ['{}'] } } }),
+    });
+    expect(res.status).toBe(400);
+    expect(
+      await gql(
+        'CommitArtifact',
+        'mutation CommitArtifact($artifactID: ID!) { commitArtifact(input: {artifactID: $artifactID}) { artifact { id } } }',
+        {
+          artifactID: 'art-404',
+        },
+      ),
+    ).toBe(400);
+    expect(fake.violations.join('\n')).toMatch(/never upserted[\s\S]*never created/);
+  });
+
+  it('requires the key on API calls', async () => {
+    const res = await fetch(`${fake.url}/graphql`, { method: 'POST', body: '{}' });
+    expect(res.status).toBe(401);
+  });
+});

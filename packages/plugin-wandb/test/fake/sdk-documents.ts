@@ -1,0 +1,168 @@
+/**
+ * The reference documents the fake server checks requests against: for each operation, the
+ * document the wandb Python SDK sends (retyped here from its source, with the optional parts its
+ * version switches add), so a request that asks for a field, argument or input field the SDK does
+ * not use — and the real server may not know — fails the test. Sources:
+ *
+ * - `wandb/sdk/internal/internal_api.py` (wandb 0.15–0.16): UpsertBucket (`upsert_run`),
+ *   RunResumeStatus (`run_resume_status`), CreateRunFiles (`upload_urls`), CreateArtifact,
+ *   CreateArtifactManifest, CreateArtifactFiles, CommitArtifact.
+ * - `wandb/apis/public/artifacts.py` / `wandb/sdk/artifacts/artifact.py`: ArtifactByName,
+ *   ArtifactByID (ArtifactFragment fields), AddAliases / DeleteAliases (`_add_aliases`,
+ *   `_delete_aliases`), ArtifactCollectionVersions (`ArtifactVersions` query), ArtifactFiles
+ *   (the `files(names, after, first)` connection of an artifact), ArtifactCollections
+ *   (`ProjectArtifactCollections`).
+ */
+export const SDK_DOCUMENTS: Record<string, string> = {
+  UpsertBucket: `mutation UpsertBucket(
+    $id: String, $name: String, $project: String, $entity: String, $groupName: String,
+    $description: String, $displayName: String, $notes: String, $commit: String,
+    $config: JSONString, $host: String, $debug: Boolean, $program: String, $repo: String,
+    $jobType: String, $state: String, $sweep: String, $tags: [String!], $summaryMetrics: JSONString
+  ) {
+    upsertBucket(input: {
+      id: $id, name: $name, groupName: $groupName, modelName: $project, entityName: $entity,
+      description: $description, displayName: $displayName, notes: $notes, config: $config,
+      commit: $commit, host: $host, debug: $debug, jobProgram: $program, jobRepo: $repo,
+      jobType: $jobType, state: $state, sweep: $sweep, tags: $tags, summaryMetrics: $summaryMetrics
+    }) {
+      bucket {
+        id name displayName description config sweepName
+        project { id name entity { id name } }
+      }
+      inserted
+    }
+  }`,
+  RunResumeStatus: `query RunResumeStatus($project: String, $entity: String, $name: String!) {
+    model(name: $project, entityName: $entity) {
+      id name
+      entity { id name }
+      bucket(name: $name, missingOk: true) {
+        id name summaryMetrics displayName logLineCount historyLineCount eventsLineCount
+        historyTail eventsTail config tags
+      }
+    }
+  }`,
+  CreateRunFiles: `mutation CreateRunFiles($entity: String!, $project: String!, $run: String!, $files: [String!]!) {
+    createRunFiles(input: {entityName: $entity, projectName: $project, runName: $run, files: $files}) {
+      runID
+      uploadHeaders
+      files { name uploadUrl }
+    }
+  }`,
+  CreateArtifact: `mutation CreateArtifact(
+    $artifactTypeName: String!, $artifactCollectionNames: [String!], $entityName: String!,
+    $projectName: String!, $runName: String, $description: String, $digest: String!,
+    $labels: JSONString, $aliases: [ArtifactAliasInput!], $metadata: JSONString,
+    $historyStep: Int64!, $distributedID: String, $clientID: ID!, $sequenceClientID: ID!,
+    $enableDigestDeduplication: Boolean
+  ) {
+    createArtifact(input: {
+      artifactTypeName: $artifactTypeName, artifactCollectionNames: $artifactCollectionNames,
+      entityName: $entityName, projectName: $projectName, runName: $runName,
+      description: $description, digest: $digest, digestAlgorithm: MANIFEST_MD5, labels: $labels,
+      aliases: $aliases, metadata: $metadata, historyStep: $historyStep,
+      distributedID: $distributedID, clientID: $clientID, sequenceClientID: $sequenceClientID,
+      enableDigestDeduplication: $enableDigestDeduplication
+    }) {
+      artifact {
+        id digest state
+        aliases { artifactCollectionName alias }
+        artifactSequence { id latestArtifact { id versionIndex } }
+      }
+    }
+  }`,
+  CreateArtifactManifest: `mutation CreateArtifactManifest(
+    $name: String!, $digest: String!, $artifactID: ID!, $baseArtifactID: ID,
+    $entityName: String!, $projectName: String!, $runName: String!, $includeUpload: Boolean!,
+    $type: ArtifactManifestType = FULL
+  ) {
+    createArtifactManifest(input: {
+      name: $name, digest: $digest, artifactID: $artifactID, baseArtifactID: $baseArtifactID,
+      entityName: $entityName, projectName: $projectName, runName: $runName, type: $type
+    }) {
+      artifactManifest {
+        id
+        file {
+          id name displayName
+          uploadUrl @include(if: $includeUpload)
+          uploadHeaders @include(if: $includeUpload)
+        }
+      }
+    }
+  }`,
+  CreateArtifactFiles: `mutation CreateArtifactFiles(
+    $storageLayout: ArtifactStorageLayout!
+    $artifactFiles: [CreateArtifactFileSpecInput!]!
+  ) {
+    createArtifactFiles(input: { artifactFiles: $artifactFiles, storageLayout: $storageLayout }) {
+      files { edges { node { id name displayName uploadUrl uploadHeaders artifact { id } } } }
+    }
+  }`,
+  CommitArtifact: `mutation CommitArtifact($artifactID: ID!) {
+    commitArtifact(input: { artifactID: $artifactID }) { artifact { id digest } }
+  }`,
+  AddAliases: `mutation AddAliases($artifactID: ID!, $aliases: [ArtifactCollectionAliasInput!]!) {
+    addAliases(input: {artifactID: $artifactID, aliases: $aliases}) { success }
+  }`,
+  DeleteAliases: `mutation DeleteAliases($artifactID: ID!, $aliases: [ArtifactCollectionAliasInput!]!) {
+    deleteAliases(input: {artifactID: $artifactID, aliases: $aliases}) { success }
+  }`,
+  ArtifactByName: `query ArtifactByName($entityName: String!, $projectName: String!, $name: String!, $enableTracking: Boolean) {
+    project(name: $projectName, entityName: $entityName) {
+      artifact(name: $name, enableTracking: $enableTracking) { ${fragment()} }
+    }
+  }`,
+  ArtifactByID: `query ArtifactByID($id: ID!) {
+    artifact(id: $id) { ${fragment()} }
+  }`,
+  ArtifactFiles: `query ArtifactFiles($id: ID!, $fileNames: [String!], $first: Int, $after: String) {
+    artifact(id: $id) {
+      files(names: $fileNames, after: $after, first: $first) {
+        edges { node { id name displayName url sizeBytes storagePath mimetype updatedAt digest md5 directUrl } cursor }
+        pageInfo { endCursor hasNextPage }
+      }
+    }
+  }`,
+  ArtifactCollectionVersions: `query ArtifactCollectionVersions(
+    $entityName: String!, $projectName: String!, $artifactTypeName: String!, $collectionName: String!,
+    $first: Int, $after: String, $filters: JSONString
+  ) {
+    project(name: $projectName, entityName: $entityName) {
+      artifactType(name: $artifactTypeName) {
+        artifactCollection(name: $collectionName) {
+          name
+          artifacts(filters: $filters, after: $after, first: $first) {
+            totalCount
+            edges { node { ${fragment()} } version cursor }
+            pageInfo { endCursor hasNextPage }
+          }
+        }
+      }
+    }
+  }`,
+  ArtifactCollections: `query ArtifactCollections(
+    $entityName: String!, $projectName: String!, $artifactTypeName: String!, $first: Int, $after: String
+  ) {
+    project(name: $projectName, entityName: $entityName) {
+      artifactType(name: $artifactTypeName) {
+        artifactCollections(after: $after, first: $first) {
+          pageInfo { endCursor hasNextPage }
+          totalCount
+          edges { node { id name description createdAt } cursor }
+        }
+      }
+    }
+  }`,
+};
+
+/** The ArtifactFragment fields of the public API (wandb 0.16). */
+function fragment(): string {
+  return `id
+    artifactSequence { id name project { id name entityName } }
+    versionIndex
+    artifactType { id name project { id name entityName } }
+    description metadata state size digest fileCount commitHash createdAt updatedAt
+    aliases { artifactCollectionName alias }
+    currentManifest { file { directUrl } }`;
+}
