@@ -4,7 +4,10 @@ import type { ImageInput, LoadedModel, Prediction } from '@mlops/core';
 export interface BatchingOptions {
   /** Most images in one flushed `predict` call. Default 16. */
   maxBatchSize?: number;
-  /** Longest wait, in ms, after the first queued item before the queue is flushed. Default 2. */
+  /**
+   * Longest wait, in ms, of a request queued while the model is busy (an idle model takes the
+   * queue at the end of the current event-loop turn). Default 2.
+   */
   maxWaitMs?: number;
 }
 
@@ -30,8 +33,11 @@ interface Pending {
 }
 
 /**
- * Queues concurrent predicts on one loaded model and runs them as one `predict` call when the
- * queue holds `maxBatchSize` images or `maxWaitMs` after the first item. Every caller gets its own
+ * Queues concurrent predicts on one loaded model and runs them as one `predict` call, adapting to
+ * the load: while the model is idle, the queue is flushed at the end of the current event-loop
+ * turn (`setImmediate`: the requests that arrived together, no added wait, so a lone request is
+ * not delayed); while a call is running, requests collect until it finishes, `maxWaitMs` after
+ * the first of them, or `maxBatchSize` images, whichever comes first. Every caller gets its own
  * results (cut to its own `topK`); an error of the call rejects all its callers. A request with
  * more than `maxBatchSize` images runs alone.
  */
@@ -41,6 +47,9 @@ export class MicroBatcher {
   private queue: Pending[] = [];
   private queued = 0;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  /** Model calls started by this batcher and not finished. */
+  private running = 0;
 
   constructor(
     private readonly model: LoadedModel,
@@ -63,18 +72,35 @@ export class MicroBatcher {
       this.queue.push({ images, topK, enqueued: performance.now(), resolve, reject });
       this.queued += images.length;
       if (this.queued >= this.maxBatchSize) this.flush();
+      else if (this.running === 0) this.immediate ??= setImmediate(() => this.flush());
       else this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
     });
   }
 
   private run(images: ImageInput[], topK: number): Promise<Prediction[]> {
     this.hooks.onFlush?.(images.length);
-    return this.model.predict(images, topK);
+    this.running += 1;
+    let call: Promise<Prediction[]>;
+    try {
+      call = this.model.predict(images, topK);
+    } catch (error) {
+      call = Promise.reject(error);
+    }
+    const done = () => {
+      this.running -= 1;
+      // The model is free: what queued up while it was busy goes next, without waiting for the
+      // timer (after this batch's callers are answered, with whatever else arrives this turn).
+      if (this.running === 0 && this.queue.length > 0) this.immediate ??= setImmediate(() => this.flush());
+    };
+    call.then(done, done);
+    return call;
   }
 
   private flush(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
     const batch = this.queue;
     this.queue = [];
     this.queued = 0;
@@ -83,13 +109,7 @@ export class MicroBatcher {
     for (const item of batch) this.hooks.onWait?.((now - item.enqueued) / 1000);
     const images = batch.flatMap((item) => item.images);
     const topK = Math.max(...batch.map((item) => item.topK));
-    let call: Promise<Prediction[]>;
-    try {
-      call = this.run(images, topK);
-    } catch (error) {
-      call = Promise.reject(error);
-    }
-    call.then(
+    this.run(images, topK).then(
       (results) => {
         if (!Array.isArray(results) || results.length !== images.length) {
           const error = new Error(

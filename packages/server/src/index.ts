@@ -1,6 +1,8 @@
 /**
- * @mlops/server — the Fastify inference service: the legacy HTTP contract, health/readiness
- * probes, and per-alias model loading with registry hot swap.
+ * @mlops/server — the Fastify inference service: the legacy HTTP contract, the versioned `/v1`
+ * API, health/readiness probes, per-alias model loading with registry hot swap, adaptive
+ * micro-batching, Prometheus metrics, drift monitoring, OpenAPI docs, a web page (`/ui/`) and
+ * `mlops loadtest`.
  *
  * @packageDocumentation
  */
@@ -12,6 +14,7 @@ export {
   DEFAULT_MAX_WAIT_MS,
   MicroBatcher,
 } from './batcher.js';
+export { drainBody } from './drain-body.js';
 export {
   DEFAULT_DRIFT_MIN_SAMPLES,
   DEFAULT_DRIFT_WINDOW,
@@ -28,8 +31,23 @@ export {
   REFERENCE_ARTIFACT,
 } from './drift/monitor.js';
 export { type ErrorBody, isRegistryNotFound, ServerError, type ServerErrorCode } from './errors.js';
-export { type DriftScores, type ServedAliases, ServerMetrics } from './metrics.js';
+export { DEFAULT_MAX_PIXELS, type ImageDimensions, readImageDimensions } from './image-header.js';
+export {
+  formatLoadTest,
+  type LatencySummary,
+  type LoadTestImage,
+  type LoadTestOptions,
+  type LoadTestResult,
+  type RouteStats,
+  runLoadTest,
+  summarizeLatency,
+} from './loadtest/loadtest.js';
+export { loadtestCommand } from './loadtest/loadtest-command.js';
+export { encodeGrayPng, samplePng } from './loadtest/sample-png.js';
+export { type DriftScores, processMetricsRegistry, type ServedAliases, ServerMetrics } from './metrics.js';
 export { type ModelLease, ModelPool, type PoolHooks, type PoolLogger } from './model-pool.js';
+export { DOCS_PREFIX, registerOpenApi } from './openapi.js';
+export { type JsonSchema, OPENAPI_BODY, openApiBody } from './routes/schemas.js';
 export {
   DEFAULT_ALIAS,
   DEFAULT_MAX_BATCH,
@@ -43,15 +61,22 @@ export {
 } from './routes/v1.js';
 export { default, type ServePluginOptions, server } from './serve-plugin.js';
 export {
-  ACCEPTED_IMAGE_TYPES,
   createDummyModel,
   createServer,
   DEFAULT_REPOSITORY_URL,
-  decodeUpload,
-  type ImageDecoder,
   LEGACY_TOP_K,
   PREPRODUCTION_ALIAS,
   PRODUCTION_ALIAS,
   type ServerOptions,
   type ServerState,
 } from './server.js';
+export { UI_CSP, UI_HTML } from './ui/page-html.js';
+export { registerUiRoutes, UI_PATH } from './ui/ui-routes.js';
+export {
+  ACCEPTED_IMAGE_TYPES,
+  decodeUpload,
+  type ImageDecoder,
+  LEGACY_FILE_FIELD,
+  readImageFile,
+} from './upload.js';
+export { SERVER_VERSION } from './version.js';

@@ -11,10 +11,31 @@ export type DriftScores = () => Iterable<{
   predictionPsi: number | null;
 }>;
 
+let processRegistry: Registry | undefined;
+
+/**
+ * The process-wide registry of prom-client's default metrics (`process_*`, `nodejs_*`: CPU, memory,
+ * handles, GC, event-loop lag). Created once per process: `collectDefaultMetrics` starts an
+ * event-loop delay monitor and a GC observer that prom-client can never stop, so creating them per
+ * server would leak one of each for every server ever created. They describe the process, not a
+ * server, so every server's `/metrics` shares this one.
+ */
+export function processMetricsRegistry(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
 /** Prometheus metrics of one server instance, in their own registry (never the global one). */
 export class ServerMetrics {
-  /** The registry `/metrics` exposes. */
-  readonly registry = new Registry();
+  /** This server's own metrics. */
+  readonly own = new Registry();
+  /** The registry `/metrics` exposes: {@link own} plus (by default) {@link processMetricsRegistry}. */
+  readonly registry: Registry;
+  /** `http_requests_in_flight`: requests received and not yet answered. */
+  readonly inFlight: Gauge;
   /** `http_requests_total{route,method,status}`. */
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
   /** `http_request_duration_seconds{route,method,status}`. */
@@ -34,7 +55,12 @@ export class ServerMetrics {
 
   constructor(served: ServedAliases, options: { defaultMetrics?: boolean; drift?: DriftScores } = {}) {
     const drift = options.drift;
-    const registers = [this.registry];
+    const registers = [this.own];
+    this.inFlight = new Gauge({
+      name: 'http_requests_in_flight',
+      help: 'HTTP requests received and not answered yet.',
+      registers,
+    });
     this.httpRequests = new Counter({
       name: 'http_requests_total',
       help: 'HTTP requests answered, by route template, method and status.',
@@ -108,7 +134,8 @@ export class ServerMetrics {
         }
       },
     });
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.registry =
+      (options.defaultMetrics ?? true) ? Registry.merge([this.own, processMetricsRegistry()]) : this.own;
   }
 
   /** Records one answered request. */

@@ -9,12 +9,24 @@ import {
   type ModelVersion,
   Runtime,
 } from '@mlops/core';
+import { loadtestCommand } from './loadtest/loadtest-command.js';
 import { createServer } from './server.js';
+import { SERVER_VERSION } from './version.js';
 
 /** Options of {@link server}. */
 export interface ServePluginOptions {
-  /** Extra origins etc. are not configurable yet; `serve.port`, `serve.host`, `serve.model` come from the config. */
+  /** `repository_url` of `/about/`. (`serve.port`, `serve.host`, `serve.model` come from the config.) */
   repositoryUrl?: string;
+  /** Largest upload in bytes (default 10 MB). */
+  bodyLimit?: number;
+  /** Largest image in pixels, checked before decoding (default 40 000 000). */
+  maxPixels?: number;
+  /** How long `close()` lets in-flight requests run, in ms (default 25 000). */
+  drainTimeoutMs?: number;
+  /** Serves `/docs` and `/docs/json` (default true). */
+  docs?: boolean;
+  /** Fastify's pino request logging (default off). */
+  logger?: boolean;
 }
 
 /**
@@ -44,15 +56,16 @@ function firstSupportingRuntime(registered: Runtime[]): Runtime {
 }
 
 /**
- * The `serve` stage: starts the inference server for `serve.model` (default: the registry model)
+ * The `serve` stage, plus the `mlops loadtest <url>` command. The stage starts the inference server for `serve.model` (default: the registry model)
  * on `serve.host:serve.port`, and keeps serving until Ctrl-C / SIGTERM, then drains and stops.
  * `mlops serve` runs only this stage, so it trains nothing.
  */
 export function server(options: ServePluginOptions = {}): MlopsPlugin {
   return definePlugin({
     name: '@mlops/server',
-    version: '0.1.0',
+    version: SERVER_VERSION,
     apply(api) {
+      api.command(loadtestCommand);
       api.hooks.serve.tapPromise({ name: '@mlops/server', stage: 0 }, async (value, ctx) => {
         if (value) return value;
         const { container, config } = ctx;
@@ -87,6 +100,11 @@ export function server(options: ServePluginOptions = {}): MlopsPlugin {
             ? { decode: (bytes: Uint8Array, mimeType: string) => decoder.decode(bytes, mimeType) }
             : {}),
           ...(options.repositoryUrl ? { repositoryUrl: options.repositoryUrl } : {}),
+          ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}),
+          ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}),
+          ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}),
+          ...(options.docs !== undefined ? { docs: options.docs } : {}),
+          ...(options.logger !== undefined ? { logger: options.logger } : {}),
           ...(promoteToken ? { promoteToken } : {}),
           ...(config.registry.gate ? { gate: config.registry.gate } : {}),
           ...(batching !== undefined ? { batching } : {}),

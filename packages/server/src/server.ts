@@ -1,7 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import type {
-  AliasMove,
   ArtifactStore,
   ImageInput,
   LoadedModel,
@@ -12,14 +10,28 @@ import type {
 } from '@mlops/core';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { type BatchingOptions, MicroBatcher } from './batcher.js';
+import { drainBody } from './drain-body.js';
 import { DriftHub } from './drift/monitor.js';
 import { type ErrorBody, isRegistryNotFound, ServerError } from './errors.js';
+import { DEFAULT_MAX_PIXELS } from './image-header.js';
 import { ServerMetrics } from './metrics.js';
 import { ModelPool, type PoolHooks } from './model-pool.js';
+import { registerOpenApi } from './openapi.js';
+import { registerPromoteRoute } from './routes/promote.js';
+import {
+  aboutSchema,
+  healthSchema,
+  legacyPredictBody,
+  legacyPredictSchema,
+  metricsSchema,
+  openApiBody,
+  readySchema,
+  rootSchema,
+} from './routes/schemas.js';
 import { DEFAULT_MAX_BATCH, registerV1Routes } from './routes/v1.js';
-
-/** Decodes image bytes of an accepted MIME type into pixels; rejects undecodable input. */
-export type ImageDecoder = (bytes: Uint8Array, mimeType: string) => Promise<ImageInput>;
+import { registerUiRoutes } from './ui/ui-routes.js';
+import { decodeUpload, type ImageDecoder, LEGACY_FILE_FIELD, readImageFile } from './upload.js';
+import { SERVER_VERSION } from './version.js';
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -35,10 +47,22 @@ export interface ServerOptions {
   dummy?: LoadedModel;
   /** `repository_url` reported by `/about/`. */
   repositoryUrl?: string;
+  /** Serves the OpenAPI document (`/docs/json`) and the Swagger UI page (`/docs`). Default true. */
+  docs?: boolean;
+  /**
+   * On `close()`, in-flight requests are drained (new connections are refused at once); after
+   * this many ms the connections still open are cut. Default 25 000.
+   */
+  drainTimeoutMs?: number;
   /** Enables Fastify's logger (pino). Default false. */
   logger?: boolean;
   /** Largest accepted upload, in bytes. Default 10 MB. */
   bodyLimit?: number;
+  /**
+   * Largest accepted image, in pixels (width × height), checked from the image header before
+   * decoding (decompression bombs) and again after. Default 40 000 000.
+   */
+  maxPixels?: number;
   /** Aliases loaded at `ready()` (in the background). Default `['production', 'preproduction']`. */
   preload?: string[];
   /** Most images accepted by one `/v1` predict request (413 beyond). Default 64. */
@@ -94,19 +118,11 @@ export const PRODUCTION_ALIAS = 'production';
 export const PREPRODUCTION_ALIAS = 'preproduction';
 /** Default `repository_url` of `/about/`. */
 export const DEFAULT_REPOSITORY_URL = 'https://www.npmjs.com/package/@mlops/server';
-/** MIME types accepted by the predict routes. */
-export const ACCEPTED_IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/svg+xml', 'image/webp'] as const;
 /** Number of classes returned by the legacy predict routes. */
 export const LEGACY_TOP_K = 5;
 
 const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
-const FILE_FIELD = 'image_file';
-const TYPE_ALIASES: Record<string, string> = {
-  'image/jpg': 'image/jpeg',
-  'image/pjpeg': 'image/jpeg',
-  'image/svg': 'image/svg+xml',
-  'image/x-png': 'image/png',
-};
+const DEFAULT_DRAIN_TIMEOUT_MS = 25_000;
 
 /** The fallback model of `/api/predict/dummy/`: uniform probabilities over `["unknown"]`. */
 export function createDummyModel(labels: string[] = ['unknown']): LoadedModel {
@@ -133,96 +149,8 @@ export function createDummyModel(labels: string[] = ['unknown']): LoadedModel {
   };
 }
 
-function normalizeType(mimeType: string): string {
-  const base = mimeType.split(';')[0]!.trim().toLowerCase();
-  return TYPE_ALIASES[base] ?? base;
-}
-
-/** Guesses the type of an upload sent as `application/octet-stream` from its first bytes. */
-function sniffType(bytes: Uint8Array): string | undefined {
-  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
-  if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'image/png';
-  const head = Buffer.from(bytes.subarray(0, 12)).toString('latin1');
-  if (head.startsWith('RIFF') && head.slice(8, 12) === 'WEBP') return 'image/webp';
-  const text = Buffer.from(bytes.subarray(0, 256)).toString('utf8').trimStart();
-  if (text.startsWith('<svg') || (text.startsWith('<?xml') && text.includes('<svg'))) return 'image/svg+xml';
-  return undefined;
-}
-
-/**
- * Checks the type of an uploaded image (sniffing `application/octet-stream`) and decodes it,
- * answering the server's 400/501 errors for unsupported types, missing decoder or bad bytes.
- */
-export async function decodeUpload(
-  file: { bytes: Uint8Array; mimeType: string },
-  decode: ImageDecoder | undefined,
-): Promise<ImageInput> {
-  let mimeType = normalizeType(file.mimeType);
-  if (mimeType === 'application/octet-stream' || mimeType === '')
-    mimeType = sniffType(file.bytes) ?? mimeType;
-  if (!(ACCEPTED_IMAGE_TYPES as readonly string[]).includes(mimeType)) {
-    throw new ServerError(
-      400,
-      'MLOPS_SRV_ERR_UNSUPPORTED_TYPE',
-      `Unsupported file type "${file.mimeType}"; accepted types: ${ACCEPTED_IMAGE_TYPES.join(', ')}.`,
-    );
-  }
-  if (!decode) {
-    throw new ServerError(501, 'MLOPS_SRV_ERR_NO_DECODER', 'No image decoder is configured on this server.');
-  }
-  let image: ImageInput;
-  try {
-    image = await decode(file.bytes, mimeType);
-  } catch (error) {
-    throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_IMAGE', 'The image could not be decoded.', {
-      cause: error,
-    });
-  }
-  if (
-    !image ||
-    !(image.data instanceof Uint8Array) ||
-    image.width <= 0 ||
-    image.height <= 0 ||
-    image.data.length !== image.width * image.height * image.channels
-  ) {
-    throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_IMAGE', 'The image could not be decoded.');
-  }
-
-  return image;
-}
-
 function errorBody(error: ServerError): ErrorBody {
   return { message: error.message, 'status-code': error.statusCode, code: error.code };
-}
-
-/** Reads the `image_file` part of a multipart request, draining any other part. */
-async function readImageFile(
-  request: FastifyRequest,
-): Promise<{ bytes: Uint8Array; mimeType: string } | undefined> {
-  if (!request.isMultipart()) return undefined;
-  let found: { bytes: Uint8Array; mimeType: string } | undefined;
-  try {
-    for await (const part of request.parts()) {
-      if (part.type !== 'file') continue;
-      if (part.fieldname === FILE_FIELD && !found) {
-        found = { bytes: await part.toBuffer(), mimeType: part.mimetype };
-      } else {
-        part.file.resume();
-      }
-    }
-  } catch (error) {
-    if (error instanceof ServerError) throw error;
-    const status = (error as { statusCode?: unknown }).statusCode;
-    if (status === 413) {
-      throw new ServerError(413, 'MLOPS_SRV_ERR_PAYLOAD_TOO_LARGE', 'Upload exceeds the size limit.', {
-        cause: error,
-      });
-    }
-    throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_REQUEST', 'Malformed multipart/form-data body.', {
-      cause: error,
-    });
-  }
-  return found;
 }
 
 /**
@@ -306,6 +234,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   const repositoryUrl = options.repositoryUrl ?? DEFAULT_REPOSITORY_URL;
   const preload = options.preload ?? [PRODUCTION_ALIAS, PREPRODUCTION_ALIAS];
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
 
   app.decorate('mlops', {
     model: options.model,
@@ -318,6 +247,18 @@ export function createServer(options: ServerOptions): FastifyInstance {
   } satisfies ServerState);
 
   if (metrics) {
+    // In flight from arrival until the response closes: finished, or cut by the client (which
+    // runs no onResponse hook, so it is counted here with nginx's 499 "client closed request").
+    app.addHook('onRequest', async (request, reply) => {
+      metrics.inFlight.inc();
+      reply.raw.once('close', () => {
+        metrics.inFlight.dec();
+        if (!reply.raw.writableFinished) {
+          const route = request.routeOptions.url ?? 'unmatched';
+          metrics.observeRequest(route, request.method, 499, reply.elapsedTime / 1000);
+        }
+      });
+    });
     app.addHook('onResponse', async (request, reply) => {
       const route = request.routeOptions.url ?? 'unmatched';
       metrics.observeRequest(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
@@ -366,170 +307,165 @@ export function createServer(options: ServerOptions): FastifyInstance {
   app.addHook('onReady', async () => {
     for (const alias of preload) pool.preload(alias);
   });
+  // close(): Fastify stops accepting connections and waits for in-flight requests (it closes the
+  // HTTP server before running these onClose hooks), so models are disposed only once drained.
+  let drainTimer: NodeJS.Timeout | undefined;
+  let closing = false;
+  // Responses sent while draining close their connection: a kept-alive socket would otherwise
+  // hold close() open until the drain timeout.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+  app.addHook('preClose', async () => {
+    closing = true;
+    const drainMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    drainTimer = setTimeout(() => {
+      app.log.warn({ drainMs }, 'drain timeout: closing the connections still open');
+      app.server.closeAllConnections();
+    }, drainMs);
+    drainTimer.unref();
+  });
   app.addHook('onClose', async () => {
+    clearTimeout(drainTimer);
     await Promise.all([...pools.values()].map((p) => p.close()));
   });
 
-  const ok = { message: 'OK', 'status-code': 200 } as const;
+  if (options.docs !== false) registerOpenApi(app, { model: options.model, version: SERVER_VERSION });
 
-  app.get('/', async () => ok);
-  app.get('/about/', async () => ({ ...ok, model_name: options.model, repository_url: repositoryUrl }));
-  if (metrics) {
-    app.get('/metrics', async (_request, reply) => {
-      const text = await metrics.registry.metrics();
-      return reply.header('content-type', metrics.registry.contentType).send(text);
+  void app.register(async (routes) => {
+    // Any other body type reaches the legacy handlers unread (as FastAPI would take it), so they
+    // answer their contract's 422 "missing image_file" (or the 307 redirect) instead of a 415.
+    routes.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    const ok = { message: 'OK', 'status-code': 200 } as const;
+
+    routes.get('/', { schema: rootSchema }, async () => ok);
+    routes.get('/about/', { schema: aboutSchema }, async () => ({
+      ...ok,
+      model_name: options.model,
+      repository_url: repositoryUrl,
+    }));
+    if (metrics) {
+      routes.get('/metrics', { schema: metricsSchema }, async (_request, reply) => {
+        const text = await metrics.registry.metrics();
+        return reply.header('content-type', metrics.registry.contentType).send(text);
+      });
+    }
+    routes.get('/healthz', { schema: healthSchema }, async () => ({ status: 'ok' }));
+    routes.get('/readyz', { schema: readySchema }, async (_request, reply) => {
+      const version = pool.servedVersion(PRODUCTION_ALIAS);
+      if (version === undefined) {
+        pool.preload(PRODUCTION_ALIAS);
+        const error = new ServerError(
+          503,
+          'MLOPS_SRV_ERR_NOT_READY',
+          'The production model is not loaded yet.',
+        );
+        return reply.code(503).send(errorBody(error));
+      }
+      return { status: 'ready', model: options.model, version };
     });
-  }
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
-    const version = pool.servedVersion(PRODUCTION_ALIAS);
-    if (version === undefined) {
-      pool.preload(PRODUCTION_ALIAS);
-      const error = new ServerError(
-        503,
-        'MLOPS_SRV_ERR_NOT_READY',
-        'The production model is not loaded yet.',
-      );
-      return reply.code(503).send(errorBody(error));
-    }
-    return { status: 'ready', model: options.model, version };
-  });
 
-  async function predict(request: FastifyRequest, alias: string | null) {
-    const file = await readImageFile(request);
-    if (!file) {
-      throw new ServerError(
-        422,
-        'MLOPS_SRV_ERR_MISSING_FILE',
-        `Missing file field "${FILE_FIELD}" (send multipart/form-data).`,
-      );
-    }
-    const image = await decodeUpload(file, options.decode);
+    async function predict(request: FastifyRequest, alias: string | null) {
+      const file = await readImageFile(request);
+      if (!file) {
+        throw new ServerError(
+          422,
+          'MLOPS_SRV_ERR_MISSING_FILE',
+          `Missing file field "${LEGACY_FILE_FIELD}" (send multipart/form-data).`,
+        );
+      }
+      const image = await decodeUpload(file, options.decode, maxPixels);
 
-    let model: LoadedModel = dummy;
-    let release = () => {};
-    if (alias !== null) {
-      try {
-        const lease = await pool.acquire(alias);
-        model = lease.model;
-        release = lease.release;
-      } catch (error) {
-        if (isRegistryNotFound(error)) {
+      let model: LoadedModel = dummy;
+      let release = () => {};
+      if (alias !== null) {
+        try {
+          const lease = await pool.acquire(alias);
+          model = lease.model;
+          release = lease.release;
+        } catch (error) {
+          if (isRegistryNotFound(error)) {
+            throw new ServerError(
+              404,
+              'MLOPS_SRV_ERR_MODEL_NOT_FOUND',
+              `No version of model "${options.model}" has the alias "${alias}".`,
+              { cause: error },
+            );
+          }
+          request.log.error({ err: error, alias }, 'model load failed');
           throw new ServerError(
-            404,
-            'MLOPS_SRV_ERR_MODEL_NOT_FOUND',
-            `No version of model "${options.model}" has the alias "${alias}".`,
+            503,
+            'MLOPS_SRV_ERR_MODEL_UNAVAILABLE',
+            `The "${alias}" model could not be loaded.`,
             { cause: error },
           );
         }
-        request.log.error({ err: error, alias }, 'model load failed');
-        throw new ServerError(
-          503,
-          'MLOPS_SRV_ERR_MODEL_UNAVAILABLE',
-          `The "${alias}" model could not be loaded.`,
-          { cause: error },
-        );
       }
-    }
-    try {
-      const results = await runPredict(
-        alias === null ? 'dummy' : options.model,
-        model,
-        [image],
-        LEGACY_TOP_K,
-      );
-      if (alias !== null) drift.record(model.version, [image], results);
-      const [prediction] = results;
-      const probabilities: Record<string, number> = {};
-      for (const { label, probability } of (prediction?.top ?? []).slice(0, LEGACY_TOP_K)) {
-        Object.defineProperty(probabilities, label, {
-          value: probability * 100,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      }
-      return { ...ok, probabilities };
-    } finally {
-      release();
-    }
-  }
-
-  app.post('/api/predict/', (request) => predict(request, PRODUCTION_ALIAS));
-  app.post('/api/predict/preproduction/', (request) => predict(request, PREPRODUCTION_ALIAS));
-  app.post('/api/predict/dummy/', (request) => predict(request, null));
-
-  const promoteToken = options.promoteToken;
-  if (promoteToken) {
-    const expected = createHash('sha256').update(promoteToken).digest();
-    const authorized = (header: string | undefined): boolean => {
-      const match = /^Bearer\s+(.+)$/i.exec(header?.trim() ?? '');
-      if (!match) return false;
-      const given = createHash('sha256').update(match[1]!).digest();
-      return timingSafeEqual(given, expected);
-    };
-    app.post('/v1/models/:name/aliases/:alias', async (request) => {
-      if (!authorized(request.headers.authorization)) {
-        throw new ServerError(
-          401,
-          'MLOPS_SRV_ERR_UNAUTHORIZED',
-          'Missing or invalid bearer token (send "Authorization: Bearer <token>").',
-        );
-      }
-      const { name, alias } = request.params as { name: string; alias: string };
-      const body = (request.body ?? {}) as { version?: unknown; force?: unknown; reason?: unknown };
-      if (typeof body !== 'object' || Array.isArray(body)) {
-        throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_REQUEST', 'The body must be a JSON object.');
-      }
-      if (typeof body.version !== 'number' || !Number.isInteger(body.version) || body.version < 1) {
-        throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_REQUEST', '"version" must be a positive integer.');
-      }
-      if (body.force !== undefined && typeof body.force !== 'boolean') {
-        throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_REQUEST', '"force" must be a boolean.');
-      }
-      if (body.reason !== undefined && typeof body.reason !== 'string') {
-        throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_REQUEST', '"reason" must be a string.');
-      }
-      let move: AliasMove;
       try {
-        move = await options.registry.promote(name, body.version, alias, {
-          actor: 'http',
-          ...(body.force !== undefined ? { force: body.force } : {}),
-          ...(body.reason !== undefined ? { reason: body.reason } : {}),
-          ...(options.gate ? { gate: options.gate } : {}),
-        });
-      } catch (error) {
-        const code = (error as { code?: unknown } | null)?.code;
-        if (code === 'MLOPS_ERR_REGISTRY_GATE') {
-          throw new ServerError(409, 'MLOPS_SRV_ERR_GATE_REFUSED', (error as Error).message, {
-            cause: error,
+        const results = await runPredict(
+          alias === null ? 'dummy' : options.model,
+          model,
+          [image],
+          LEGACY_TOP_K,
+        );
+        if (alias !== null) drift.record(model.version, [image], results);
+        const [prediction] = results;
+        const probabilities: Record<string, number> = {};
+        for (const { label, probability } of (prediction?.top ?? []).slice(0, LEGACY_TOP_K)) {
+          Object.defineProperty(probabilities, label, {
+            value: probability * 100,
+            enumerable: true,
+            writable: true,
+            configurable: true,
           });
         }
-        if (isRegistryNotFound(error)) {
-          throw new ServerError(
-            404,
-            'MLOPS_SRV_ERR_MODEL_NOT_FOUND',
-            `Model "${name}" has no version ${body.version}.`,
-            { cause: error },
-          );
-        }
-        throw error;
+        return { ...ok, probabilities };
+      } finally {
+        release();
       }
-      const served = pools.get(name);
-      if (served) {
-        // With watch() the registry already reported the move; otherwise apply it here.
-        if (!options.registry.watch) served.applyMove(move);
-        await served.settled();
-      }
-      return move;
+    }
+
+    const legacyPredict = (what: string) => ({
+      schema: legacyPredictSchema(what),
+      config: openApiBody(legacyPredictBody),
     });
-  }
+    routes.post('/api/predict/', legacyPredict('the production alias'), (request) =>
+      predict(request, PRODUCTION_ALIAS),
+    );
+    routes.post('/api/predict/preproduction/', legacyPredict('the preproduction alias'), (request) =>
+      predict(request, PREPRODUCTION_ALIAS),
+    );
+    routes.post('/api/predict/dummy/', legacyPredict('the fallback model'), (request) =>
+      predict(request, null),
+    );
+    // FastAPI (redirect_slashes) answers the legacy paths without their trailing slash with a 307
+    // to the slashed path, which clients follow keeping method and body.
+    for (const path of ['/about/', '/api/predict/', '/api/predict/preproduction/', '/api/predict/dummy/']) {
+      routes.all(path.slice(0, -1), async (request, reply) => {
+        const query = request.url.indexOf('?');
+        // Read the body first (multipart is parsed lazily): a client still sending it when the 307
+        // arrives could resend a half-consumed stream to the new location.
+        if (!(await drainBody(request.raw, bodyLimit))) reply.header('connection', 'close');
+        return reply.redirect(path + (query >= 0 ? request.url.slice(query) : ''), 307);
+      });
+    }
+    registerUiRoutes(routes);
+
+    if (options.promoteToken) {
+      registerPromoteRoute(routes, {
+        registry: options.registry,
+        token: options.promoteToken,
+        ...(options.gate ? { gate: options.gate } : {}),
+        servedPool: (name) => pools.get(name),
+      });
+    }
+  });
 
   void app.register(async (v1) => {
     await registerV1Routes(v1, {
       registry: options.registry,
       pool: poolOf,
-      decode: (file) => decodeUpload(file, options.decode),
+      decode: (file) => decodeUpload(file, options.decode, maxPixels),
       maxBatch,
       predict: runPredict,
       drift,

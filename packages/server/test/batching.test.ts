@@ -160,4 +160,70 @@ describe('MicroBatcher', () => {
     expect(big!.map((p) => p.top[0]!.label)).toEqual(['p3', 'p4', 'p5']);
     expect(flushed.sort()).toEqual([2, 3]);
   });
+
+  /** A model whose calls wait for `release()`, recording each call's size. */
+  function gatedModel() {
+    const calls: number[] = [];
+    const gates: (() => void)[] = [];
+    const model = {
+      version: {} as ModelVersion,
+      labels: [],
+      async predict(images: ImageInput[]) {
+        calls.push(images.length);
+        await new Promise<void>((resolve) => gates.push(resolve));
+        return images.map((img) => ({ top: [{ label: `p${img.data[0]}`, probability: 1 }] }));
+      },
+      async dispose() {},
+    } satisfies LoadedModel;
+    return {
+      model,
+      calls,
+      releaseAll: () => {
+        for (const release of gates.splice(0)) release();
+      },
+    };
+  }
+  const until = async (check: () => boolean) => {
+    for (let i = 0; i < 2000 && !check(); i++) await new Promise((r) => setTimeout(r, 1));
+    expect(check()).toBe(true);
+  };
+
+  it('does not hold a lone request on an idle model for maxWaitMs', async () => {
+    const runtime = new EchoRuntime();
+    const model = await runtime.load({} as ModelVersion);
+    // A wait longer than the test timeout: the answer must come from the end-of-turn flush.
+    const batcher = new MicroBatcher(model, { maxBatchSize: 8, maxWaitMs: 600_000 });
+    const [result] = await batcher.predict([image(7)], 1);
+    expect(result!.top[0]!.label).toBe('p7');
+    expect(runtime.calls).toEqual([1]);
+  });
+
+  it('collects requests while the model is busy and sends them as one call when it is free', async () => {
+    const { model, calls, releaseAll } = gatedModel();
+    const batcher = new MicroBatcher(model, { maxBatchSize: 8, maxWaitMs: 600_000 });
+    const first = batcher.predict([image(1)], 1);
+    await until(() => calls.length === 1);
+    const more = [2, 3, 4].map((v) => batcher.predict([image(v)], 1));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toEqual([1]); // still waiting for the busy model
+    releaseAll();
+    expect((await first)[0]!.top[0]!.label).toBe('p1');
+    await until(() => calls.length === 2);
+    expect(calls).toEqual([1, 3]);
+    releaseAll();
+    expect((await Promise.all(more)).map((r) => r[0]!.top[0]!.label)).toEqual(['p2', 'p3', 'p4']);
+  });
+
+  it('bounds the wait on a busy model by maxWaitMs', async () => {
+    const { model, calls, releaseAll } = gatedModel();
+    const batcher = new MicroBatcher(model, { maxBatchSize: 8, maxWaitMs: 5 });
+    const first = batcher.predict([image(1)], 1);
+    await until(() => calls.length === 1);
+    const more = [batcher.predict([image(2)], 1), batcher.predict([image(3)], 1)];
+    // The first call never finishes until released: the timer sends the queue on its own.
+    await until(() => calls.length === 2);
+    expect(calls).toEqual([1, 2]);
+    releaseAll();
+    await Promise.all([first, ...more]);
+  });
 });

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { register as globalRegistry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, type ServerOptions } from '../src/index.js';
-import { FakeRegistry, FakeRuntime, fakeDecode, imageUpload } from './helpers.js';
+import { createServer, processMetricsRegistry, type ServerOptions } from '../src/index.js';
+import { deferred, FakeRegistry, FakeRuntime, fakeDecode, imageUpload } from './helpers.js';
 
 const MODEL = 'classifier';
 const apps: FastifyInstance[] = [];
@@ -86,6 +86,65 @@ describe('/metrics', () => {
     expect(await scrape(b)).not.toContain('http_requests_total{route="/"');
     expect(a.mlops.metrics?.registry).not.toBe(b.mlops.metrics?.registry);
     expect(await globalRegistry.metrics()).not.toContain('http_requests_total');
+  });
+
+  it('counts requests in flight and the micro-batching queue wait', async () => {
+    const { app, runtime } = await setup();
+    await app.ready();
+    await app.mlops.settled();
+    const gate = deferred();
+    runtime.predictGate = gate.promise;
+    const pending = app.inject({ method: 'POST', url: '/api/predict/', ...imageUpload() }).then((r) => r);
+    for (let i = 0; i < 500 && runtime.predicting === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(runtime.predicting).toBe(1);
+    // The scrape itself is in flight while it collects.
+    expect(await scrape(app)).toContain('http_requests_in_flight 2');
+    gate.resolve();
+    expect((await pending).statusCode).toBe(200);
+    const text = await scrape(app);
+    expect(text).toContain('http_requests_in_flight 1');
+    expect(text).toMatch(/prediction_queue_wait_seconds_count\{model="classifier"\} 1/);
+  });
+
+  it('a request its client abandons leaves the in-flight gauge and counts as 499', async () => {
+    const { app, runtime } = await setup();
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    await app.mlops.settled();
+    const gate = deferred();
+    runtime.predictGate = gate.promise;
+    const controller = new AbortController();
+    const { payload, headers } = imageUpload();
+    const abandoned = fetch(`${address}/api/predict/`, {
+      method: 'POST',
+      body: new Blob([payload]),
+      headers,
+      signal: controller.signal,
+    });
+    for (let i = 0; i < 500 && runtime.predicting === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    controller.abort();
+    await expect(abandoned).rejects.toThrow();
+    let text = '';
+    for (let i = 0; i < 100 && !text.includes('status="499"'); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      text = await scrape(app);
+    }
+    expect(text).toContain('http_requests_total{route="/api/predict/",method="POST",status="499"} 1');
+    expect(text).toContain('http_requests_in_flight 1');
+    gate.resolve();
+  });
+
+  it('shares one set of process metrics between servers (prom-client cannot stop them)', async () => {
+    const { app: a } = await setup();
+    const { app: b } = await setup();
+    const process = processMetricsRegistry();
+    expect(processMetricsRegistry()).toBe(process);
+    const lag = process.getSingleMetric('nodejs_eventloop_lag_p99_seconds');
+    expect(lag).toBeDefined();
+    expect(a.mlops.metrics?.registry.getSingleMetric('nodejs_eventloop_lag_p99_seconds')).toBe(lag);
+    expect(b.mlops.metrics?.registry.getSingleMetric('nodejs_eventloop_lag_p99_seconds')).toBe(lag);
+    // A server's own metrics stay its own.
+    expect(process.getSingleMetric('http_requests_total')).toBeUndefined();
+    expect(await scrape(b)).toContain('nodejs_gc_duration_seconds');
   });
 
   it('can be turned off', async () => {

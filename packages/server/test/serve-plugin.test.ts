@@ -108,6 +108,23 @@ describe('server() plugin: the serve stage', () => {
     await running;
   });
 
+  it('adds the `mlops loadtest <url>` command', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'mlops-serve-'));
+    const { config } = await resolveUserConfig(
+      { project: 'demo', plugins: [server()] },
+      { file: join(root, 'mlops.config.ts') },
+    );
+    const pipeline = await Pipeline.create({ config, logger: capturingLogger([]) });
+    const command = pipeline.commands.find((c) => c.name === 'loadtest <url>');
+    expect(command?.options?.map(([flags]) => flags)).toEqual([
+      '-d, --duration <seconds>',
+      '--connections <n>',
+      '--image <file>',
+      '--path <path>',
+      '--json',
+    ]);
+  });
+
   it('says which plugin to add when no runtime is registered', async () => {
     const root = await mkdtemp(join(tmpdir(), 'mlops-serve-'));
     const { config } = await resolveUserConfig(

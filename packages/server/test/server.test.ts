@@ -314,6 +314,9 @@ describe('probes and model lifecycle', () => {
 
   it('requests flowing during promotions all succeed', async () => {
     const { app, registry, runtime } = await setup({ versions: 4 });
+    // Booted first, so each round's requests are in flight when its promotion lands.
+    await app.ready();
+    await app.mlops.settled();
     const requests: Promise<{ statusCode: number }>[] = [];
     for (let round = 0; round < 4; round++) {
       for (let i = 0; i < 10; i++) {

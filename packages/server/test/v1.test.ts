@@ -291,7 +291,7 @@ describe('POST /v1/models/:name/predict', () => {
     expect(runtime.disposed.sort()).toEqual([1, 2, 3]);
   });
 
-  it('legacy routes still refuse raw image bodies', async () => {
+  it('legacy routes still refuse raw image bodies (422 missing image_file, as FastAPI)', async () => {
     const { app } = await setup();
     const res = await app.inject({
       method: 'POST',
@@ -299,6 +299,7 @@ describe('POST /v1/models/:name/predict', () => {
       headers: { 'content-type': 'image/png' },
       payload: PNG,
     });
-    expect(res.statusCode).toBe(415);
+    expect(res.statusCode).toBe(422);
+    expect(res.json().code).toBe('MLOPS_SRV_ERR_MISSING_FILE');
   });
 });

@@ -3,6 +3,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { DriftHub } from '../drift/monitor.js';
 import { isRegistryNotFound, ServerError } from '../errors.js';
 import type { ModelLease, ModelPool } from '../model-pool.js';
+import {
+  driftSchema,
+  getModelSchema,
+  listModelsSchema,
+  openApiBody,
+  v1PredictBody,
+  v1PredictSchema,
+} from './schemas.js';
 
 /** Default number of images accepted by one `/v1` predict request. */
 export const DEFAULT_MAX_BATCH = 64;
@@ -176,7 +184,7 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
     }
   }
 
-  app.get('/v1/models', async () => {
+  app.get('/v1/models', { schema: listModelsSchema }, async () => {
     const models = await ctx.registry.listModels();
     return {
       models: models.map((m) => ({
@@ -189,7 +197,7 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
     };
   });
 
-  app.get<{ Params: { name: string } }>('/v1/models/:name', async (request) => {
+  app.get<{ Params: { name: string } }>('/v1/models/:name', { schema: getModelSchema }, async (request) => {
     const { name } = request.params;
     const versions = await versionsOf(name);
     const aliases: Record<string, number> = {};
@@ -199,6 +207,7 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
 
   app.get<{ Params: { name: string }; Querystring: Record<string, string | undefined> }>(
     '/v1/models/:name/drift',
+    { schema: driftSchema },
     async (request) => {
       const { name } = request.params;
       const alias = request.query?.alias || DEFAULT_ALIAS;
@@ -226,6 +235,7 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
 
   app.post<{ Params: { name: string }; Querystring: Record<string, string | undefined> }>(
     '/v1/models/:name/predict',
+    { schema: v1PredictSchema, config: openApiBody(v1PredictBody) },
     async (request) => {
       const { name } = request.params;
       const query = request.query ?? {};
