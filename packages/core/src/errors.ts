@@ -62,7 +62,14 @@ export class MlopsError extends Error {
   }
 }
 
-/** True when `error` is an {@link MlopsError}, optionally with the given code. */
+/**
+ * True when `error` is an {@link MlopsError}, optionally with the given code. Checked by shape
+ * (name and an `MLOPS_` code), not `instanceof`: a plugin may bring its own copy of core (another
+ * version in its node_modules), and its errors must still print their hint.
+ */
 export function isMlopsError(error: unknown, code?: MlopsErrorCode): error is MlopsError {
-  return error instanceof MlopsError && (code === undefined || error.code === code);
+  if (error instanceof MlopsError) return code === undefined || error.code === code;
+  if (!(error instanceof Error) || error.name !== 'MlopsError') return false;
+  const actual = (error as { code?: unknown }).code;
+  return typeof actual === 'string' && actual.startsWith('MLOPS_') && (code === undefined || actual === code);
 }

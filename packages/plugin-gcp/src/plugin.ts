@@ -1,9 +1,10 @@
 /**
  * The `gcp()` plugin: puts the artifact store and/or the registry in a bucket when asked, and adds
- * `mlops data push|pull`, `mlops deploy --target cloud-run` and `mlops vertex train`. Inside a
+ * `mlops data push|pull`, `mlops deploy --target cloud-run`, `mlops vertex train` and the `vertex` remote
+ * target (`mlops train --remote vertex`). Inside a
  * Vertex job (env `MLOPS_GCP_JOB`) it also restores the job's data and reports the run's outcome.
  */
-import { ArtifactStore, type MlopsPlugin, ModelRegistry } from '@mlops/core';
+import { ArtifactStore, type MlopsPlugin, ModelRegistry, RemoteRunner } from '@mlops/core';
 import { dataSyncCommands } from './commands/data-sync-commands.js';
 import { deployCommand } from './commands/deploy-command.js';
 import { vertexTrainCommand } from './commands/vertex-train-command.js';
@@ -11,6 +12,7 @@ import { GcpContext } from './gcp-context.js';
 import type { GcpPluginOptions } from './options.js';
 import { PLUGIN_VERSION } from './version.js';
 import { tapJobReporting } from './vertex/job-reporting.js';
+import { vertexRemoteRunner } from './vertex/vertex-remote-runner.js';
 
 /** Name the plugin registers under. */
 export const GCP_PLUGIN_NAME = '@mlops/plugin-gcp';
@@ -32,6 +34,7 @@ export function gcp(options: GcpPluginOptions = {}): MlopsPlugin {
       for (const command of dataSyncCommands(context)) api.command(command);
       api.command(deployCommand(context));
       api.command(vertexTrainCommand(context));
+      api.provide(RemoteRunner, vertexRemoteRunner(context));
       const jobId = process.env.MLOPS_GCP_JOB;
       if (jobId) {
         tapJobReporting(api, {

@@ -68,6 +68,48 @@ export default {
       acceleratorType: 'NVIDIA_L4',
       acceleratorCount: 2,
     });
+    // The same job through core's --remote: the local command's stages reach the remote `mlops run`.
+    out.length = 0;
+    expect(
+      await main(
+        [
+          '--config',
+          config,
+          '--json',
+          'train',
+          '--remote',
+          'vertex',
+          '--dry-run',
+          '--remote-option',
+          'image=img:1',
+          '--remote-option',
+          'project=acme',
+          '--remote-option',
+          'job-id=j2',
+        ],
+        io,
+      ),
+    ).toBe(0);
+    const remote = JSON.parse(out.join('\n'));
+    expect(remote.jobId).toBe('j2');
+    expect(remote.request.body.jobSpec.workerPoolSpecs[0].containerSpec.args.slice(-2)).toEqual([
+      'run',
+      'train',
+    ]);
+    // An unknown target names the ones that exist; an unknown option names the accepted ones.
+    err.length = 0;
+    expect(await main(['--config', config, 'train', '--remote', 'sagemaker', '--dry-run'], io)).not.toBe(0);
+    expect(err.join('\n')).toMatch(
+      /no plugin provides the remote target "sagemaker"[\s\S]*vertex \(Vertex AI custom job\)/,
+    );
+    err.length = 0;
+    expect(
+      await main(
+        ['--config', config, 'train', '--remote', 'vertex', '--dry-run', '--remote-option', 'gpu=1'],
+        io,
+      ),
+    ).not.toBe(0);
+    expect(err.join('\n')).toMatch(/unknown --remote-option "gpu"[\s\S]*machine-type/);
     // Built-in data commands still work without loading plugins.
     expect(await main(['--config', config, 'data', 'status', join(dir, 'data')], io)).toBe(0);
     await cleanup();

@@ -5,9 +5,11 @@ import { listModels, promoteModel, showModel } from '../api/registry.js';
 import { run } from '../api/run.js';
 import { compareRuns, listRuns, showRun } from '../api/runs.js';
 import { loadConfig } from '../config/load-config.js';
-import { isMlopsError } from '../errors.js';
-import { Pipeline } from '../pipeline/pipeline.js';
+import { isMlopsError, MlopsError } from '../errors.js';
+import { DEFAULT_STAGES, Pipeline } from '../pipeline/pipeline.js';
 import { STAGES, type StageName } from '../pipeline/stage-outputs.js';
+import type { PluginApi } from '../plugin/plugin.js';
+import { RemoteRunner, type RemoteRunRequest } from '../services/remote-runner.js';
 import { CORE_VERSION } from '../version.js';
 import { metric, table } from './format.js';
 
@@ -42,6 +44,81 @@ function parseStages(names: string[]): StageName[] {
   return names as StageName[];
 }
 
+/** Options of `run`, `train`, `evaluate`, `export`. */
+interface RunFlags {
+  force?: boolean | string;
+  resume?: string | boolean;
+  remote?: string;
+  remoteOption?: string[];
+  dryRun?: boolean;
+}
+
+function remoteOption(): Option {
+  return new Option('--remote <target>', 'run on a remote target a plugin provides (e.g. vertex)');
+}
+
+/** `key=value` pairs of `--remote-option`. */
+function parseRemoteOptions(pairs: string[]): Record<string, string> {
+  const options: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) {
+      throw new CommanderError(2, 'mlops.remote', `--remote-option expects key=value, got "${pair}"`);
+    }
+    options[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return options;
+}
+
+/** Finds the plugin's {@link RemoteRunner} for `target` and submits the request to it. */
+async function submitRemote(
+  target: string,
+  request: RemoteRunRequest & { config?: string; set: string[]; io: CliIO },
+): Promise<unknown> {
+  const loaded = await loadConfig({
+    ...(request.config ? { configFile: request.config } : {}),
+    overrides: request.set,
+  });
+  for (const warning of loaded.warnings)
+    request.io.err(`warning: ${warning.file}: ${warning.path}: ${warning.message}`);
+  const pipeline = await Pipeline.create({ config: loaded.config });
+  const runners = pipeline.container.isRegistered(RemoteRunner, true)
+    ? pipeline.container.resolveAll(RemoteRunner)
+    : [];
+  const runner = runners.find((r) => r.target === target);
+  if (!runner) {
+    throw new MlopsError('MLOPS_ERR_SERVICE_MISSING', `no plugin provides the remote target "${target}"`, {
+      hint: runners.length
+        ? `targets: ${runners.map((r) => `${r.target} (${r.description})`).join(', ')}`
+        : 'add a plugin that provides remote runs, e.g. gcp() from @mlops/plugin-gcp for --remote vertex',
+    });
+  }
+  return runner.submit(
+    { stages: request.stages, dryRun: request.dryRun, options: request.options, force: request.force },
+    commandApi(pipeline, request.io),
+  );
+}
+
+/** The {@link PluginApi} a plugin command or remote runner receives from the CLI. */
+function commandApi(pipeline: Pipeline, io: CliIO): PluginApi {
+  return {
+    hooks: pipeline.hooks,
+    container: pipeline.container,
+    config: pipeline.config,
+    logger: {
+      debug() {},
+      info: (m) => io.err(m),
+      warn: (m) => io.err(`warning: ${m}`),
+      error: (m) => io.err(m),
+      child() {
+        return this;
+      },
+    },
+    provide: () => undefined,
+    command: () => undefined,
+  };
+}
+
 /** Builds the `mlops` command tree. */
 export function createCli(io: CliIO = defaultIO): Command {
   const program = new Command('mlops')
@@ -59,15 +136,28 @@ export function createCli(io: CliIO = defaultIO): Command {
     io.out(globals(cmd).json ? JSON.stringify(value, null, 2) : human());
 
   const runAction =
-    (fixed?: StageName) =>
-    async (
-      stageNames: string[] | undefined,
-      opts: { force?: boolean | string; resume?: string | boolean },
-      cmd: Command,
-    ) => {
+    (fixed?: StageName) => async (stageNames: string[] | undefined, opts: RunFlags, cmd: Command) => {
       const g = globals(cmd);
       const stages = fixed ? [fixed] : parseStages(stageNames ?? []);
       const force = typeof opts.force === 'string' ? parseStages(opts.force.split(',')) : opts.force;
+      if (opts.remote) {
+        const submitted = await submitRemote(opts.remote, {
+          ...(g.config ? { config: g.config } : {}),
+          set: g.set ?? [],
+          stages: stages.length ? stages : [...DEFAULT_STAGES],
+          dryRun: opts.dryRun === true,
+          force: force !== undefined && force !== false,
+          options: parseRemoteOptions(opts.remoteOption ?? []),
+          io,
+        });
+        print(cmd, submitted, () =>
+          typeof submitted === 'string' ? submitted : JSON.stringify(submitted, null, 2),
+        );
+        return;
+      }
+      if (opts.dryRun || opts.remoteOption?.length) {
+        throw new CommanderError(2, 'mlops.remote', '--dry-run and --remote-option need --remote <target>');
+      }
       const result = await run({
         ...(g.config ? { config: g.config } : {}),
         ...(g.set ? { set: g.set } : {}),
@@ -109,6 +199,9 @@ export function createCli(io: CliIO = defaultIO): Command {
     .argument('[stages...]', 'stages to run (default: data model train evaluate export)')
     .option('-f, --force [stages]', 'rerun cached stages (all, or a comma-separated list)')
     .option('--resume [runId]', 'continue an interrupted run (default: latest)')
+    .addOption(remoteOption())
+    .option('--remote-option <key=value>', 'a setting of the remote target (repeatable)', collect)
+    .option('--dry-run', 'with --remote: print the request, send nothing')
     .action(runAction());
   for (const stage of ['train', 'evaluate', 'export'] as const) {
     program
@@ -116,6 +209,9 @@ export function createCli(io: CliIO = defaultIO): Command {
       .description(`run the lifecycle up to ${stage} (shortcut for \`mlops run ${stage}\`)`)
       .option('-f, --force [stages]', 'rerun cached stages')
       .option('--resume [runId]', 'continue an interrupted run')
+      .addOption(remoteOption())
+      .option('--remote-option <key=value>', 'a setting of the remote target (repeatable)', collect)
+      .option('--dry-run', 'with --remote: print the request, send nothing')
       .action((opts, cmd) => runAction(stage)(undefined, opts, cmd));
   }
 
@@ -353,22 +449,12 @@ async function withPluginCommands(program: Command, argv: string[], io: CliIO): 
         .slice(0, -2)
         .flat()
         .filter((a): a is string => typeof a === 'string');
-      const result = await command.action(positional, options, {
-        hooks: pipeline.hooks,
-        container: pipeline.container,
-        config: pipeline.config,
-        logger: {
-          debug() {},
-          info: (m) => io.err(m),
-          warn: (m) => io.err(`warning: ${m}`),
-          error: (m) => io.err(m),
-          child() {
-            return this;
-          },
-        },
-        provide: () => undefined,
-        command: () => undefined,
-      });
+      // Global options (`--json`, `--config`) are visible to the command next to its own.
+      const result = await command.action(
+        positional,
+        { ...cmd.optsWithGlobals(), ...options },
+        commandApi(pipeline, io),
+      );
       if (result !== undefined)
         io.out(
           cmd.optsWithGlobals<GlobalOptions>().json

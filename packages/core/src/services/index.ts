@@ -4,6 +4,7 @@ export * from './engine.js';
 export * from './exporter.js';
 export * from './logger.js';
 export * from './model-registry.js';
+export * from './remote-runner.js';
 export * from './runtime.js';
 export * from './tokens.js';
 export * from './tracker.js';

@@ -4,6 +4,7 @@
  */
 import { DataSource } from './data-source.js';
 import { Exporter } from './exporter.js';
+import { RemoteRunner } from './remote-runner.js';
 import { Runtime } from './runtime.js';
 import { Tracker } from './tracker.js';
 
@@ -13,4 +14,5 @@ export const MULTI_TOKENS: ReadonlySet<symbol> = new Set([
   Exporter as symbol,
   Runtime as symbol,
   DataSource as symbol,
+  RemoteRunner as symbol,
 ]);

@@ -4,8 +4,8 @@
  * versions, writes the package to the bucket, submits the job, streams its state and, when it
  * succeeds, registers the version it produced in the project's registry like a local run.
  *
- * It is `vertex train` rather than `train --remote vertex` because `train` is a core command and
- * plugins cannot add options to it (see README).
+ * `mlops train --remote vertex` (core's `--remote`, through `vertexRemoteRunner`) runs the
+ * same action with the stages of the local command.
  */
 import { randomBytes } from 'node:crypto';
 import { relative, resolve } from 'node:path';
@@ -73,6 +73,8 @@ export function vertexTrainCommand(context: GcpContext): PluginCommand {
           ...(accelerator ? { acceleratorType: accelerator } : {}),
           ...(count ? { acceleratorCount: positiveInt(count, '--accelerator-count') } : {}),
           checkout: manifests.map((m) => relative(config.root, m).split('\\').join('/')),
+          ...(Array.isArray(flags.stages) ? { stages: flags.stages as string[] } : {}),
+          ...(flags.force === true ? { force: true } : {}),
         },
         baseUrl,
       );

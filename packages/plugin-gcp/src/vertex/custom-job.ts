@@ -33,6 +33,10 @@ export interface VertexJobOptions {
   configFile?: string;
   /** `--set` overrides passed to the remote run. */
   set?: string[];
+  /** Stages the remote `mlops run` runs (default: its default, data → export). */
+  stages?: string[];
+  /** Rerun cached stages remotely (`--force`). */
+  force?: boolean;
   /** Data manifests (paths inside the image) to pull and check out before the run. */
   checkout?: string[];
   /** Service account the job runs as (needs the bucket). */
@@ -89,6 +93,8 @@ export function buildVertexJobRequest(
     `store.remote=${options.remote}`,
     ...(options.set ?? []).flatMap((s) => ['--set', s]),
     'run',
+    ...(options.stages ?? []),
+    ...(options.force ? ['--force'] : []),
   ];
   const body: VertexCustomJob = {
     displayName: `mlops-${options.projectName}-${options.jobId}`.slice(0, 128),

@@ -64,9 +64,7 @@ export const loadtestCommand: PluginCommand = {
       ...(typeof options.image === 'string' ? { image: await readImage(options.image) } : {}),
       ...(typeof options.path === 'string' ? { predictPath: options.path } : {}),
     });
-    // `--json` is also a global option, which commander hands to the program, not to this
-    // command: the command line is checked too, so the report is JSON exactly when asked.
-    const json = options.json === true || process.argv.slice(2).includes('--json');
-    return json ? result : formatLoadTest(result);
+    // `--json` is core's global option; the CLI hands globals to plugin commands with their own.
+    return options.json === true ? result : formatLoadTest(result);
   },
 };
