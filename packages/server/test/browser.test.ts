@@ -6,11 +6,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, readImageDimensions, samplePng } from '../src/index.js';
 import { FakeRegistry, FakeRuntime } from './helpers.js';
 
-/** `CHROMIUM_PATH` when set, else Debian's binary; the suite is skipped when neither exists. */
+/**
+ * `CHROMIUM_PATH` when set, else Debian's binary (or Chrome, as on GitHub's runners). Without one
+ * the suite is skipped, unless `MLOPS_REQUIRE_BROWSER=1` (set by `.ci/run`, which installs it):
+ * then a missing browser fails the run instead of silently dropping the test.
+ */
 const CHROMIUM = (
-  process.env.CHROMIUM_PATH ? [process.env.CHROMIUM_PATH] : ['/usr/bin/chromium', '/usr/bin/chromium-browser']
+  process.env.CHROMIUM_PATH
+    ? [process.env.CHROMIUM_PATH]
+    : ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']
 ).find((path) => existsSync(path));
-process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync);
+
+describe.runIf(!CHROMIUM && process.env.MLOPS_REQUIRE_BROWSER === '1')('browser required', () => {
+  it('has a Chromium binary (MLOPS_REQUIRE_BROWSER=1)', () => {
+    expect.fail('no Chromium found: apt-get install chromium, or set CHROMIUM_PATH');
+  });
+});
 
 /** Decodes only real PNG headers (so the page must send the file's actual bytes). */
 async function pngOnly(bytes: Uint8Array, mimeType: string): Promise<ImageInput> {
