@@ -1,0 +1,57 @@
+import { type ExportedOnnx, exportOnnx } from '../../src/stage/export-onnx.js';
+import { type OnnxExporterOptions, resolveExporterOptions } from '../../src/stage/exporter-options.js';
+import type { NormalizedSample } from '../../src/stage/samples.js';
+import { normalizeImages, type SmallSplit } from './fashion-mnist.js';
+import { type TrainedFixture, trainedFastCnn } from './trained-model.js';
+
+/** Fashion-MNIST's labels, in class order. */
+export const LABELS = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
+
+/** A {@link NormalizedSample} of the first `limit` images of a split. */
+export function sampleOf(split: SmallSplit, name: string, limit = split.count): NormalizedSample {
+  const count = Math.min(limit, split.count);
+  return {
+    split: name,
+    count,
+    shape: [28, 28, 1],
+    x: normalizeImages(split.images.subarray(0, count * 784)),
+    labels: split.labels.subarray(0, count),
+    normalize: { mean: [0.5], std: [0.5] },
+  };
+}
+
+/** The trained fixture exported to fp32 and int8 ONNX, with the export's measurements. */
+export async function exportedFixture(
+  options: OnnxExporterOptions = {},
+): Promise<{ fixture: TrainedFixture; results: ExportedOnnx[] }> {
+  const fixture = await trainedFastCnn();
+  const results = await exportOnnx({
+    model: fixture.model,
+    metadata: {
+      labels: LABELS,
+      preprocessing: { size: 28, channels: 1, mean: [0.5], std: [0.5], resize: 'cover', layout: 'NHWC' },
+      modelName: 'fashion-mnist',
+      modelVersion: 3,
+      runId: 'run-test',
+      architecture: 'fast_cnn',
+    },
+    parity: sampleOf(fixture.heldOut, 'validation', 300),
+    calibration: sampleOf(fixture.train, 'train', 500),
+    heldOut: sampleOf(fixture.heldOut, 'test'),
+    options: resolveExporterOptions(options),
+    quantize: true,
+    warn: () => undefined,
+  });
+  return { fixture, results };
+}
