@@ -41,7 +41,7 @@ export {
   waitForOperation,
 } from './google-api/long-running-operation.js';
 export type { GcpPlacement, GcpPluginOptions } from './options.js';
-export { GCP_PLUGIN_NAME, gcp } from './plugin.js';
+export { GCP_PLUGIN_NAME, gcp, gcp as default } from './plugin.js';
 export { GcsModelRegistry, type GcsModelRegistryOptions } from './registry/gcs-model-registry.js';
 export { REGISTRY_DOCUMENT_FORMAT, type RegistryDocument } from './registry/registry-document.js';
 export { PLUGIN_VERSION } from './version.js';
