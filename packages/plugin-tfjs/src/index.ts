@@ -8,10 +8,12 @@
 export * from './backend/select-backend.js';
 export { registerWasmTrainingKernels } from './backend/wasm-kernels/index.js';
 export * from './data/index.js';
+export * from './engine/evaluation-images.js';
 export * from './engine/initial-checkpoint.js';
 export * from './engine/reference-stats.js';
 export * from './engine/tfjs-engine.js';
 export * from './engine/tfjs-exporter.js';
+export * from './engine/tracker-observer.js';
 export * from './evaluate/index.js';
 export * from './model-io/index.js';
 export * from './models/index.js';
@@ -20,3 +22,4 @@ export { default } from './plugin.js';
 export * from './runtime/index.js';
 export * from './train/index.js';
 export { PLUGIN_TFJS_VERSION } from './version.js';
+export * from './visualize/index.js';

@@ -17,8 +17,15 @@ import { TfjsExporter } from './engine/tfjs-exporter.js';
 import { decodeImageBytes, TfjsRuntime } from './runtime/tfjs-runtime.js';
 import { PLUGIN_TFJS_VERSION } from './version.js';
 
-/** Options of {@link tfjs}. */
-export type TfjsPluginOptions = TfjsEngineOptions;
+/** Options of {@link tfjs}: the engine's, plus those of the image decoder it provides. */
+export interface TfjsPluginOptions extends TfjsEngineOptions {
+  /**
+   * Largest image (`width * height`) the provided `ImageDecoder` decodes; larger ones are
+   * rejected with `MLOPS_ERR_DATA_CORRUPT_IMAGE` before their pixels are allocated. Default 40 M,
+   * like the server's `maxPixels`.
+   */
+  maxPixels?: number;
+}
 
 /**
  * The TensorFlow.js engine plugin: provides the `Engine` (model zoo, trainer, evaluator), the
@@ -40,7 +47,10 @@ export function tfjs(options: TfjsPluginOptions = {}): MlopsPlugin {
       api.provide(DataSource, fashionMnistSource);
       api.provide(DataSource, mnistSource);
       api.provide(ImageInspector, new SharpImageInspector());
-      api.provide(ImageDecoder, { decode: (bytes) => decodeImageBytes(bytes) });
+      const maxPixels = options.maxPixels;
+      api.provide(ImageDecoder, {
+        decode: (bytes) => decodeImageBytes(bytes, maxPixels === undefined ? {} : { maxPixels }),
+      });
       // Inference over registry versions with a `tfjs` artifact, for serving.
       api.provide(
         Runtime,

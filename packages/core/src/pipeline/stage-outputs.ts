@@ -57,6 +57,8 @@ export interface TrainOutput {
   metrics: Record<string, number>;
   /** Backend that trained it, e.g. `wasm`. */
   backend: string;
+  /** Why that backend: e.g. under `auto` the measured ms/step of each candidate. */
+  backendReason?: string;
   /** Training throughput, images per second. */
   imagesPerSecond: number;
   /** Reference input statistics for drift monitoring. */

@@ -11,6 +11,12 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import {
+  type BackendMeasurement,
+  type BackendProbe,
+  chooseFastestBackend,
+  DEFAULT_PROBE_BUDGET_MS,
+} from './choose-fastest-backend.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
 
 /** Which backend to use; `auto` picks the fastest one available. */
@@ -26,6 +32,20 @@ export interface BackendInfo {
   reason: string;
   /** Compute threads the backend uses, where known (wasm: 1 under Node, cpu: 1). */
   threads?: number;
+  /** Under `auto` with a probe and several accelerated backends: what each measured. */
+  measurements?: BackendMeasurement[];
+}
+
+/** Options of {@link selectBackend}. */
+export interface SelectBackendOptions {
+  /**
+   * Under `auto`, when more than one accelerated backend (tensorflow, webgpu, wasm) is available,
+   * time this probe on each and activate the fastest instead of taking the first in the fixed
+   * order. With one available nothing is probed; `cpu`, the last fallback, never is.
+   */
+  probe?: BackendProbe;
+  /** Total probing time; default 20 s. */
+  probeBudgetMs?: number;
 }
 
 /** One attempt to activate a backend: resolves to its info, or rejects with a helpful Error. */
@@ -157,6 +177,8 @@ const ATTEMPTS: Record<Exclude<BackendPreference, 'auto'>, Attempt> = {
 
 /** Order of `auto`: fastest first. */
 const AUTO_ORDER: Exclude<BackendPreference, 'auto'>[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+/** The backends worth timing against each other; `cpu` is only the fallback. */
+const ACCELERATED: Exclude<BackendPreference, 'auto'>[] = ['tensorflow', 'webgpu', 'wasm'];
 
 /**
  * Activates a tfjs backend and waits until it is ready.
@@ -166,15 +188,22 @@ const AUTO_ORDER: Exclude<BackendPreference, 'auto'>[] = ['tensorflow', 'webgpu'
  * {@link registerWasmTrainingKernels}) and finally `cpu`; every skipped option is reported through
  * `log`. An explicit preference either succeeds or throws.
  *
+ * With `options.probe`, `auto` instead activates every accelerated backend it can and, when more
+ * than one is available, times the probe on each (see {@link chooseFastestBackend}) and keeps the
+ * fastest; the reason then lists the measurements.
+ *
  * @param preference the backend to use, or `auto`
  * @param log optional sink for progress / fallback messages
+ * @param options a probe that makes `auto` measure instead of trusting the fixed order
  * @returns what was activated and why
  * @throws Error naming the package(s) to install when an explicit preference is unavailable
  */
 export async function selectBackend(
   preference: BackendPreference = 'auto',
   log?: (msg: string) => void,
+  options: SelectBackendOptions = {},
 ): Promise<BackendInfo> {
+  if (preference === 'auto' && options.probe) return selectMeasured(options.probe, options, log);
   if (preference !== 'auto') {
     const attempt = ATTEMPTS[preference];
     if (attempt == null) throw new Error(`Unknown backend '${String(preference)}'`);
@@ -196,4 +225,46 @@ export async function selectBackend(
     }
   }
   throw new Error(`No tfjs backend could be initialised: ${skipped.join('; ')}`);
+}
+
+/** `auto` with a probe: all available accelerated backends, timed when there are several. */
+async function selectMeasured(
+  probe: BackendProbe,
+  options: SelectBackendOptions,
+  log?: (msg: string) => void,
+): Promise<BackendInfo> {
+  const skipped: string[] = [];
+  const available: BackendInfo[] = [];
+  for (const name of ACCELERATED) {
+    try {
+      available.push(await ATTEMPTS[name]('auto'));
+    } catch (err) {
+      const msg = messageOf(err);
+      skipped.push(`${name}: ${msg}`);
+      log?.(`tfjs backend: ${name} not available: ${msg}`);
+    }
+  }
+  const withSkipped = (reason: string): string =>
+    skipped.length > 0 ? `${reason}; skipped: ${skipped.join('; ')}` : reason;
+  if (available.length <= 1) {
+    const only = available[0] ?? (await ATTEMPTS.cpu('auto'));
+    // Probing activated later candidates; the one to use must be active again.
+    if (!(await activate(only.name))) throw new Error(`tfjs backend ${only.name} failed to re-activate`);
+    log?.(`tfjs backend: ${only.name} (${only.reason})`);
+    return { ...only, reason: withSkipped(only.reason) };
+  }
+  const fastest = await chooseFastestBackend(
+    available.map((info) => info.name),
+    probe,
+    {
+      activate: async (name) => {
+        if (!(await activate(name))) throw new Error(`backend ${name} failed to re-activate`);
+        await tf.ready();
+        return available.find((info) => info.name === name) as BackendInfo;
+      },
+      budgetMs: options.probeBudgetMs ?? DEFAULT_PROBE_BUDGET_MS,
+      ...(log ? { log } : {}),
+    },
+  );
+  return { ...fastest.info, reason: withSkipped(fastest.info.reason), measurements: fastest.measurements };
 }

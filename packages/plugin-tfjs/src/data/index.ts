@@ -21,15 +21,26 @@ export {
   type LoadDecodedSplitOptions,
   loadDecodedSplit,
 } from './dataset-cache.js';
-export { type DecodeOptions, decodeImage, decodeNative, type NativePixels } from './decode.js';
+export {
+  type DecodeNativeOptions,
+  type DecodeOptions,
+  decodeImage,
+  decodeNative,
+  type NativePixels,
+} from './decode.js';
 export { allocateDecodedSplit, type DecodedSplit, imageBytes } from './decoded-split.js';
 export { readDecodedSplitFile, writeDecodedSplitFile } from './decoded-split-file.js';
 export { EvalBatchSource, type EvalBatchSourceOptions } from './eval-batch-source.js';
 export { SharpImageInspector } from './image-inspector.js';
 export { type ChannelStats, normalizeInPlace, normalizeUint8 } from './normalize.js';
 export { resolveNormalize } from './normalize-config.js';
+export {
+  DEFAULT_DECODE_MAX_PIXELS,
+  ImageTooLargeError,
+  SHARP_DEFAULT_MAX_PIXELS,
+} from './png/image-too-large-error.js';
 export { isPng } from './png/png-chunks.js';
-export { type DecodedPng, decodePng, UnsupportedPngError } from './png/png-decode.js';
+export { type DecodedPng, type DecodePngOptions, decodePng, UnsupportedPngError } from './png/png-decode.js';
 export { encodePng } from './png/png-encode.js';
 export { resizeCover } from './resize.js';
 export { createRng, epochPermutation, type Rng } from './rng.js';

@@ -11,7 +11,9 @@ import {
   type TrainOutput,
 } from '@mlops/core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { BackendProbe } from '../backend/choose-fastest-backend.js';
 import { type BackendInfo, type BackendPreference, selectBackend } from '../backend/select-backend.js';
+import { trainStepProbe } from '../backend/train-step-probe.js';
 import { unsupportedAugmentations } from '../data/augment/augment-params.js';
 import { loadDecodedSplit } from '../data/dataset-cache.js';
 import type { DecodedSplit } from '../data/decoded-split.js';
@@ -24,8 +26,10 @@ import { buildModel } from '../models/registry.js';
 import { transferWeights } from '../models/transfer.js';
 import { CHECKPOINT_BEST, CHECKPOINT_LAST } from '../train/checkpoint-files.js';
 import { train } from '../train/trainer.js';
+import { logEvaluationImages } from './evaluation-images.js';
 import { resolveInitialCheckpoint } from './initial-checkpoint.js';
 import { pixelReferenceStats, withPredictionStats } from './reference-stats.js';
+import { trackerObserver } from './tracker-observer.js';
 
 /** Options of the TensorFlow.js engine (the `tfjs()` plugin's options). */
 export interface TfjsEngineOptions {
@@ -35,10 +39,25 @@ export interface TfjsEngineOptions {
    * with `tfjs({ backend: 'auto' })` in the config file.
    */
   backend?: BackendPreference;
+  /**
+   * Under `auto`: total time to time the candidate backends' train steps when more than one
+   * accelerated backend is available (each gets a warm-up step and up to 2 timed steps). Default 20 s.
+   */
+  probeBudgetMs?: number;
   /** Augmentation worker threads. Default: 1 (the trainer uses the other core). */
   workers?: number;
   /** Batch size of evaluation passes. Default 256. */
   evalBatchSize?: number;
+  /**
+   * Send pictures to the trackers: a grid of augmented training samples (`samples/train`, once
+   * per run) and the evaluation's confusion matrix and ROC curves as PNGs. Default true.
+   */
+  logImages?: boolean;
+  /**
+   * Send per-epoch histograms of every layer's kernel (`weights/<layer>`) and of its gradient on
+   * the epoch's first batch (`gradients/<layer>`). Default true.
+   */
+  logHistograms?: boolean;
 }
 
 /**
@@ -51,12 +70,23 @@ export class TfjsEngine implements Engine {
 
   constructor(private readonly options: TfjsEngineOptions = {}) {}
 
-  /** Activates the backend once per process and logs which one and why. */
+  /**
+   * Activates the backend once per process and logs which one and why. Under `auto`, when the
+   * model or train stage comes first, several accelerated backends are timed on the run's own
+   * train step (see {@link trainingProbe}); an evaluate-only process keeps the fixed order, whose
+   * first backend is also the fastest for inference.
+   */
   private async ensureBackend(ctx: StageContext): Promise<BackendInfo> {
     if (!this.backend) {
       const own = this.options.backend;
       const preference = own !== undefined && own !== 'auto' ? own : ctx.config.train.backend;
-      this.backend = await selectBackend(preference, (message) => ctx.logger.debug(message));
+      const probe = preference === 'auto' ? trainingProbe(ctx) : undefined;
+      this.backend = await selectBackend(
+        preference,
+        // The measurement line is the decision itself: worth an info line, the rest is debug.
+        (message) => (message.startsWith('auto:') ? ctx.logger.info(message) : ctx.logger.debug(message)),
+        probe ? { probe, probeBudgetMs: this.options.probeBudgetMs ?? 20_000 } : {},
+      );
       // The reason lists every faster backend that was skipped and why: useful, but long.
       ctx.logger.info(`tfjs backend: ${this.backend.name} (requested: ${this.backend.requested})`);
       ctx.logger.debug(`backend choice: ${this.backend.reason}`);
@@ -131,6 +161,12 @@ export class TfjsEngine implements Engine {
       ...(config.data.normalize ? { normalize: config.data.normalize } : {}),
     });
     const checkpointDir = join(ctx.workDir, 'checkpoints');
+    const observer = trackerObserver(ctx.tracker, {
+      images: this.options.logImages ?? true,
+      histograms: this.options.logHistograms ?? true,
+      classes: data.classes,
+      logger: ctx.logger,
+    });
     try {
       const result = await train({
         model,
@@ -146,6 +182,7 @@ export class TfjsEngine implements Engine {
         logger: ctx.logger,
         evalBatchSize: this.options.evalBatchSize ?? 256,
         ...(config.train.lrBaseScale ? { lrScaleRule: config.train.lrBaseScale } : {}),
+        ...(observer ? { observer } : {}),
       });
       if (result.aborted) {
         throw new MlopsError('MLOPS_ERR_STAGE_FAILED', `training interrupted after epoch ${result.epochs}`, {
@@ -188,6 +225,7 @@ export class TfjsEngine implements Engine {
         bestEpoch: result.bestEpoch,
         metrics: stripPrefix(result.bestMetrics, 'val/'),
         backend: backend.name,
+        backendReason: backend.reason,
         imagesPerSecond: result.imagesPerSecond,
         ...(referenceStats ? { referenceStats } : {}),
       };
@@ -220,6 +258,7 @@ export class TfjsEngine implements Engine {
         { name: 'evaluation.json', mediaType: 'application/json' },
       );
       ctx.logger.info(`${split} (${result.count} images): ${formatMetrics(result.metrics)}`);
+      if (this.options.logImages ?? true) logEvaluationImages(ctx.tracker, { split, ...result }, ctx.logger);
       return {
         split,
         metrics: result.metrics,
@@ -233,6 +272,34 @@ export class TfjsEngine implements Engine {
       await source.close();
     }
   }
+}
+
+/**
+ * Times the run's own train step (model from the config, its batch and input size) for `auto`,
+ * in the model and train stages, where training follows. Undefined elsewhere or when the class
+ * count is not known yet.
+ */
+function trainingProbe(ctx: StageContext): BackendProbe | undefined {
+  if (ctx.stage !== 'model' && ctx.stage !== 'train') return undefined;
+  const numClasses = ctx.inputs.data?.classes.length;
+  if (!numClasses) return undefined;
+  const { model: spec, train: trainConfig } = ctx.config;
+  return trainStepProbe({
+    build: () =>
+      buildModel(spec.architecture, {
+        numClasses,
+        inputSize: spec.inputSize,
+        inputChannels: spec.inputChannels,
+        widthMultiplier: spec.widthMultiplier,
+        dropout: spec.dropout,
+        seed: trainConfig.seed,
+      }),
+    batchSize: trainConfig.batchSize,
+    numClasses,
+    optimizer: trainConfig,
+    labelSmoothing: trainConfig.labelSmoothing,
+    gradClip: trainConfig.gradClip,
+  });
 }
 
 function decodedSplit(ctx: StageContext, data: DataOutput, split: string): Promise<DecodedSplit> {

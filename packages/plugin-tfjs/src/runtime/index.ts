@@ -1,5 +1,6 @@
 /** Inference for serving: the tfjs `Runtime` and image decoding for request bodies. */
 export {
+  type DecodeImageBytesOptions,
   decodeImageBytes,
   preprocessImage,
   TFJS_ARTIFACT,

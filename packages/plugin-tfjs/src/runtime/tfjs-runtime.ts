@@ -17,6 +17,7 @@ import { type BackendInfo, type BackendPreference, selectBackend } from '../back
 import { convertChannels } from '../data/channels.js';
 import { decodeNative } from '../data/decode.js';
 import { type ChannelStats, normalizeUint8 } from '../data/normalize.js';
+import { DEFAULT_DECODE_MAX_PIXELS, ImageTooLargeError } from '../data/png/image-too-large-error.js';
 import { resizeCover } from '../data/resize.js';
 import type { TfjsPreprocessing } from '../engine/tfjs-exporter.js';
 import { loadModel } from '../model-io/save-load.js';
@@ -313,17 +314,37 @@ export class TfjsRuntime implements Runtime {
   }
 }
 
+/** Options of {@link decodeImageBytes}. */
+export interface DecodeImageBytesOptions {
+  /**
+   * Largest `width * height` accepted (sharp's `limitInputPixels`; PNG headers are checked before
+   * any allocation). Default {@link DEFAULT_DECODE_MAX_PIXELS} (40 M), like the server's `maxPixels`.
+   */
+  maxPixels?: number;
+}
+
 /**
  * Decodes an encoded image (PNG, JPEG, WebP, ...) to native HWC uint8 pixels for
  * {@link LoadedModel.predict} (1, 3 or 4 channels; `predict` drops alpha as training does). Throws
- * `MLOPS_ERR_DATA_CORRUPT_IMAGE` when the bytes are not a decodable image.
+ * `MLOPS_ERR_DATA_CORRUPT_IMAGE` when the bytes are not a decodable image or the image has more
+ * than `maxPixels` pixels (checked before the pixels are allocated).
  */
-export async function decodeImageBytes(bytes: Uint8Array): Promise<ImageInput> {
+export async function decodeImageBytes(
+  bytes: Uint8Array,
+  options: DecodeImageBytesOptions = {},
+): Promise<ImageInput> {
+  const maxPixels = options.maxPixels ?? DEFAULT_DECODE_MAX_PIXELS;
   let native: Awaited<ReturnType<typeof decodeNative>>;
   try {
     if (bytes.length === 0) throw new Error('empty input');
-    native = await decodeNative(bytes);
+    native = await decodeNative(bytes, { maxPixels });
   } catch (error) {
+    if (error instanceof ImageTooLargeError) {
+      throw new MlopsError('MLOPS_ERR_DATA_CORRUPT_IMAGE', `Cannot decode image: ${error.message}`, {
+        hint: `Downscale the image below ${maxPixels} pixels, or raise the limit: tfjs({ maxPixels }).`,
+        cause: error,
+      });
+    }
     throw new MlopsError(
       'MLOPS_ERR_DATA_CORRUPT_IMAGE',
       `Cannot decode image (${bytes.length} bytes): ${(error as Error)?.message ?? String(error)}`,

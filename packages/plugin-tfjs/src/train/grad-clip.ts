@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { addMany } from './add-many.js';
 
 /** Gradients after clipping, and the global norm measured before it. */
 export interface ClippedGradients {
@@ -8,12 +9,15 @@ export interface ClippedGradients {
   norm: tf.Scalar;
 }
 
-/** Global L2 norm of all gradients together: `sqrt(Σ_i ‖g_i‖²)`. */
+/**
+ * Global L2 norm of all gradients together: `sqrt(Σ_i ‖g_i‖²)`. Summed with {@link addMany}, not
+ * one `tf.addN` over every layer, which WebGPU cannot bind.
+ */
 export function globalNorm(grads: tf.NamedTensorMap): tf.Scalar {
   return tf.tidy(() => {
     const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));
     if (squares.length === 0) return tf.scalar(0);
-    return tf.sqrt(tf.addN(squares)) as tf.Scalar;
+    return tf.sqrt(addMany(squares)) as tf.Scalar;
   });
 }
 

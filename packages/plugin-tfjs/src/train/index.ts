@@ -4,6 +4,7 @@ export { CHECKPOINT_BEST, CHECKPOINT_LAST, epochCheckpointName } from './checkpo
 export { type CreateOptimizerOptions, createOptimizer, type OptimizerConfig } from './create-optimizer.js';
 export { ModelEma, type ModelEmaOptions } from './ema.js';
 export { type ClippedGradients, clipByGlobalNorm, globalNorm } from './grad-clip.js';
+export { kernelVariables, type NamedKernel } from './kernel-variables.js';
 export { countCorrect, type LossReduction, softmaxCrossEntropy } from './loss.js';
 export {
   createLrSchedule,
@@ -32,6 +33,7 @@ export {
   type WeightDecayFilter,
 } from './optimizer.js';
 export { SgdMomentum, type SgdOptions } from './sgd.js';
+export type { EpochDistributions, TrainObserver } from './train-observer.js';
 export { type TrainStepContext, type TrainStepTensors, trainStep } from './train-step.js';
 export { train } from './trainer.js';
 export {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { BatchSource } from '../data/batch-source.js';
+import type { Batch, BatchSource } from '../data/batch-source.js';
 import { batchToTensors, modelInputChannels } from '../evaluate/batch-tensors.js';
 import type { ModelEma } from './ema.js';
 import type { LrSchedule } from './lr-schedule.js';
@@ -29,6 +29,10 @@ export interface TrainingEpochContext {
   bar: ProgressReporter | undefined;
   /** Checked after every batch. */
   signal: AbortSignal | undefined;
+  /** Keep the gradients of these variables (by `tf.Variable.name`) from the epoch's first batch. */
+  captureGradients?: readonly string[];
+  /** Receives the epoch's first batch before it is trained on (the callee copies what it keeps). */
+  onFirstBatch?: (batch: Batch) => void;
 }
 
 /** Totals of one training pass. */
@@ -51,6 +55,8 @@ export interface TrainingEpochTotals {
   trainMs: number;
   /** Stopped early by the signal. */
   aborted: boolean;
+  /** The captured gradients (see `captureGradients`), by variable name. */
+  gradients: Map<string, Float32Array>;
 }
 
 /**
@@ -73,18 +79,30 @@ export async function runTrainingEpoch(context: TrainingEpochContext): Promise<T
     lastLr: schedule.lrAt(context.firstStep),
     trainMs: 0,
     aborted: false,
+    gradients: new Map(),
   };
   let stepStart = performance.now();
   for await (const batch of source.batches(context.epoch, context.batchSize)) {
     if (batch.n === 0) continue;
+    const first = totals.steps === 0;
+    if (first) context.onFirstBatch?.(batch);
     const lr = schedule.lrAt(totals.globalStep);
     step.optimizer.learningRate = lr;
     const { x, y } = batchToTensors(batch, source.shape, { modelChannels, numClasses: source.numClasses });
     let result: ReturnType<typeof trainStep>;
     try {
-      result = withSeededMathRandom(mixSeed(context.seed, totals.globalStep), () => trainStep(step, x, y));
+      const capture = first ? context.captureGradients : undefined;
+      result = withSeededMathRandom(mixSeed(context.seed, totals.globalStep), () =>
+        trainStep(step, x, y, capture),
+      );
     } finally {
       tf.dispose([x, y]);
+    }
+    if (result.gradients) {
+      const captured = Object.entries(result.gradients);
+      const values = await Promise.all(captured.map(([, grad]) => grad.data<'float32'>()));
+      tf.dispose(captured.map(([, grad]) => grad));
+      for (const [i, [name]] of captured.entries()) totals.gradients.set(name, values[i] as Float32Array);
     }
     const [loss, correct, gradNorm] = await Promise.all([
       result.loss.data(),

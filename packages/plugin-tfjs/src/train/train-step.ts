@@ -26,6 +26,8 @@ export interface TrainStepTensors {
   correct: tf.Scalar;
   /** Global gradient norm before clipping. */
   gradNorm: tf.Scalar;
+  /** Gradients (before clipping) of the variables named in `captureGradients`, by name. */
+  gradients?: tf.NamedTensorMap;
 }
 
 /**
@@ -34,12 +36,20 @@ export interface TrainStepTensors {
  * `training: true` — updates its moving mean/variance), smoothed cross-entropy,
  * `tf.variableGrads`, clipping by global norm, optimizer update. Synchronous, and no value is read
  * back, so the caller decides when to wait for the device.
+ *
+ * `captureGradients` (variable names) keeps those gradients alive for the caller — for gradient
+ * histograms at no extra forward/backward pass; the caller disposes them.
  */
-export function trainStep(context: TrainStepContext, x: tf.Tensor, y: tf.Tensor): TrainStepTensors {
+export function trainStep(
+  context: TrainStepContext,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  captureGradients?: readonly string[],
+): TrainStepTensors {
   const { model, params, optimizer, labelSmoothing, gradClip } = context;
   let correct: tf.Scalar | undefined;
   try {
-    const { loss, gradNorm } = tf.tidy(() => {
+    const { loss, gradNorm, gradients } = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
         const logits = model.apply(x, { training: true });
         if (!(logits instanceof tf.Tensor))
@@ -50,9 +60,17 @@ export function trainStep(context: TrainStepContext, x: tf.Tensor, y: tf.Tensor)
       }, params as tf.Variable[]);
       const clipped = clipByGlobalNorm(grads, gradClip);
       optimizer.applyGradients(clipped.grads);
-      return { loss: value, gradNorm: clipped.norm };
+      // Returned from tidy, so they survive it; the optimizer only read them.
+      const captured: tf.NamedTensorMap = {};
+      for (const name of captureGradients ?? []) {
+        const grad = grads[name];
+        if (grad) captured[name] = grad;
+      }
+      return { loss: value, gradNorm: clipped.norm, gradients: captured };
     });
-    return { loss, correct: correct!, gradNorm };
+    return captureGradients
+      ? { loss, correct: correct!, gradNorm, gradients }
+      : { loss, correct: correct!, gradNorm };
   } catch (err) {
     correct?.dispose();
     throw err;

@@ -10,6 +10,7 @@ import type {
   SchedulerName,
 } from './lr-schedule.js';
 import type { MetricMode } from './metric-tracking.js';
+import type { TrainObserver } from './train-observer.js';
 import type { EpochRecord } from './trainer-state.js';
 
 /**
@@ -110,6 +111,8 @@ export interface TrainOptions {
   emaWarmup?: boolean;
   /** Which weights are reported and saved when EMA is on; default `better`. */
   emaSelection?: EmaSelection;
+  /** Receives sample images and per-epoch weight/gradient distributions (for trackers). */
+  observer?: TrainObserver;
 }
 
 /** Outcome of `train`. */

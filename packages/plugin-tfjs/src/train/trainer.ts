@@ -14,6 +14,7 @@ import {
 } from './checkpoint-files.js';
 import { createOptimizer } from './create-optimizer.js';
 import { ModelEma } from './ema.js';
+import { kernelVariables } from './kernel-variables.js';
 import { createLrSchedule, resolveLearningRate } from './lr-schedule.js';
 import { EarlyStopping, isImprovement, metricKey, metricModeFor } from './metric-tracking.js';
 import { modelVariables, trainableVariables } from './model-variables.js';
@@ -146,6 +147,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const selectionName = (['loss', 'top1', 'top5'] as const).find((m) => evalKey === `val/${m}`) ?? 'top1';
   const selectionMode = metricModeFor(selectionName);
   const evalBatchSize = options.evalBatchSize ?? config.batchSize;
+  const observer = options.observer;
+  // Empty unless observed: then nothing is captured or read back, and training costs what it did.
+  const kernels = observer?.onDistributions ? kernelVariables(model) : [];
+  let samplesShown = false;
 
   let state = initialState();
   try {
@@ -185,6 +190,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         ema,
         bar,
         signal,
+        ...(kernels.length > 0 ? { captureGradients: kernels.map((k) => k.variable.name) } : {}),
+        ...(observer?.onSamples && !samplesShown
+          ? {
+              onFirstBatch: (batch) => {
+                samplesShown = true;
+                observer.onSamples?.(batch, options.train.shape, epoch);
+              },
+            }
+          : {}),
       });
 
       if (totals.aborted) {
@@ -201,6 +215,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           });
         }
         break;
+      }
+
+      if (observer?.onDistributions && kernels.length > 0) {
+        const values = await Promise.all(kernels.map((k) => k.variable.data<'float32'>()));
+        const weights = new Map(kernels.map((k, i) => [k.key, values[i] as Float32Array]));
+        const gradients = new Map<string, Float32Array>();
+        for (const k of kernels) {
+          const grad = totals.gradients.get(k.variable.name);
+          if (grad) gradients.set(k.key, grad);
+        }
+        observer.onDistributions({ epoch, weights, gradients });
       }
 
       const raw = await validate(model, options.validation, evalBatchSize);

@@ -1,4 +1,6 @@
+import { constants } from 'node:buffer';
 import { crc32, inflateSync } from 'node:zlib';
+import { ImageTooLargeError } from './image-too-large-error.js';
 import { isPng } from './png-chunks.js';
 
 /** Pixels of a decoded PNG: 8-bit HWC. */
@@ -21,13 +23,24 @@ export class UnsupportedPngError extends Error {
 const CHANNELS_BY_COLOR_TYPE: Record<number, 1 | 2 | 3 | 4> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 const CRITICAL_CHUNKS = new Set(['IHDR', 'PLTE', 'IDAT', 'IEND']);
 
+/** Options of {@link decodePng}. */
+export interface DecodePngOptions {
+  /** Largest `width * height` decoded; larger headers throw {@link ImageTooLargeError}. Default: unlimited. */
+  maxPixels?: number;
+}
+
 /**
  * Decodes an 8-bit, non-interlaced PNG in JavaScript, strictly: truncated files, bad CRCs of
  * critical chunks, and pixel data of the wrong length all throw an Error saying what is wrong.
  * Valid PNGs outside that profile throw {@link UnsupportedPngError}. Much faster than sharp for
  * small images, whose cost is dominated by sharp's per-call overhead.
+ *
+ * The header's size is checked against `maxPixels` as soon as the IHDR chunk is read, before any
+ * pixel memory is allocated, and inflation is capped at the size the header implies, so neither a
+ * forged header nor a deflate bomb can make it allocate more than the limit allows.
  */
-export function decodePng(bytes: Uint8Array): DecodedPng {
+export function decodePng(bytes: Uint8Array, options: DecodePngOptions = {}): DecodedPng {
+  const maxPixels = options.maxPixels ?? Number.POSITIVE_INFINITY;
   if (!isPng(bytes)) throw new Error('not a PNG file (bad signature)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = 8;
@@ -60,6 +73,9 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
         colorType: data[9] ?? 0,
         interlace: data[12] ?? 0,
       };
+      if (header.width * header.height > maxPixels) {
+        throw new ImageTooLargeError(header.width, header.height, maxPixels);
+      }
     } else if (type === 'PLTE') palette = data;
     else if (type === 'IDAT') idat.push(data);
     else if (type === 'IEND') ended = true;
@@ -74,17 +90,20 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
     throw new UnsupportedPngError(`PNG with bit depth ${depth}, interlace ${interlace}`);
   if (colorType === 3 && !palette) throw new Error('PNG is corrupt: palette image without a PLTE chunk');
 
+  const stride = width * stored;
+  const expected = height * (stride + 1);
   let inflated: Buffer;
   try {
-    inflated = inflateSync(Buffer.concat(idat));
+    // Capped just above the size the header implies: a deflate bomb fails here instead of
+    // allocating gigabytes, and excess data is an error rather than silently cut off.
+    inflated = inflateSync(Buffer.concat(idat), {
+      maxOutputLength: Math.min(expected + 1, constants.MAX_LENGTH),
+    });
   } catch (error) {
     throw new Error(`PNG is corrupt: image data does not inflate (${(error as Error).message})`);
   }
-  const stride = width * stored;
-  if (inflated.length !== height * (stride + 1)) {
-    throw new Error(
-      `PNG is corrupt: ${inflated.length} bytes of image data, expected ${height * (stride + 1)}`,
-    );
+  if (inflated.length !== expected) {
+    throw new Error(`PNG is corrupt: ${inflated.length} bytes of image data, expected ${expected}`);
   }
   const pixels = unfilter(inflated, width, height, stored);
   if (colorType === 3 && palette) return { width, height, channels: 3, data: expandPalette(pixels, palette) };
