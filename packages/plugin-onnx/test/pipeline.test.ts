@@ -100,8 +100,11 @@ describe('export stage with onnx()', () => {
       height: 28,
       channels: 1,
     };
-    const [a] = (await (await chosen?.load(version))?.predict([image], 10)) ?? [];
-    const [b] = await (await tfjsRuntime.load(version)).predict([image], 10);
+    const onnxModel = await chosen?.load(version);
+    const tfjsModel = await tfjsRuntime.load(version);
+    expect([onnxModel?.runtime, tfjsModel.runtime]).toEqual(['onnx', 'tfjs']);
+    const [a] = (await onnxModel?.predict([image], 10)) ?? [];
+    const [b] = await tfjsModel.predict([image], 10);
     expect(a?.top.map((t) => t.label)[0]).toBe(b?.top[0]?.label);
     for (const t of a?.top ?? []) {
       expect(
@@ -112,6 +115,7 @@ describe('export stage with onnx()', () => {
       store: container.resolve(ArtifactStore),
       precision: 'int8',
     }).load(version);
+    expect(int8Model.runtime).toBe('onnx-int8');
     expect((await int8Model.predict([image], 1))[0]?.top).toHaveLength(1);
   });
 });

@@ -355,10 +355,18 @@ export function createServer(options: ServerOptions): FastifyInstance {
       const version = pool.servedVersion(PRODUCTION_ALIAS);
       if (version === undefined) {
         pool.preload(PRODUCTION_ALIAS);
+        // Say why: "not loaded yet" resolves itself, a missing alias needs a promotion.
+        const aliases = await options.registry
+          .listModels()
+          .then((models) => models.find((m) => m.name === options.model)?.aliases)
+          .catch(() => undefined);
+        const missing = aliases !== undefined && aliases[PRODUCTION_ALIAS] === undefined;
         const error = new ServerError(
           503,
           'MLOPS_SRV_ERR_NOT_READY',
-          'The production model is not loaded yet.',
+          missing
+            ? `Model "${options.model}" has no "${PRODUCTION_ALIAS}" alias yet (aliases: ${Object.keys(aliases).join(', ') || 'none'}); promote a version with \`mlops registry promote ${options.model} <version> ${PRODUCTION_ALIAS}\`.`
+            : 'The production model is not loaded yet.',
         );
         return reply.code(503).send(errorBody(error));
       }

@@ -346,7 +346,9 @@ describe('probes and model lifecycle', () => {
     expect(res.statusCode).toBe(404);
     expect(res.json().code).toBe('MLOPS_SRV_ERR_MODEL_NOT_FOUND');
     expect(runtime.disposed).toEqual([1]);
-    expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json().message).toMatch(/has no "production" alias yet .*mlops registry promote/);
   });
 
   it('a version that fails to load keeps the previous one serving', async () => {

@@ -25,6 +25,8 @@ export interface LoadedModel {
   readonly version: ModelVersion;
   /** Class labels in output order. */
   readonly labels: string[];
+  /** Name of the {@link Runtime} that loaded it (`onnx`, `onnx-int8`, `tfjs`), for responses and metrics. */
+  readonly runtime?: string;
   /** Predicts a batch; `topK` defaults to 5. */
   predict(images: ImageInput[], topK?: number): Promise<Prediction[]>;
   /** Frees resources. */

@@ -16,6 +16,8 @@ export class OnnxLoadedModel implements LoadedModel {
   private session: ort.InferenceSession | undefined;
   /** Class labels in output order (from the file's metadata). */
   readonly labels: string[];
+  /** `onnx` or `onnx-int8`: which file serves. */
+  readonly runtime: string;
 
   constructor(
     readonly version: ModelVersion,
@@ -25,6 +27,7 @@ export class OnnxLoadedModel implements LoadedModel {
   ) {
     this.session = session;
     this.labels = metadata.labels;
+    this.runtime = metadata.precision === 'int8' ? 'onnx-int8' : 'onnx';
   }
 
   /** Probabilities of a preprocessed NHWC batch (at the pipeline's channels), `[n, classes]`. */

@@ -156,6 +156,8 @@ function topIndices(values: Float32Array, k: number): number[] {
 }
 
 class TfjsLoadedModel implements LoadedModel {
+  /** See {@link LoadedModel.runtime}. */
+  readonly runtime = 'tfjs';
   private model: LayersModel | undefined;
   private readonly numClasses: number;
 

@@ -242,6 +242,7 @@ export const v1PredictSchema: JsonSchema = {
       properties: {
         model: { type: 'string' },
         version: { type: 'integer' },
+        runtime: { type: 'string', description: 'The runtime that answered: onnx, onnx-int8 or tfjs.' },
         predictions: {
           type: 'array',
           items: {

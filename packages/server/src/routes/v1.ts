@@ -309,7 +309,12 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
         const predictions: V1Prediction[] = results.map((r) => ({
           top: r.top.slice(0, topK).map(({ label, probability }) => ({ label, probability })),
         }));
-        return { model: name, version: lease.version, predictions };
+        return {
+          model: name,
+          version: lease.version,
+          ...(lease.model.runtime ? { runtime: lease.model.runtime } : {}),
+          predictions,
+        };
       } finally {
         lease.release();
       }
