@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dataAdd, LocalArtifactStore, main } from '@mlops/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GcsModelRegistry } from '../src/registry/gcs-model-registry.js';
 import { type GcsEmulator, startGcsEmulator } from './gcs-emulator.js';
-import { tempDir } from './helpers.js';
+import { emulatorClient, tempDir } from './helpers.js';
 
 let emulator: GcsEmulator;
 beforeAll(async () => {
@@ -112,6 +113,38 @@ export default {
     expect(err.join('\n')).toMatch(/unknown --remote-option "gpu"[\s\S]*machine-type/);
     // Built-in data commands still work without loading plugins.
     expect(await main(['--config', config, 'data', 'status', join(dir, 'data')], io)).toBe(0);
+    await cleanup();
+  });
+
+  it('`mlops registry promote` moves the alias in the bucket registry the deployed server reads', async () => {
+    const { dir, cleanup } = await tempDir();
+    const config = join(dir, 'mlops.config.ts');
+    await writeFile(
+      config,
+      `import { gcp } from ${JSON.stringify(pluginSource)};
+export default {
+  project: 'cli-test',
+  store: { path: '.mlops', remote: 'gs://cli-bucket/reg' },
+  registry: { gate: { metric: 'top1', mode: 'max' } },
+  plugins: [gcp({ apiEndpoint: ${JSON.stringify(emulator.url)}, registry: 'bucket' })],
+};
+`,
+    );
+    const bucket = new GcsModelRegistry({
+      url: 'gs://cli-bucket/reg',
+      storage: emulatorClient(emulator.url),
+    });
+    const artifact = { hash: 'c'.repeat(64), kind: 'file' as const, size: 1 };
+    await bucket.register({ model: 'shoes', artifacts: { tfjs: artifact }, metrics: { top1: 0.9 } });
+    await bucket.register({ model: 'shoes', artifacts: { tfjs: artifact }, metrics: { top1: 0.8 } });
+    const err: string[] = [];
+    const io = { out: () => undefined, err: (t: string) => err.push(t) };
+    expect(await main(['--config', config, 'registry', 'promote', 'shoes', '1', 'production'], io)).toBe(0);
+    expect((await bucket.resolve('shoes', { alias: 'production' })).version).toBe(1);
+    // The config's gate applies to the bucket registry too.
+    expect(await main(['--config', config, 'registry', 'promote', 'shoes', '2', 'production'], io)).toBe(1);
+    expect(err.join('\n')).toMatch(/top1/);
+    expect((await bucket.resolve('shoes', { alias: 'production' })).version).toBe(1);
     await cleanup();
   });
 });

@@ -1,4 +1,6 @@
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { isMlopsError, LocalArtifactStore } from '@mlops/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -65,5 +67,38 @@ describe('credential errors', () => {
     await expect(empty.request('GET', 'http://127.0.0.1:9/x', undefined, 'deploy')).rejects.toSatisfy((e) =>
       isMlopsError(e, 'MLOPS_ERR_REMOTE_AUTH'),
     );
+  });
+
+  it('no credential at all: the anonymous request GCS answers 401 gives the same message', async () => {
+    // Without ADC the client sends the request unauthenticated (public buckets need none); GCS
+    // answers 401 "Anonymous caller ...". A local server gives that answer, as GCS words it.
+    delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+    const server = createServer((_req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          error: {
+            code: 401,
+            message:
+              'Anonymous caller does not have storage.objects.get access to the Google Cloud Storage object.',
+            errors: [{ reason: 'required', domain: 'global', message: 'Anonymous caller ...' }],
+          },
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const anonymous = new GcsArtifactStore({
+      url: 'gs://some-bucket/p',
+      storage: createStorageClient({ apiEndpoint: url, retry: { maxRetries: 0 } }),
+      cache: new LocalArtifactStore(join(dir, '.mlops')),
+    });
+    const error = await anonymous.has('c'.repeat(64)).catch((e: unknown) => e);
+    server.close();
+    expect(isMlopsError(error, 'MLOPS_ERR_REMOTE_AUTH')).toBe(true);
+    expect((error as Error).message).toMatch(
+      /Application Default Credentials \(GOOGLE_APPLICATION_CREDENTIALS is not set\) are missing or invalid, so look up gs:\/\/some-bucket\/p\/objects\/cc\/.* failed: Anonymous caller/,
+    );
+    expect((error as { hint: string }).hint).toMatch(/GOOGLE_APPLICATION_CREDENTIALS/);
   });
 });

@@ -15,7 +15,7 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-async function stores(prefix: string, maxRetries = 3) {
+async function stores(prefix: string, maxRetries = 3, concurrency?: number) {
   const a = await tempDir();
   const b = await tempDir();
   const storage = emulatorClient(emulator.url, maxRetries);
@@ -25,6 +25,7 @@ async function stores(prefix: string, maxRetries = 3) {
     storage,
     cache: new LocalArtifactStore(join(a.dir, '.mlops')),
     resumableThreshold: 256 * 1024,
+    ...(concurrency ? { concurrency } : {}),
   });
   const reader = new GcsArtifactStore({
     url,
@@ -123,6 +124,25 @@ describe('GcsArtifactStore against the GCS emulator', () => {
     expect(sha256((await readDirect(emulator.directUrl, 'test-bucket', finalName)) ?? Buffer.alloc(0))).toBe(
       hash,
     );
+    await cleanup();
+  });
+
+  it('keeps at most `concurrency` requests in flight, lookups and uploads alike', async () => {
+    const { writer, cleanup } = await stores('bounded', 3, 2);
+    // 4 shards of 5 hashes each: below the listing threshold, so each hash is looked up.
+    const hashes = ['0a', '1b', '2c', '3d'].flatMap((shard) =>
+      [0, 1, 2, 3, 4].map((i) => `${shard}${String(i).repeat(62)}`),
+    );
+    emulator.resetInFlight();
+    expect(await writer.missing(hashes)).toEqual(hashes);
+    expect(emulator.maxInFlight()).toBe(2);
+    emulator.resetInFlight();
+    const refs = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => writer.cache.putBytes(Buffer.from(`object ${i}`))),
+    );
+    const stats = await writer.upload(refs.map((r) => r.hash));
+    expect(stats).toMatchObject({ objects: 12, transferred: 12 });
+    expect(emulator.maxInFlight()).toBeLessThanOrEqual(2);
     await cleanup();
   });
 });

@@ -63,6 +63,10 @@ export interface GcsEmulator {
   cutUploadsAfter(bytes: number | undefined): void;
   /** Drops every pending fault rule. */
   clearFaults(): void;
+  /** Most requests the proxy had open at once since the last {@link GcsEmulator.resetInFlight}. */
+  maxInFlight(): number;
+  /** Starts counting {@link GcsEmulator.maxInFlight} afresh. */
+  resetInFlight(): void;
   /** Stops both servers and deletes the emulator's files. */
   stop(): Promise<void>;
 }
@@ -108,6 +112,8 @@ export async function startGcsEmulator(): Promise<GcsEmulator> {
   const loseRules: FailRule[] = [];
   let cutAfter: number | undefined;
   const locks = new Map<string, Promise<void>>();
+  let inFlight = 0;
+  let maxInFlight = 0;
 
   const forward = (req: IncomingMessage, res: ServerResponse, seen: SeenRequest, done: () => void) => {
     // The emulator mounts copy/rewrite at /b/... only; GCS (and the client) use /storage/v1/b/...
@@ -171,6 +177,11 @@ export async function startGcsEmulator(): Promise<GcsEmulator> {
     const url = req.url ?? '/';
     const seen: SeenRequest = { method, url, status: 0, injected: false };
     requests.push(seen);
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.on('close', () => {
+      inFlight--;
+    });
     const rule = failRules.find((r) => r.remaining > 0 && r.match(method, url));
     if (rule) {
       rule.remaining--;
@@ -250,6 +261,10 @@ export async function startGcsEmulator(): Promise<GcsEmulator> {
       failRules.length = 0;
       loseRules.length = 0;
       cutAfter = undefined;
+    },
+    maxInFlight: () => maxInFlight,
+    resetInFlight() {
+      maxInFlight = inFlight;
     },
     loseResponses(count, match) {
       loseRules.push({ remaining: count, status: 503, match });

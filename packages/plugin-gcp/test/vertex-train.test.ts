@@ -205,4 +205,34 @@ describe('mlops vertex train', () => {
     );
     await cleanup();
   });
+
+  it('says so when the remote run stopped before export (`mlops train --remote vertex`)', async () => {
+    const { dir, cleanup } = await tempDir();
+    const { command, log } = await project(dir);
+    const jobName = 'projects/123456/locations/us-central1/customJobs/989';
+    const jobId = 'train-only';
+    api.on('POST', '/v1/projects/acme-ml/locations/us-central1/customJobs', [
+      { body: { name: jobName, state: 'JOB_STATE_QUEUED' } },
+    ]);
+    api.on('GET', `/v1/${jobName}`, [
+      {
+        body: { name: jobName, state: 'JOB_STATE_SUCCEEDED' },
+        before: () =>
+          writeJobFile(emulatorClient(emulator.url), remote, jobId, 'result.json', {
+            format: 'mlops-vertex-result/1',
+            jobId,
+            status: 'succeeded',
+            runId: 'run-remote-2',
+          }).then(() => undefined),
+      },
+    ]);
+    const result = await command('vertex train', [], { ...flags, jobId, stages: ['train'] });
+    expect(result).toMatchObject({ jobId, state: 'JOB_STATE_SUCCEEDED', registered: null });
+    expect(log.warn.join('\n')).toMatch(
+      /registered no model: its run run-remote-2 stopped before the export stage/,
+    );
+    const submitted = api.requests.filter((r) => r.method === 'POST').at(-1)?.body as VertexCustomJob;
+    expect(submitted.jobSpec.workerPoolSpecs[0]?.containerSpec.args.slice(-2)).toEqual(['run', 'train']);
+    await cleanup();
+  });
 });

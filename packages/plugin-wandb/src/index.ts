@@ -17,6 +17,10 @@ export {
 } from './http/wandb-client.js';
 export { wandb, wandb as default } from './plugin.js';
 export { manifestDigest, md5Base64 } from './registry/artifact-manifest.js';
+export {
+  FallbackModelRegistry,
+  type FallbackModelRegistryOptions,
+} from './registry/fallback-registry.js';
 export { type RegistryIntent, SpoolingModelRegistry } from './registry/spooling-registry.js';
 export { WandbModelRegistry, type WandbModelRegistryOptions } from './registry/wandb-model-registry.js';
 export { resolveSettings, type WandbPluginOptions, type WandbSettings } from './settings.js';

@@ -9,6 +9,7 @@ import {
 } from '@mlops/core';
 import { syncCommand } from './commands/sync-command.js';
 import { connectWandb, missingKeyError } from './connect.js';
+import { FallbackModelRegistry } from './registry/fallback-registry.js';
 import { SpoolingModelRegistry } from './registry/spooling-registry.js';
 import { WandbModelRegistry } from './registry/wandb-model-registry.js';
 import { resolveSettings, type WandbPluginOptions } from './settings.js';
@@ -19,7 +20,8 @@ import { PLUGIN_WANDB_VERSION } from './version.js';
  * Weights & Biases tracking and model registry over W&B's HTTP API. Adds a `Tracker` that logs
  * config, metrics per step, images, histograms, tables and the summary of every run; with
  * `registry: true`, makes W&B artifacts the `ModelRegistry` (versions, aliases, `serve` from
- * W&B); adds `mlops wandb sync [runId]` to upload what offline mode spooled.
+ * W&B; changes spool locally while W&B cannot be reached); adds `mlops wandb sync [runId]` to
+ * upload what was spooled.
  *
  * @example
  * ```ts
@@ -52,25 +54,25 @@ export function wandb(options: WandbPluginOptions = {}): MlopsPlugin {
       );
       if (!settings.registry) return;
       const store = api.container.resolve(ArtifactStore);
+      const local = api.container.isRegistered(ModelRegistry, true)
+        ? api.container.resolve(ModelRegistry)
+        : new LocalModelRegistry(store.location);
+      // Offline (and, online, once W&B cannot be reached) registry changes are spooled here.
+      const spool = new SpoolingModelRegistry(local, join(spoolRoot, 'registry.jsonl'));
       if (settings.mode === 'offline') {
-        const local = api.container.isRegistered(ModelRegistry, true)
-          ? api.container.resolve(ModelRegistry)
-          : new LocalModelRegistry(store.location);
-        api.provide(ModelRegistry, new SpoolingModelRegistry(local, join(spoolRoot, 'registry.jsonl')));
+        api.provide(ModelRegistry, spool);
         return;
       }
       const client = await connectWandb(settings, options);
       if (!client) throw missingKeyError(settings.baseUrl);
-      api.provide(
-        ModelRegistry,
-        new WandbModelRegistry({
-          client,
-          entity: settings.entity,
-          project: settings.project,
-          store,
-          stateDir: settings.stateDir,
-        }),
-      );
+      const online = new WandbModelRegistry({
+        client,
+        entity: settings.entity,
+        project: settings.project,
+        store,
+        stateDir: settings.stateDir,
+      });
+      api.provide(ModelRegistry, new FallbackModelRegistry({ online, spool, logger: api.logger }));
     },
   });
 }

@@ -2,14 +2,16 @@
  * `mlops wandb sync` through the real CLI: the plugin named by path in a YAML config (as a
  * package name would be), its command wired into commander by core, JSON output and exit codes.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '@mlops/core';
+import { LocalArtifactStore, main } from '@mlops/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WandbClient } from '../src/http/wandb-client.js';
+import { WandbModelRegistry } from '../src/registry/wandb-model-registry.js';
 import { RunSpool } from '../src/spool/run-spool.js';
 import type { FakeWandbServer } from './fake-wandb-server.js';
-import { startFake, TEST_KEY, tempDir } from './helpers.js';
+import { FAST_RETRY, startFake, TEST_KEY, tempDir } from './helpers.js';
 
 const pluginEntry = fileURLToPath(new URL('../src/index.ts', import.meta.url));
 
@@ -80,5 +82,51 @@ describe('mlops wandb sync (CLI)', () => {
     expect(await main(['--config', config, 'wandb', 'sync'], denied.io)).toBe(1);
     expect(denied.err.join('\n')).toMatch(/W&B rejected the API key \(HTTP 401\)/);
     expect(denied.err.join('\n')).not.toContain('not-the-key');
+  });
+});
+
+describe('mlops registry (CLI) with wandb({ registry: true })', () => {
+  it('lists and promotes on W&B, the registry `mlops serve` reads, not the local one', async () => {
+    const root = await tempDir();
+    process.env.NETRC = join(root, 'none');
+    const config = join(root, 'mlops.config.yaml');
+    await writeFile(
+      config,
+      `project: fashion\nplugins:\n  - ["${pluginEntry}", { entity: team, registry: true, baseUrl: "${fake.url}" }]\n`,
+    );
+    // A version logged from another machine, with `best` only.
+    const other = await tempDir();
+    const store = new LocalArtifactStore(join(other, '.mlops'));
+    await mkdir(join(other, 'model'));
+    await writeFile(join(other, 'model', 'model.json'), '{"format":"layers-model"}');
+    await new WandbModelRegistry({
+      client: new WandbClient({ baseUrl: fake.url, apiKey: TEST_KEY, retry: FAST_RETRY }),
+      entity: 'team',
+      project: 'fashion',
+      store,
+      stateDir: join(other, '.mlops', 'wandb'),
+    }).register({
+      model: 'fashion',
+      artifacts: { tfjs: await store.putDir(join(other, 'model')) },
+      metrics: { top1: 0.9 },
+      aliases: ['best'],
+    });
+
+    const promoted = io();
+    expect(
+      await main(['--config', config, 'registry', 'promote', 'fashion', 'v1', 'production'], promoted.io),
+    ).toBe(0);
+    const [version] = fake.versions('team', 'fashion', 'fashion');
+    expect(fake.aliases.get('team/fashion/fashion')?.get('production')).toBe(version?.id);
+    const listed = io();
+    expect(await main(['--config', config, '--json', 'registry', 'list'], listed.io)).toBe(0);
+    expect(JSON.parse(listed.out.join('\n'))).toEqual([
+      expect.objectContaining({
+        name: 'fashion',
+        versions: 1,
+        aliases: { best: 1, latest: 1, production: 1 },
+      }),
+    ]);
+    expect(fake.violations).toEqual([]);
   });
 });

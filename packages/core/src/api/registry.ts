@@ -1,12 +1,35 @@
 import { hostname, userInfo } from 'node:os';
+import type { LoadedConfig } from '../config/load-config.js';
+import { Pipeline } from '../pipeline/pipeline.js';
 import { LocalModelRegistry } from '../registry/local-model-registry.js';
-import type { AliasMove, ModelSummary, ModelVersion } from '../services/model-registry.js';
+import {
+  type AliasMove,
+  ModelRegistry,
+  type ModelSummary,
+  type ModelVersion,
+} from '../services/model-registry.js';
 import { loadProject, type ProjectOptions } from './context.js';
+
+/**
+ * The project's registry: the one its plugins provide (W&B artifacts, a bucket), as runs and
+ * `mlops serve` use it, so `mlops registry promote` moves the alias the server reads; the local
+ * registry when the config has no plugins (or there is no config).
+ */
+export async function projectRegistry(
+  options: ProjectOptions = {},
+): Promise<{ registry: ModelRegistry; loaded?: LoadedConfig }> {
+  const { storePath, loaded } = await loadProject(options);
+  if (!loaded || loaded.config.plugins.length === 0) {
+    return { registry: new LocalModelRegistry(storePath), ...(loaded ? { loaded } : {}) };
+  }
+  const config = { ...loaded.config, store: { ...loaded.config.store, path: storePath } };
+  const pipeline = await Pipeline.create({ config });
+  return { registry: pipeline.container.resolve(ModelRegistry), loaded };
+}
 
 /** `mlops registry list`. */
 export async function listModels(options: ProjectOptions = {}): Promise<ModelSummary[]> {
-  const { storePath } = await loadProject(options);
-  return new LocalModelRegistry(storePath).listModels();
+  return (await projectRegistry(options)).registry.listModels();
 }
 
 /** `mlops registry show <model>`: versions and alias history. */
@@ -14,8 +37,7 @@ export async function showModel(
   model: string,
   options: ProjectOptions = {},
 ): Promise<{ versions: ModelVersion[]; history: AliasMove[] }> {
-  const { storePath } = await loadProject(options);
-  const registry = new LocalModelRegistry(storePath);
+  const { registry } = await projectRegistry(options);
   return { versions: await registry.listVersions(model), history: await registry.history(model) };
 }
 
@@ -34,9 +56,9 @@ export async function promoteModel(
   alias: string,
   options: PromoteCommandOptions = {},
 ): Promise<AliasMove> {
-  const { storePath, loaded } = await loadProject(options);
+  const { registry, loaded } = await projectRegistry(options);
   const gate = loaded?.config.registry.gate;
-  return new LocalModelRegistry(storePath).promote(model, version, alias, {
+  return registry.promote(model, version, alias, {
     ...(gate ? { gate } : {}),
     ...(options.force ? { force: true } : {}),
     ...(options.reason ? { reason: options.reason } : {}),

@@ -117,6 +117,11 @@ export function vertexTrainCommand(context: GcpContext): PluginCommand {
         jobName: job.name,
         logger: api.logger,
       });
+      if (!adopted) {
+        api.logger.warn(
+          `Vertex AI job ${jobId} registered no model: its run ${result.runId} stopped before the export stage; \`mlops run --remote vertex\` trains, evaluates and registers`,
+        );
+      }
       return {
         jobId,
         job: job.name,

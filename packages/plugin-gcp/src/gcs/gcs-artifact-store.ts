@@ -166,18 +166,22 @@ export class GcsArtifactStore implements ArtifactStore {
       shards.set(hash.slice(0, 2), shard);
     }
     const listAll = unknown.length >= LIST_ALL_SHARDS_AT;
-    await mapLimit([...shards.entries()], this.concurrency, async ([shard, members]) => {
-      if (listAll || members.length >= LIST_SHARD_AT) {
-        for await (const hash of this.listUnder(`objects/${shard}/`)) this.remote.add(hash);
-        return;
-      }
-      await mapLimit(members, this.concurrency, async (hash) => {
-        const name = this.objectName(hash);
-        const [exists] = await this.call(`look up ${formatGsUrl(this.gs, objectKey(hash))}`, () =>
-          this.bucket.file(name).exists(),
-        );
-        if (exists) this.remote.add(hash);
-      });
+    const listed: string[] = [];
+    const lookups: string[] = [];
+    for (const [shard, members] of shards) {
+      if (listAll || members.length >= LIST_SHARD_AT) listed.push(shard);
+      else lookups.push(...members);
+    }
+    // One pool per kind of request, so at most `concurrency` requests are in flight at once.
+    await mapLimit(listed, this.concurrency, async (shard) => {
+      for await (const hash of this.listUnder(`objects/${shard}/`)) this.remote.add(hash);
+    });
+    await mapLimit(lookups, this.concurrency, async (hash) => {
+      const name = this.objectName(hash);
+      const [exists] = await this.call(`look up ${formatGsUrl(this.gs, objectKey(hash))}`, () =>
+        this.bucket.file(name).exists(),
+      );
+      if (exists) this.remote.add(hash);
     });
     return unknown.filter((h) => !this.remote.has(h));
   }

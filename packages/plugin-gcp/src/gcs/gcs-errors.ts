@@ -56,7 +56,7 @@ export function isCredentialError(error: unknown): boolean {
 
 /** The one credential error: what failed, the library's reason, and what to set. */
 export function credentialError(what: string, cause: unknown): MlopsError {
-  const reason = cause instanceof Error ? (cause.message.split('\n')[0] ?? '') : String(cause);
+  const reason = reasonOf(cause);
   const key = process.env.GOOGLE_APPLICATION_CREDENTIALS;
   const source = key
     ? `GOOGLE_APPLICATION_CREDENTIALS=${key}`
@@ -77,7 +77,7 @@ export function toMlopsError(what: string, error: unknown): Error {
   if (error instanceof MlopsError) return error;
   if (isCredentialError(error)) return credentialError(what, error);
   const status = httpStatusOf(error);
-  const reason = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+  const reason = reasonOf(error);
   if (status === 403) {
     return new MlopsError('MLOPS_ERR_REMOTE_AUTH', `permission denied: ${what}: ${reason}`, {
       hint: 'Grant the credential roles/storage.objectAdmin on the bucket (and run.admin / aiplatform.user for deploy and Vertex jobs).',
@@ -101,4 +101,20 @@ export function toMlopsError(what: string, error: unknown): Error {
       cause: error,
     },
   );
+}
+
+/**
+ * The first line of a client-library error that says something: the library's ApiError opens
+ * with "Multiple errors occurred during the request..." when the server's messages differ, and
+ * lists them (`    1. ...`) on the lines after.
+ */
+export function reasonOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const lines = message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const first = lines[0] ?? '';
+  if (!first.startsWith('Multiple errors occurred')) return first;
+  return lines[1]?.replace(/^\d+\.\s*/, '') ?? first;
 }
