@@ -10,6 +10,8 @@ export { gaussianBlur } from './augment/gaussian-blur.js';
 export { grayscale } from './augment/grayscale.js';
 export { horizontalFlip } from './augment/horizontal-flip.js';
 export { augmentKernels } from './augment/kernels.js';
+export { type RandAugmentKernels, randAugment } from './augment/rand-augment.js';
+export * from './augment/rand-augment-spec.js';
 export { type ErasingOptions, randomErasing } from './augment/random-erasing.js';
 export { type CropBox, randomResizedCropBox, resizedCrop } from './augment/random-resized-crop.js';
 export { verticalFlip } from './augment/vertical-flip.js';

@@ -1,5 +1,7 @@
 import type { Rng } from '../rng.js';
 import type { AugmentParams } from './augment-params.js';
+import type { RandAugmentKernels } from './rand-augment.js';
+import type { RandAugmentSpec } from './rand-augment-spec.js';
 import type { ErasingOptions } from './random-erasing.js';
 import type { CropBox } from './random-resized-crop.js';
 
@@ -18,7 +20,7 @@ export interface ImageShape {
  * they are the imported functions, in a worker thread the same functions re-created from their
  * source text (see `worker/augment-worker-source.ts`).
  */
-export interface AugmentKernels {
+export interface AugmentKernels extends RandAugmentKernels {
   /** See `rng.ts`. */
   createRng(seed: number, ...streams: number[]): Rng;
   /** See `random-resized-crop.ts`. */
@@ -43,6 +45,18 @@ export interface AugmentKernels {
   horizontalFlip(img: Float32Array, height: number, width: number, channels: number): void;
   /** See `vertical-flip.ts`. */
   verticalFlip(img: Float32Array, height: number, width: number, channels: number): void;
+  /** See `rand-augment.ts`. */
+  randAugment(
+    k: RandAugmentKernels,
+    img: Uint8Array,
+    height: number,
+    width: number,
+    channels: number,
+    rng: Rng,
+    spec: RandAugmentSpec,
+    fill: ArrayLike<number>,
+    scratch: Uint8Array,
+  ): string[];
   /** See `color-jitter.ts`. */
   colorJitter(
     img: Float32Array,
@@ -78,10 +92,12 @@ export interface AugmentKernels {
 
 /**
  * Augments the images at `indices` of `images` into `out` (one normalized float image after
- * another), in timm's order: random resized crop, horizontal flip, vertical flip, color jitter,
- * grayscale, gaussian blur, normalization, random erasing. Image `index` of epoch `epoch` always
- * gets the same augmentation — its generator is `createRng(seed, 2, epoch, index)` — so the
- * result does not depend on batching or on which thread runs it. Self-contained (evaluated in
+ * another), in timm's order: random resized crop, horizontal flip, vertical flip, RandAugment,
+ * color jitter, grayscale, gaussian blur, normalization, random erasing. RandAugment works on
+ * 8-bit pixels like timm's PIL ops, so the crop's floats are rounded to bytes before it. Image
+ * `index` of epoch `epoch` always gets the same augmentation — its generator is
+ * `createRng(seed, 2, epoch, index)` — so the result does not depend on batching or on which
+ * thread runs it. Self-contained (evaluated in
  * worker threads too).
  */
 export function augmentBatch(
@@ -97,6 +113,10 @@ export function augmentBatch(
   const { height: h, width: w, channels: c } = shape;
   const length = h * w * c;
   const scratch = new Float32Array(length);
+  const ra = params.randAugment;
+  const bytes = ra ? new Uint8Array(length) : undefined;
+  const byteScratch = ra ? new Uint8Array(length) : undefined;
+  const fill = params.fill ?? [128, 128, 128];
   for (let n = 0; n < indices.length; n++) {
     const index = indices[n] as number;
     const img = out.subarray(n * length, (n + 1) * length);
@@ -109,6 +129,11 @@ export function augmentBatch(
     }
     if (params.hflip > 0 && rng.next() < params.hflip) k.horizontalFlip(img, h, w, c);
     if (params.vflip > 0 && rng.next() < params.vflip) k.verticalFlip(img, h, w, c);
+    if (ra && bytes && byteScratch) {
+      for (let i = 0; i < length; i++) bytes[i] = Math.min(255, Math.max(0, Math.round(img[i] as number)));
+      k.randAugment(k, bytes, h, w, c, rng, ra, fill, byteScratch);
+      for (let i = 0; i < length; i++) img[i] = bytes[i] as number;
+    }
     if (params.colorJitter > 0) k.colorJitter(img, h, w, c, rng, params.colorJitter);
     if (params.grayscale > 0 && rng.next() < params.grayscale) k.grayscale(img, h, w, c);
     if (params.gaussianBlur > 0 && rng.next() < params.gaussianBlur) {
