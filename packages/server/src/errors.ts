@@ -48,3 +48,23 @@ export function isRegistryNotFound(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('MLOPS_ERR_REGISTRY_') && code.endsWith('_NOT_FOUND');
 }
+
+/**
+ * The 413 for a body over `limit` bytes, naming the limit and the option that sets it (a client can
+ * shrink the image; an operator can raise `bodyLimit`).
+ */
+export function payloadTooLarge(limit: number | undefined, options?: { cause?: unknown }): ServerError {
+  const mib = limit === undefined ? 0 : limit / 2 ** 20;
+  const size =
+    limit === undefined
+      ? 'the size limit'
+      : mib >= 1
+        ? `the ${Number.isInteger(mib) ? mib : mib.toFixed(1)} MB limit (${limit} bytes)`
+        : `the limit of ${limit} bytes`;
+  return new ServerError(
+    413,
+    'MLOPS_SRV_ERR_PAYLOAD_TOO_LARGE',
+    `The upload is over ${size}; send a smaller image (server option bodyLimit).`,
+    options,
+  );
+}

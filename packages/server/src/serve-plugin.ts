@@ -25,7 +25,10 @@ export interface ServePluginOptions {
   drainTimeoutMs?: number;
   /** Serves `/docs` and `/docs/json` (default true). */
   docs?: boolean;
-  /** Fastify's pino request logging (default off). */
+  /**
+   * Fastify's pino request logging: one JSON line per request on stdout (default on, since a
+   * served model's request log is what its operators read; `false` turns it off).
+   */
   logger?: boolean;
 }
 
@@ -104,7 +107,7 @@ export function server(options: ServePluginOptions = {}): MlopsPlugin {
           ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}),
           ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}),
           ...(options.docs !== undefined ? { docs: options.docs } : {}),
-          ...(options.logger !== undefined ? { logger: options.logger } : {}),
+          logger: options.logger ?? true,
           ...(promoteToken ? { promoteToken } : {}),
           ...(config.registry.gate ? { gate: config.registry.gate } : {}),
           ...(batching !== undefined ? { batching } : {}),

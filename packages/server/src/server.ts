@@ -12,7 +12,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest }
 import { type BatchingOptions, MicroBatcher } from './batcher.js';
 import { drainBody } from './drain-body.js';
 import { DriftHub } from './drift/monitor.js';
-import { type ErrorBody, isRegistryNotFound, ServerError } from './errors.js';
+import { type ErrorBody, isRegistryNotFound, payloadTooLarge, ServerError } from './errors.js';
 import { DEFAULT_MAX_PIXELS } from './image-header.js';
 import { ServerMetrics } from './metrics.js';
 import { ModelPool, type PoolHooks } from './model-pool.js';
@@ -282,7 +282,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     } else {
       const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
       if (status === 413) {
-        out = new ServerError(413, 'MLOPS_SRV_ERR_PAYLOAD_TOO_LARGE', 'Request body exceeds the size limit.');
+        out = payloadTooLarge(request.routeOptions.bodyLimit ?? bodyLimit);
       } else if (status === 415) {
         out = new ServerError(415, 'MLOPS_SRV_ERR_UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type.');
       } else if (status >= 400 && status < 500) {

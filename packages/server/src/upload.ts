@@ -1,6 +1,6 @@
 import type { ImageInput } from '@mlops/core';
 import type { FastifyRequest } from 'fastify';
-import { ServerError } from './errors.js';
+import { payloadTooLarge, ServerError } from './errors.js';
 import { DEFAULT_MAX_PIXELS, readImageDimensions } from './image-header.js';
 
 /** Decodes image bytes of an accepted MIME type into pixels; rejects undecodable input. */
@@ -111,9 +111,7 @@ export async function readImageFile(
     if (error instanceof ServerError) throw error;
     const status = (error as { statusCode?: unknown }).statusCode;
     if (status === 413) {
-      throw new ServerError(413, 'MLOPS_SRV_ERR_PAYLOAD_TOO_LARGE', 'Upload exceeds the size limit.', {
-        cause: error,
-      });
+      throw payloadTooLarge(request.routeOptions.bodyLimit, { cause: error });
     }
     throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_REQUEST', 'Malformed multipart/form-data body.', {
       cause: error,

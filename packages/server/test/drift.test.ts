@@ -57,6 +57,8 @@ async function setup(
   const app = createServer({
     model: MODEL,
     decode: brightnessDecode,
+    // These synthetic inputs are noise-free; the real-data test covers the default.
+    driftMinSamples: 50,
     ...(useStore ? { store } : {}),
     ...rest,
     registry,

@@ -41,7 +41,11 @@ describe('server() plugin: the serve stage', () => {
       },
     });
     const { config } = await resolveUserConfig(
-      { project: 'demo', serve: { port: 0, host: '127.0.0.1' }, plugins: [services, server()] },
+      {
+        project: 'demo',
+        serve: { port: 0, host: '127.0.0.1' },
+        plugins: [services, server({ logger: false })],
+      },
       { file: join(root, 'mlops.config.ts') },
     );
     const lines: string[] = [];
@@ -80,7 +84,7 @@ describe('server() plugin: the serve stage', () => {
       {
         project: 'demo',
         serve: { port: 0, host: '127.0.0.1', promoteToken: 'tok' },
-        plugins: [services, server()],
+        plugins: [services, server({ logger: false })],
       },
       { file: join(root, 'mlops.config.ts') },
     );

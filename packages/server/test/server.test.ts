@@ -201,6 +201,17 @@ describe('bad input', () => {
       ...imageUpload('image/png', new Uint8Array(4096)),
     });
     expectError(res, 413, 'MLOPS_SRV_ERR_PAYLOAD_TOO_LARGE');
+    // The message names the limit and the option that sets it.
+    expect(res.json().message).toMatch(/1024 bytes.*bodyLimit/);
+    // A non-multipart body over the limit (Fastify's own check) says the same.
+    const raw = await app.inject({
+      method: 'POST',
+      url: '/v1/models/classifier/predict',
+      headers: { 'content-type': 'image/png' },
+      payload: Buffer.alloc(4096),
+    });
+    expectError(raw, 413, 'MLOPS_SRV_ERR_PAYLOAD_TOO_LARGE');
+    expect(raw.json().message).toMatch(/1024 bytes.*bodyLimit/);
   });
 
   it('truncated multipart body → 400', async () => {

@@ -1,7 +1,7 @@
 import type { ImageInput, LoadedModel, ModelRegistry, ModelVersion, Prediction } from '@mlops/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { DriftHub } from '../drift/monitor.js';
-import { isRegistryNotFound, ServerError } from '../errors.js';
+import { isRegistryNotFound, payloadTooLarge, ServerError } from '../errors.js';
 import type { ModelLease, ModelPool } from '../model-pool.js';
 import {
   driftSchema,
@@ -111,9 +111,7 @@ async function readMultipartImages(request: FastifyRequest, max: number): Promis
     if (status === 413) {
       const code = (error as { code?: unknown }).code;
       if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT') throw tooMany(max + 1, max);
-      throw new ServerError(413, 'MLOPS_SRV_ERR_PAYLOAD_TOO_LARGE', 'Upload exceeds the size limit.', {
-        cause: error,
-      });
+      throw payloadTooLarge(request.routeOptions.bodyLimit, { cause: error });
     }
     throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_REQUEST', 'Malformed multipart/form-data body.', {
       cause: error,
