@@ -99,6 +99,7 @@ export function server(options: ServePluginOptions = {}): MlopsPlugin {
           runtime: firstSupportingRuntime(container.resolveAll(Runtime)),
           ...(container.isRegistered(ArtifactStore, true) ? { store: container.resolve(ArtifactStore) } : {}),
           model: config.serve.model ?? config.registry.model,
+          ...(config.serve.alias ? { alias: config.serve.alias } : {}),
           ...(decoder
             ? { decode: (bytes: Uint8Array, mimeType: string) => decoder.decode(bytes, mimeType) }
             : {}),

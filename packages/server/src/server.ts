@@ -37,6 +37,11 @@ import { SERVER_VERSION } from './version.js';
 export interface ServerOptions {
   /** Where model versions and aliases live. */
   registry: ModelRegistry;
+  /**
+   * The alias this server is for (default `production`): `/readyz` is ready once it is loaded, and
+   * `/v1` predicts without `?alias=` use it. The legacy routes keep their fixed aliases.
+   */
+  alias?: string;
   /** Loads registry versions for inference. */
   runtime: Runtime;
   /** Registered model name to serve. */
@@ -232,7 +237,8 @@ export function createServer(options: ServerOptions): FastifyInstance {
   };
   const dummy = options.dummy ?? createDummyModel();
   const repositoryUrl = options.repositoryUrl ?? DEFAULT_REPOSITORY_URL;
-  const preload = options.preload ?? [PRODUCTION_ALIAS, PREPRODUCTION_ALIAS];
+  const servedAlias = options.alias ?? PRODUCTION_ALIAS;
+  const preload = options.preload ?? [...new Set([servedAlias, PRODUCTION_ALIAS, PREPRODUCTION_ALIAS])];
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
 
@@ -352,25 +358,25 @@ export function createServer(options: ServerOptions): FastifyInstance {
     }
     routes.get('/healthz', { schema: healthSchema }, async () => ({ status: 'ok' }));
     routes.get('/readyz', { schema: readySchema }, async (_request, reply) => {
-      const version = pool.servedVersion(PRODUCTION_ALIAS);
+      const version = pool.servedVersion(servedAlias);
       if (version === undefined) {
-        pool.preload(PRODUCTION_ALIAS);
+        pool.preload(servedAlias);
         // Say why: "not loaded yet" resolves itself, a missing alias needs a promotion.
         const aliases = await options.registry
           .listModels()
           .then((models) => models.find((m) => m.name === options.model)?.aliases)
           .catch(() => undefined);
-        const missing = aliases !== undefined && aliases[PRODUCTION_ALIAS] === undefined;
+        const missing = aliases !== undefined && aliases[servedAlias] === undefined;
         const error = new ServerError(
           503,
           'MLOPS_SRV_ERR_NOT_READY',
           missing
-            ? `Model "${options.model}" has no "${PRODUCTION_ALIAS}" alias yet (aliases: ${Object.keys(aliases).join(', ') || 'none'}); promote a version with \`mlops registry promote ${options.model} <version> ${PRODUCTION_ALIAS}\`.`
-            : 'The production model is not loaded yet.',
+            ? `Model "${options.model}" has no "${servedAlias}" alias yet (aliases: ${Object.keys(aliases).join(', ') || 'none'}); promote a version with \`mlops registry promote ${options.model} <version> ${servedAlias}\`.`
+            : `The ${servedAlias} model is not loaded yet.`,
         );
         return reply.code(503).send(errorBody(error));
       }
-      return { status: 'ready', model: options.model, version };
+      return { status: 'ready', model: options.model, alias: servedAlias, version };
     });
 
     async function predict(request: FastifyRequest, alias: string | null) {
@@ -472,6 +478,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   void app.register(async (v1) => {
     await registerV1Routes(v1, {
       registry: options.registry,
+      defaultAlias: servedAlias,
       pool: poolOf,
       decode: (file) => decodeUpload(file, options.decode, maxPixels),
       maxBatch,

@@ -274,6 +274,22 @@ describe('probes and model lifecycle', () => {
     expect(after.json().version).toBe(1);
   });
 
+  it('a server for another alias (serve.alias) is ready on it and serves it by default on /v1', async () => {
+    const { app } = await setup({ alias: 'preproduction', aliases: { preproduction: 2 } });
+    await app.ready();
+    await app.mlops.settled();
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'ready', alias: 'preproduction', version: 2 });
+    const res = await app.inject({ method: 'POST', url: `/v1/models/${MODEL}/predict`, ...imageUpload() });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().version).toBe(2);
+    // The legacy production route keeps its alias: there is none, so 404.
+    expect((await app.inject({ method: 'POST', url: '/api/predict/', ...imageUpload() })).statusCode).toBe(
+      404,
+    );
+  });
+
   it('loads production and preproduction at ready(), each version once', async () => {
     const { app, runtime } = await setup({ aliases: { production: 1, preproduction: 1 } });
     await app.ready();

@@ -405,11 +405,13 @@ export function createCli(io: CliIO = defaultIO): Command {
     .option('--port <port>', 'port')
     .option('--host <host>', 'host')
     .option('--model <name>', 'registry model to serve')
-    .action(async (opts: { port?: string; host?: string; model?: string }, cmd: Command) => {
+    .option('--alias <alias>', 'alias this server is for: /readyz and /v1 default (default production)')
+    .action(async (opts: { port?: string; host?: string; model?: string; alias?: string }, cmd: Command) => {
       const set = [...(globals(cmd).set ?? [])];
       if (opts.port) set.push(`serve.port=${opts.port}`);
       if (opts.host) set.push(`serve.host=${opts.host}`);
       if (opts.model) set.push(`serve.model=${opts.model}`);
+      if (opts.alias) set.push(`serve.alias=${opts.alias}`);
       await run({ ...globals(cmd), set, stages: ['serve'] });
     });
   return program;

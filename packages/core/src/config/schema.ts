@@ -92,5 +92,6 @@ export const configSchema = z.strictObject({
     port: z.number().int().min(0).max(65535),
     host: z.string(),
     model: z.string().optional(),
+    alias: z.string().min(1).optional(),
   }),
 });

@@ -178,6 +178,12 @@ export interface ServeConfig {
   host: string;
   /** Registry model served by default. */
   model?: string;
+  /**
+   * The alias this server is for (default `production`): what `/readyz` waits for and what `/v1`
+   * predicts serve without `?alias=`. A staging deployment sets `preproduction`. The legacy routes
+   * keep their fixed aliases.
+   */
+  alias?: string;
   /** Other server options (see @mlops/server). */
   [option: string]: unknown;
 }

@@ -20,9 +20,10 @@ export interface CloudRunDeployOptions {
   /** Registry model to serve. */
   model: string;
   /**
-   * Alias the deployment is for, recorded in the service's labels. The server itself serves every
-   * alias of the model (`/v1/models/<model>:<alias>/predict`) and hot-swaps when one moves.
-   * Default `production`.
+   * Alias the deployment is for (default `production`): passed as `mlops serve --alias`, so the
+   * startup probe (`/readyz`) waits for it and `/v1` predicts without `?alias=` use it; also in the
+   * service's labels. The server still answers `?alias=` for any other alias and hot-swaps when one
+   * moves.
    */
   alias?: string;
   /** The bucket store, `gs://bucket/prefix` (passed as `--set store.remote=...`). */
@@ -147,6 +148,8 @@ export function buildCloudRunRequest(
             String(port),
             '--model',
             options.model,
+            '--alias',
+            alias,
           ],
           ports: [{ name: 'http1', containerPort: port }],
           env: Object.entries(env).map(([key, value]) => ({ name: key, value })),

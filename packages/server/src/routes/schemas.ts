@@ -104,13 +104,14 @@ export const healthSchema: JsonSchema = {
 /** `GET /readyz`. */
 export const readySchema: JsonSchema = {
   tags: ['probes'],
-  summary: 'Readiness: 200 once the production model is loaded, 503 before',
+  summary: "Readiness: 200 once the server's alias (default production) is loaded, 503 before",
   response: {
     200: {
       type: 'object',
       properties: {
         status: { type: 'string', const: 'ready' },
         model: { type: 'string' },
+        alias: { type: 'string' },
         version: { type: 'integer' },
       },
     },

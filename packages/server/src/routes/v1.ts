@@ -30,6 +30,8 @@ export interface RawImage {
 /** What the `/v1` routes need from the server. */
 export interface V1Context {
   registry: ModelRegistry;
+  /** Alias used when a request names neither `?alias=` nor `?version=` (default `production`). */
+  defaultAlias?: string;
   /** The pool of a registry model (created on first use). */
   pool(name: string): ModelPool;
   /** Checks type and decodes one upload (answers 400/501 errors). */
@@ -208,7 +210,7 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
     { schema: driftSchema },
     async (request) => {
       const { name } = request.params;
-      const alias = request.query?.alias || DEFAULT_ALIAS;
+      const alias = request.query?.alias || ctx.defaultAlias || DEFAULT_ALIAS;
       await versionsOf(name);
       let version: ModelVersion;
       try {
@@ -242,7 +244,7 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
       if (version !== undefined && query.alias !== undefined && query.alias !== '') {
         throw badRequest('Give either "alias" or "version", not both.');
       }
-      const alias = query.alias || DEFAULT_ALIAS;
+      const alias = query.alias || ctx.defaultAlias || DEFAULT_ALIAS;
 
       let raw: RawImage[];
       const contentType = (request.headers['content-type'] ?? '').toLowerCase();
