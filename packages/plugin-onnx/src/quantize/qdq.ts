@@ -1,5 +1,6 @@
 import type { GraphNode, Initializer, OnnxModel } from '../onnx/ir.js';
 import type { TensorRange } from './calibrate.js';
+import { floatNodes, poolBeforeStemActivation } from './float-region.js';
 import { quantizeBias, quantizeWeightsPerChannel, type Uint8Params, uint8Params } from './quant-params.js';
 
 /** Ops whose activation inputs get QuantizeLinear → DequantizeLinear pairs (ORT fuses them). */
@@ -60,28 +61,45 @@ function scalarValue(model: OnnxModel, name: string | undefined): number | undef
  * - a ReLU or ReLU6 right after a conv/dense disappears: its output range starts at 0 (and ends at
  *   the clip), so quantization itself clamps;
  * - data-movement ops (MaxPool, Transpose, Reshape, Flatten) keep their input's scale;
- * - the graph output (probabilities) stays float.
+ * - the graph output (probabilities) stays float;
+ * - a shallow stem conv (1-channel input) and the ReLU/MaxPool after it stay float, quantized once
+ *   after them: faster than onnxruntime's integer conv there (see `float-region.ts`).
  */
-export function quantizeQdq(model: OnnxModel, ranges: Map<string, TensorRange>): QdqSummary {
+export function quantizeQdq(source: OnnxModel, ranges: Map<string, TensorRange>): QdqSummary {
+  const model = poolBeforeStemActivation(source);
   const graphOutputs = new Set(model.outputs.map((o) => o.name));
   const consumers = new Map<string, GraphNode[]>();
   for (const node of model.nodes) {
     for (const input of node.inputs) consumers.set(input, [...(consumers.get(input) ?? []), node]);
   }
-  const isQuantizedOp = (node: GraphNode): boolean => QUANTIZED_OPS.has(node.opType);
+  const floats = floatNodes(model);
+  // A data-movement op is quantized only when what it feeds is: otherwise it would wrap a float
+  // consumer (the stem conv's input transpose) in a useless uint8 round trip.
+  const sameScaleQuantized = new Map<GraphNode, boolean>();
+  const isQuantizedOp = (node: GraphNode): boolean => {
+    if (!QUANTIZED_OPS.has(node.opType) || floats.has(node)) return false;
+    if (!SAME_SCALE_OPS.has(node.opType)) return true;
+    let known = sameScaleQuantized.get(node);
+    if (known === undefined) {
+      known = node.outputs.some((out) => !graphOutputs.has(out) && readByQuantizedOp(out));
+      sameScaleQuantized.set(node, known);
+    }
+    return known;
+  };
   const isActivationInput = (node: GraphNode, index: number, name: string): boolean =>
     !model.initializers.has(name) && name !== '' && (!DATA_INPUT_ONLY.has(node.opType) || index === 0);
-  const readByQuantizedOp = (tensor: string): boolean =>
-    (consumers.get(tensor) ?? []).some(
+  function readByQuantizedOp(tensor: string): boolean {
+    return (consumers.get(tensor) ?? []).some(
       (n) => isQuantizedOp(n) && n.inputs.some((i, k) => i === tensor && isActivationInput(n, k, i)),
     );
+  }
 
   // 1. ReLU / Clip(0, m) right after Conv/Gemm fold into the output quantization.
   const removed = new Set<GraphNode>();
   const renamed = new Map<string, string>();
   const clampRanges = new Map<string, TensorRange>();
   for (const node of model.nodes) {
-    if (node.opType !== 'Conv' && node.opType !== 'Gemm') continue;
+    if ((node.opType !== 'Conv' && node.opType !== 'Gemm') || floats.has(node)) continue;
     const out = node.outputs[0] as string;
     const readers = consumers.get(out) ?? [];
     const act = readers[0];
