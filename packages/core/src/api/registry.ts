@@ -1,7 +1,7 @@
-import { hostname, userInfo } from 'node:os';
 import type { LoadedConfig } from '../config/load-config.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { LocalModelRegistry } from '../registry/local-model-registry.js';
+import { defaultRegistryActor } from '../registry/model-file-ops.js';
 import {
   type AliasMove,
   ModelRegistry,
@@ -62,6 +62,6 @@ export async function promoteModel(
     ...(gate ? { gate } : {}),
     ...(options.force ? { force: true } : {}),
     ...(options.reason ? { reason: options.reason } : {}),
-    actor: `${userInfo().username}@${hostname()}`,
+    actor: defaultRegistryActor(),
   });
 }

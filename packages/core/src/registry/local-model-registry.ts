@@ -12,9 +12,7 @@
  * append, which loses that move's history line but never the registry state.
  */
 import { readdir } from 'node:fs/promises';
-import { hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import { MlopsError } from '../errors.js';
 import type {
   AliasMove,
   ModelRegistry,
@@ -26,20 +24,20 @@ import type {
 } from '../services/model-registry.js';
 import { isErrnoException, writeJsonAtomic } from '../store/atomic-write.js';
 import { KeyedMutex } from '../store/keyed-mutex.js';
-import { isSha256 } from '../store/object-layout.js';
 import { appendHistory, readHistory } from './history-file.js';
+import { type ModelFile, readModelFile, toModelSummary, toModelVersion } from './model-file.js';
 import {
-  emptyModelFile,
-  latestVersion,
-  type ModelFile,
-  readModelFile,
-  type StoredModelVersion,
-  toModelSummary,
-  toModelVersion,
-} from './model-file.js';
+  defaultRegistryActor,
+  type ModelFileMutation,
+  modelNotFoundError,
+  promoteInModelFile,
+  registerInModelFile,
+  removeAliasInModelFile,
+  selectInModelFile,
+  validateRegisterInput,
+} from './model-file-ops.js';
 import { withLock } from './model-lock.js';
 import { assertAliasName, assertModelName } from './names.js';
-import { checkPromotionGate } from './promotion-gate.js';
 import { type WatchHistoryOptions, watchHistory } from './watch-history.js';
 
 /** Options of {@link LocalModelRegistry}. */
@@ -48,16 +46,6 @@ export interface LocalModelRegistryOptions {
   actor?: string;
   /** Tuning of {@link LocalModelRegistry.watch}. */
   watch?: WatchHistoryOptions;
-}
-
-/** What one locked mutation computed. */
-interface Mutation<T> {
-  /** The new state, or undefined when nothing changes (no write, no history). */
-  next: ModelFile | undefined;
-  /** Moves to append to the history. */
-  moves: AliasMove[];
-  /** What the public method returns. */
-  result: T;
 }
 
 /** {@link ModelRegistry} on the local filesystem; see the module comment for the layout. */
@@ -71,7 +59,7 @@ export class LocalModelRegistry implements ModelRegistry {
   /** Registry of the store rooted at `root` (e.g. `.mlops`). */
   constructor(root: string, options: LocalModelRegistryOptions = {}) {
     this.dir = join(resolve(root), 'registry');
-    this.actor = options.actor ?? defaultActor();
+    this.actor = options.actor ?? defaultRegistryActor();
     this.watchOptions = options.watch ?? {};
   }
 
@@ -81,37 +69,8 @@ export class LocalModelRegistry implements ModelRegistry {
    * JSON and are left out; a gate on such a metric then refuses the version.
    */
   async register(input: RegisterModelInput): Promise<ModelVersion> {
-    assertModelName(input.model);
-    const aliases = [...new Set(input.aliases ?? [])];
-    aliases.forEach(assertAliasName);
-    for (const [role, ref] of Object.entries(input.artifacts)) {
-      if (!isSha256(ref?.hash) || (ref.kind !== 'file' && ref.kind !== 'dir')) {
-        throw new MlopsError(
-          'MLOPS_ERR_USAGE',
-          `artifact "${role}" of ${input.model} is not an artifact reference`,
-          {
-            hint: 'Pass the ArtifactRef returned by the artifact store (hash, kind, size).',
-          },
-        );
-      }
-    }
-    return this.mutate(input.model, (current) => {
-      const file = current ?? emptyModelFile(input.model);
-      const stored: StoredModelVersion = {
-        model: input.model,
-        version: latestVersion(file) + 1,
-        artifacts: input.artifacts,
-        metrics: finiteMetrics(input.metrics ?? {}),
-        lineage: input.lineage ?? {},
-        metadata: input.metadata ?? {},
-        createdAt: new Date().toISOString(),
-      };
-      file.versions.push(stored);
-      const moves = aliases.map((alias) =>
-        this.moveAlias(file, alias, stored.version, { reason: 'registered' }),
-      );
-      return { next: file, moves, result: toModelVersion(file, stored) };
-    });
+    const aliases = validateRegisterInput(input);
+    return this.mutate(input.model, (current) => registerInModelFile(current, input, aliases, this.actor));
   }
 
   /** All models, by name. */
@@ -132,18 +91,7 @@ export class LocalModelRegistry implements ModelRegistry {
 
   /** The version an alias, number or `latest` (the highest number) selects. */
   async resolve(model: string, selector: VersionSelector): Promise<ModelVersion> {
-    const file = await this.readExisting(model);
-    let number: number;
-    if (selector === 'latest') {
-      number = latestVersion(file);
-    } else if ('alias' in selector) {
-      const aliased = file.aliases[selector.alias];
-      if (aliased === undefined) throw aliasNotFound(file, selector.alias);
-      number = aliased;
-    } else {
-      number = selector.version;
-    }
-    return toModelVersion(file, findVersion(file, number));
+    return selectInModelFile(await this.readExisting(model), selector);
   }
 
   /**
@@ -159,23 +107,9 @@ export class LocalModelRegistry implements ModelRegistry {
   ): Promise<AliasMove> {
     assertAliasName(alias);
     await this.readExisting(model); // the not-found error that lists the models there are
-    return this.mutate(model, (current) => {
-      const file = current ?? throwModelNotFound(model, this.dir, []);
-      const candidate = findVersion(file, version);
-      const from = file.aliases[alias] ?? null;
-      if (from === version) {
-        return {
-          next: undefined,
-          moves: [],
-          result: makeMove({ alias, model, from, to: version }, options, this.actor),
-        };
-      }
-      const holder = from === null ? undefined : file.versions.find((v) => v.version === from);
-      const refusal = options.gate ? checkPromotionGate(options.gate, alias, candidate, holder) : undefined;
-      if (refusal && !options.force) throw refusal;
-      const move = this.moveAlias(file, alias, version, { ...options, forced: refusal !== undefined });
-      return { next: file, moves: [move], result: move };
-    });
+    return this.mutate(model, (current) =>
+      promoteInModelFile(current ?? this.notFound(model, []), version, alias, options, this.actor),
+    );
   }
 
   /** Removes an alias (`MLOPS_ERR_REGISTRY_ALIAS_NOT_FOUND` when the model has no such alias). */
@@ -185,14 +119,9 @@ export class LocalModelRegistry implements ModelRegistry {
     options: { actor?: string; reason?: string } = {},
   ): Promise<AliasMove> {
     await this.readExisting(model);
-    return this.mutate(model, (current) => {
-      const file = current ?? throwModelNotFound(model, this.dir, []);
-      const from = file.aliases[alias];
-      if (from === undefined) throw aliasNotFound(file, alias);
-      delete file.aliases[alias];
-      const move = makeMove({ alias, model, from, to: null }, options, this.actor);
-      return { next: file, moves: [move], result: move };
-    });
+    return this.mutate(model, (current) =>
+      removeAliasInModelFile(current ?? this.notFound(model, []), alias, options, this.actor),
+    );
   }
 
   /** Alias moves of a model, oldest first. */
@@ -212,7 +141,7 @@ export class LocalModelRegistry implements ModelRegistry {
 
   private async mutate<T>(
     model: string,
-    compute: (current: ModelFile | undefined) => Mutation<T>,
+    compute: (current: ModelFile | undefined) => ModelFileMutation<T>,
   ): Promise<T> {
     return this.mutex.run(model, () =>
       withLock(join(this.dir, 'locks', `${model}.lock`), `registry model "${model}"`, async (assertHeld) => {
@@ -229,22 +158,14 @@ export class LocalModelRegistry implements ModelRegistry {
     );
   }
 
-  /** Sets `alias` → `version` in `file`; returns the move to record. */
-  private moveAlias(
-    file: ModelFile,
-    alias: string,
-    version: number,
-    options: { actor?: string; reason?: string; forced?: boolean },
-  ): AliasMove {
-    const from = file.aliases[alias] ?? null;
-    file.aliases[alias] = version;
-    return makeMove({ alias, model: file.name, from, to: version }, options, this.actor);
-  }
-
   private async readExisting(model: string): Promise<ModelFile> {
     assertModelName(model);
     const file = await readModelFile(this.modelFilePath(model));
-    return file ?? throwModelNotFound(model, this.dir, await this.modelNames());
+    return file ?? this.notFound(model, await this.modelNames());
+  }
+
+  private notFound(model: string, names: string[]): never {
+    throw modelNotFoundError(model, this.dir, names);
   }
 
   private async modelNames(): Promise<string[]> {
@@ -268,73 +189,5 @@ export class LocalModelRegistry implements ModelRegistry {
 
   private historyPath(model: string): string {
     return join(this.modelDir(model), 'history.jsonl');
-  }
-}
-
-function makeMove(
-  base: Pick<AliasMove, 'alias' | 'model' | 'from' | 'to'>,
-  options: { actor?: string; reason?: string; forced?: boolean },
-  defaultActorName: string,
-): AliasMove {
-  const move: AliasMove = { ...base, at: new Date().toISOString(), actor: options.actor ?? defaultActorName };
-  if (options.reason !== undefined) move.reason = options.reason;
-  if (options.forced) move.forced = true;
-  return move;
-}
-
-function findVersion(file: ModelFile, version: number): StoredModelVersion {
-  const found = file.versions.find((v) => v.version === version);
-  if (found) return found;
-  const numbers = file.versions.map((v) => v.version).sort((a, b) => a - b);
-  throw new MlopsError(
-    'MLOPS_ERR_REGISTRY_VERSION_NOT_FOUND',
-    `model "${file.name}" has no version ${version}; versions: ${describeVersions(numbers)}`,
-    {
-      hint: `\`mlops registry list ${file.name}\` shows its versions.`,
-    },
-  );
-}
-
-/** `1..5` when contiguous from 1 (the usual case), else the list. */
-function describeVersions(numbers: number[]): string {
-  if (numbers.length === 0) return 'none';
-  const contiguous = numbers.every((n, i) => n === i + 1);
-  return contiguous && numbers.length > 2 ? `1..${numbers.length}` : numbers.join(', ');
-}
-
-function aliasNotFound(file: ModelFile, alias: string): MlopsError {
-  const aliases = Object.keys(file.aliases).sort();
-  const known = aliases.length === 0 ? 'it has no aliases yet' : `aliases: ${aliases.join(', ')}`;
-  return new MlopsError(
-    'MLOPS_ERR_REGISTRY_ALIAS_NOT_FOUND',
-    `model "${file.name}" has no alias "${alias}"; ${known}`,
-    {
-      hint: `Point it at a version with \`mlops registry promote ${file.name} <version> ${alias}\`.`,
-    },
-  );
-}
-
-function throwModelNotFound(model: string, dir: string, names: string[]): never {
-  const known = names.length === 0 ? 'the registry has no models yet' : `models: ${names.sort().join(', ')}`;
-  throw new MlopsError(
-    'MLOPS_ERR_REGISTRY_MODEL_NOT_FOUND',
-    `model "${model}" not found in ${dir}; ${known}`,
-    {
-      hint: 'Check the name with `mlops registry list`; a model is created by registering its first version (the export stage).',
-    },
-  );
-}
-
-function finiteMetrics(metrics: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(
-    Object.entries(metrics).filter(([, v]) => typeof v === 'number' && Number.isFinite(v)),
-  );
-}
-
-function defaultActor(): string {
-  try {
-    return `${userInfo().username}@${hostname()}`;
-  } catch {
-    return `unknown@${hostname()}`; // no passwd entry for this uid (some containers)
   }
 }

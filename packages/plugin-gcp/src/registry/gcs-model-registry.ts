@@ -12,25 +12,27 @@ import {
   type AliasMove,
   assertAliasName,
   assertModelName,
-  checkPromotionGate,
-  emptyModelFile,
-  isSha256,
-  latestVersion,
+  defaultRegistryActor,
   MlopsError,
   type ModelFile,
+  type ModelFileMutation,
   type ModelRegistry,
   type ModelSummary,
   type ModelVersion,
+  modelNotFoundError,
   type PromoteOptions,
+  promoteInModelFile,
   type RegisterModelInput,
-  type StoredModelVersion,
+  registerInModelFile,
+  removeAliasInModelFile,
+  selectInModelFile,
   toModelSummary,
   toModelVersion,
   type VersionSelector,
+  validateRegisterInput,
 } from '@mlops/core';
 import { isNotFound, isPreconditionFailed, toMlopsError } from '../gcs/gcs-errors.js';
 import { formatGsUrl, type GsLocation, objectNameIn, parseGsUrl } from '../gcs/gs-url.js';
-import { aliasNotFound, defaultActor, findVersion, makeMove, throwModelNotFound } from './alias-moves.js';
 import {
   parseRegistryDocument,
   REGISTRY_DOCUMENT_FORMAT,
@@ -62,13 +64,6 @@ interface Snapshot {
   generation: string;
 }
 
-/** What one mutation computed. */
-interface Mutation<T> {
-  next: ModelFile | undefined;
-  moves: AliasMove[];
-  result: T;
-}
-
 /** {@link ModelRegistry} in a GCS bucket; see the module comment. */
 export class GcsModelRegistry implements ModelRegistry {
   /** `gs://bucket/prefix/registry`. */
@@ -85,7 +80,7 @@ export class GcsModelRegistry implements ModelRegistry {
     this.gs = parseGsUrl(options.url);
     this.location = formatGsUrl(this.gs, 'registry');
     this.bucket = options.storage.bucket(this.gs.bucket);
-    this.actor = options.actor ?? defaultActor();
+    this.actor = options.actor ?? defaultRegistryActor();
     this.maxAttempts = options.maxAttempts ?? 25;
     this.watchIntervalMs = options.watchIntervalMs ?? 5000;
     this.beforeRegister = options.beforeRegister;
@@ -93,40 +88,9 @@ export class GcsModelRegistry implements ModelRegistry {
 
   /** Registers the next version (highest + 1) and points `input.aliases` at it (no gate). */
   async register(input: RegisterModelInput): Promise<ModelVersion> {
-    assertModelName(input.model);
-    const aliases = [...new Set(input.aliases ?? [])];
-    aliases.forEach(assertAliasName);
-    for (const [role, ref] of Object.entries(input.artifacts)) {
-      if (!isSha256(ref?.hash) || (ref.kind !== 'file' && ref.kind !== 'dir')) {
-        throw new MlopsError(
-          'MLOPS_ERR_USAGE',
-          `artifact "${role}" of ${input.model} is not an artifact reference`,
-          {
-            hint: 'Pass the ArtifactRef returned by the artifact store (hash, kind, size).',
-          },
-        );
-      }
-    }
+    const aliases = validateRegisterInput(input);
     await this.beforeRegister?.(input);
-    return this.mutate(input.model, (current) => {
-      const file = current ?? emptyModelFile(input.model);
-      const stored: StoredModelVersion = {
-        model: input.model,
-        version: latestVersion(file) + 1,
-        artifacts: input.artifacts,
-        metrics: Object.fromEntries(
-          Object.entries(input.metrics ?? {}).filter(([, v]) => Number.isFinite(v)),
-        ),
-        lineage: input.lineage ?? {},
-        metadata: input.metadata ?? {},
-        createdAt: new Date().toISOString(),
-      };
-      file.versions.push(stored);
-      const moves = aliases.map((alias) =>
-        this.moveAlias(file, alias, stored.version, { reason: 'registered' }),
-      );
-      return { next: file, moves, result: toModelVersion(file, stored) };
-    });
+    return this.mutate(input.model, (current) => registerInModelFile(current, input, aliases, this.actor));
   }
 
   /** All models, by name. */
@@ -154,15 +118,7 @@ export class GcsModelRegistry implements ModelRegistry {
 
   /** The version an alias, number or `latest` selects. */
   async resolve(model: string, selector: VersionSelector): Promise<ModelVersion> {
-    const file = (await this.readExisting(model)).model;
-    let number: number;
-    if (selector === 'latest') number = latestVersion(file);
-    else if ('alias' in selector) {
-      const aliased = file.aliases[selector.alias];
-      if (aliased === undefined) throw aliasNotFound(file, selector.alias);
-      number = aliased;
-    } else number = selector.version;
-    return toModelVersion(file, findVersion(file, number));
+    return selectInModelFile((await this.readExisting(model)).model, selector);
   }
 
   /** Points `alias` at `version`, refusing a gated promotion of a worse version unless `force`. */
@@ -174,23 +130,9 @@ export class GcsModelRegistry implements ModelRegistry {
   ): Promise<AliasMove> {
     assertAliasName(alias);
     await this.readExisting(model);
-    return this.mutate(model, (current) => {
-      const file = current ?? throwModelNotFound(model, this.location);
-      const candidate = findVersion(file, version);
-      const from = file.aliases[alias] ?? null;
-      if (from === version) {
-        return {
-          next: undefined,
-          moves: [],
-          result: makeMove({ alias, model, from, to: version }, options, this.actor),
-        };
-      }
-      const holder = from === null ? undefined : file.versions.find((v) => v.version === from);
-      const refusal = options.gate ? checkPromotionGate(options.gate, alias, candidate, holder) : undefined;
-      if (refusal && !options.force) throw refusal;
-      const move = this.moveAlias(file, alias, version, { ...options, forced: refusal !== undefined });
-      return { next: file, moves: [move], result: move };
-    });
+    return this.mutate(model, (current) =>
+      promoteInModelFile(current ?? this.notFound(model), version, alias, options, this.actor),
+    );
   }
 
   /** Removes an alias. */
@@ -200,14 +142,9 @@ export class GcsModelRegistry implements ModelRegistry {
     options: { actor?: string; reason?: string } = {},
   ): Promise<AliasMove> {
     await this.readExisting(model);
-    return this.mutate(model, (current) => {
-      const file = current ?? throwModelNotFound(model, this.location);
-      const from = file.aliases[alias];
-      if (from === undefined) throw aliasNotFound(file, alias);
-      delete file.aliases[alias];
-      const move = makeMove({ alias, model, from, to: null }, options, this.actor);
-      return { next: file, moves: [move], result: move };
-    });
+    return this.mutate(model, (current) =>
+      removeAliasInModelFile(current ?? this.notFound(model), alias, options, this.actor),
+    );
   }
 
   /** Alias moves of a model, oldest first. */
@@ -250,7 +187,7 @@ export class GcsModelRegistry implements ModelRegistry {
   /** Reads, computes and conditionally writes until the write wins; see the module comment. */
   private async mutate<T>(
     model: string,
-    compute: (current: ModelFile | undefined) => Mutation<T>,
+    compute: (current: ModelFile | undefined) => ModelFileMutation<T>,
   ): Promise<T> {
     const writeId = randomBytes(8).toString('hex');
     const url = this.urlOf(model);
@@ -315,18 +252,11 @@ export class GcsModelRegistry implements ModelRegistry {
   private async readExisting(model: string): Promise<RegistryDocument> {
     assertModelName(model);
     const { doc } = await this.read(model);
-    return doc ?? throwModelNotFound(model, this.location);
+    return doc ?? this.notFound(model);
   }
 
-  private moveAlias(
-    file: ModelFile,
-    alias: string,
-    version: number,
-    options: { actor?: string; reason?: string; forced?: boolean },
-  ): AliasMove {
-    const from = file.aliases[alias] ?? null;
-    file.aliases[alias] = version;
-    return makeMove({ alias, model: file.name, from, to: version }, options, this.actor);
+  private notFound(model: string): never {
+    throw modelNotFoundError(model, this.location);
   }
 
   private objectName(model: string): string {

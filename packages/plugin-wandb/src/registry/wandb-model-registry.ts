@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import { hostname, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   type AliasMove,
@@ -8,6 +7,7 @@ import {
   assertAliasName,
   assertModelName,
   checkPromotionGate,
+  defaultRegistryActor,
   MlopsError,
   type ModelRegistry,
   type ModelSummary,
@@ -72,7 +72,7 @@ export class WandbModelRegistry implements ModelRegistry {
       ...options,
       artifactType: options.artifactType ?? 'model',
       watchIntervalMs: options.watchIntervalMs ?? 30_000,
-      actor: options.actor ?? defaultActor(),
+      actor: options.actor ?? defaultRegistryActor(),
     };
   }
 
@@ -391,12 +391,4 @@ export class WandbModelRegistry implements ModelRegistry {
 
 function finite(metrics: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(metrics).filter(([, v]) => Number.isFinite(v)));
-}
-
-function defaultActor(): string {
-  try {
-    return `${userInfo().username}@${hostname()}`;
-  } catch {
-    return `unknown@${hostname()}`;
-  }
 }
