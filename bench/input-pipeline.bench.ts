@@ -8,26 +8,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ArtifactStore, AugmentConfig } from '@mlops/core';
+import type { ArtifactStore } from '@mlops/core';
 import {
   FASHION_MNIST_LABELS,
   loadDecodedSplit,
   materializeFashionMnist,
   TrainBatchSource,
 } from '../packages/plugin-tfjs/src/data/index.js';
+import { TIMM_AUGMENT } from './lib/timm-augment.js';
 
 const BATCH = 64;
 const MAX_BATCHES = Number(process.env.BENCH_BATCHES ?? 200);
-const timm: AugmentConfig = {
-  scale: [0.08, 1],
-  ratio: [3 / 4, 4 / 3],
-  hflip: 0.5,
-  vflip: 0,
-  colorJitter: 0.4,
-  grayscale: 0.1,
-  gaussianBlur: 0.05,
-  randomErasing: 0.25,
-};
+const timm = TIMM_AUGMENT;
 
 const seconds = (start: number): number => (performance.now() - start) / 1000;
 const rate = (images: number, s: number): number => Math.round(images / s);

@@ -36,14 +36,10 @@ import {
   runBatch,
   serializeModel,
 } from '../packages/plugin-onnx/src/index.js';
+import { flag, hasFlag } from './lib/flags.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: string): string => {
-  const at = args.indexOf(name);
-  return at >= 0 ? (args[at + 1] ?? fallback) : fallback;
-};
-const quick = args.includes('--quick');
+const quick = hasFlag('--quick');
 const project = resolve(flag('--project', join(here, '..', 'examples', 'image-classifier')));
 const modelName = flag('--name', 'fashion-mnist');
 const alias = flag('--alias', 'latest');

@@ -42,14 +42,10 @@ import {
   runBatch,
   serializeModel,
 } from '../packages/plugin-onnx/src/index.js';
+import { flag, hasFlag } from './lib/flags.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: string): string => {
-  const at = args.indexOf(name);
-  return at >= 0 ? (args[at + 1] ?? fallback) : fallback;
-};
-const quick = args.includes('--quick');
+const quick = hasFlag('--quick');
 const seconds = Number(flag('--seconds', quick ? '1' : '3'));
 const project = resolve(flag('--project', join(here, '..', 'examples', 'image-classifier')));
 const modelName = flag('--name', 'fashion-mnist');
@@ -247,7 +243,7 @@ async function main(): Promise<void> {
       'forward',
     );
   }
-  const zooResults = args.includes('--no-zoo') ? undefined : await zoo();
+  const zooResults = hasFlag('--no-zoo') ? undefined : await zoo();
   if (zooResults) {
     for (const [key, cells] of Object.entries(zooResults)) {
       for (const batch of [1, 32]) {

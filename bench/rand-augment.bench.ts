@@ -11,7 +11,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ArtifactStore, AugmentConfig } from '@mlops/core';
+import type { ArtifactStore } from '@mlops/core';
 import { augmentKernels } from '../packages/plugin-tfjs/src/data/augment/kernels.js';
 import { randAugment } from '../packages/plugin-tfjs/src/data/augment/rand-augment.js';
 import {
@@ -25,22 +25,15 @@ import {
   TrainBatchSource,
 } from '../packages/plugin-tfjs/src/data/index.js';
 import { createRng } from '../packages/plugin-tfjs/src/data/rng.js';
+import { hasFlag } from './lib/flags.js';
+import { TIMM_AUGMENT } from './lib/timm-augment.js';
 
 const RA = 'rand-m8-inc1-mstd1.0';
 const BATCH = 64;
-const quick = process.argv.includes('--quick');
+const quick = hasFlag('--quick');
 const MAX_BATCHES = quick ? 20 : Number(process.env.BENCH_BATCHES ?? 150);
 const WARMUP_BATCHES = 10;
-const timm: AugmentConfig = {
-  scale: [0.08, 1],
-  ratio: [3 / 4, 4 / 3],
-  hflip: 0.5,
-  vflip: 0,
-  colorJitter: 0.4,
-  grayscale: 0.1,
-  gaussianBlur: 0.05,
-  randomErasing: 0.25,
-};
+const timm = TIMM_AUGMENT;
 
 const seconds = (start: number): number => (performance.now() - start) / 1000;
 const rate = (images: number, s: number): number => Math.round(images / s);

@@ -23,14 +23,10 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalArtifactStore, LocalModelRegistry, type ModelRegistry, type Runtime } from '@mlops/core';
+import { flag, hasFlag } from './lib/flags.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : undefined;
-};
 const log = (message: string) => process.stderr.write(`[server.bench] ${message}\n`);
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
@@ -229,7 +225,7 @@ interface Cell {
 }
 
 async function main(): Promise<void> {
-  const quick = args.includes('--quick');
+  const quick = hasFlag('--quick');
   const seconds = Number(flag('--seconds') ?? (quick ? 2 : 4));
   const rounds = Number(flag('--rounds') ?? (quick ? 1 : 3));
   const served = (await exampleModel()) ?? (await constructedModel());
@@ -245,7 +241,7 @@ async function main(): Promise<void> {
   try {
     // --control: both servers without batching (an A/A run: how far apart two identical servers
     // measure on this machine).
-    const control = args.includes('--control');
+    const control = hasFlag('--control');
     for (const batching of [false, true])
       servers.set(batching, await startServer(served, batching && !control));
     backend = servers.get(true)!.backend;
@@ -318,7 +314,7 @@ async function main(): Promise<void> {
     `${JSON.stringify(
       {
         bench: 'server',
-        control: args.includes('--control'),
+        control: hasFlag('--control'),
         model: { source: served.source, name: served.model, version: served.version, alias: served.alias },
         runtime: servedRuntime,
         backend,
@@ -338,5 +334,5 @@ async function main(): Promise<void> {
   );
 }
 
-if (args.includes('--serve-child')) await serveChild();
+if (hasFlag('--serve-child')) await serveChild();
 else await main();
