@@ -26,6 +26,15 @@ export function affineTransform(
   const row = width * channels;
   const cubic = (v1: number, v2: number, v3: number, v4: number, t: number): number =>
     v2 + t * (-v1 + v3 + t * (2 * (v1 - v2) + v3 - v4 + t * (-v1 + v2 - v3 + v4)));
+  // One row of the 4×4 bicubic neighbourhood at `dx`; `base` = row offset + channel.
+  const cubicRow = (base: number, c0: number, c1: number, c2: number, c3: number, dx: number): number =>
+    cubic(
+      src[base + c0] as number,
+      src[base + c1] as number,
+      src[base + c2] as number,
+      src[base + c3] as number,
+      dx,
+    );
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const xin = a * (x + 0.5) + b * (y + 0.5) + c;
@@ -52,35 +61,13 @@ export function affineTransform(
         const r2 = Math.min(height - 1, Math.max(0, y0 + 1)) * row;
         const r3 = Math.min(height - 1, y0 + 2) * row;
         for (let ch = 0; ch < channels; ch++) {
-          const v0 = cubic(
-            src[r0 + c0 + ch] as number,
-            src[r0 + c1 + ch] as number,
-            src[r0 + c2 + ch] as number,
-            src[r0 + c3 + ch] as number,
-            dx,
+          const v = cubic(
+            cubicRow(r0 + ch, c0, c1, c2, c3, dx),
+            cubicRow(r1 + ch, c0, c1, c2, c3, dx),
+            cubicRow(r2 + ch, c0, c1, c2, c3, dx),
+            cubicRow(r3 + ch, c0, c1, c2, c3, dx),
+            dy,
           );
-          const v1 = cubic(
-            src[r1 + c0 + ch] as number,
-            src[r1 + c1 + ch] as number,
-            src[r1 + c2 + ch] as number,
-            src[r1 + c3 + ch] as number,
-            dx,
-          );
-          const v2 = cubic(
-            src[r2 + c0 + ch] as number,
-            src[r2 + c1 + ch] as number,
-            src[r2 + c2 + ch] as number,
-            src[r2 + c3 + ch] as number,
-            dx,
-          );
-          const v3 = cubic(
-            src[r3 + c0 + ch] as number,
-            src[r3 + c1 + ch] as number,
-            src[r3 + c2 + ch] as number,
-            src[r3 + c3 + ch] as number,
-            dx,
-          );
-          const v = cubic(v0, v1, v2, v3, dy);
           dst[out + ch] = v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v);
         }
         continue;
