@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '@mlops/core';
+import { afterEach, beforeEach } from 'vitest';
 import { FakeWandbServer } from './fake-wandb-server.js';
 
 /** The API key the tests use: distinctive, so a leak is easy to find. */
@@ -12,6 +13,27 @@ export async function startFake(): Promise<FakeWandbServer> {
   const fake = new FakeWandbServer(TEST_KEY);
   await fake.start();
   return fake;
+}
+
+/**
+ * Per test: a fresh fake W&B server and temp root, `WANDB_API_KEY` set to {@link TEST_KEY}, no
+ * `~/.netrc`, online mode; afterwards the server closes and the environment is restored.
+ */
+export function useFakeWandb(set: (fake: FakeWandbServer, root: string) => void): void {
+  const saved = { ...process.env };
+  let fake: FakeWandbServer | undefined;
+  beforeEach(async () => {
+    fake = await startFake();
+    const root = await tempDir();
+    process.env.WANDB_API_KEY = TEST_KEY;
+    process.env.NETRC = join(root, 'no-netrc');
+    delete process.env.WANDB_MODE;
+    set(fake, root);
+  });
+  afterEach(async () => {
+    process.env = { ...saved };
+    await fake?.close();
+  });
 }
 
 /** A fresh temporary directory. */

@@ -13,24 +13,16 @@ import {
   type PluginApi,
   resolveUserConfig,
 } from '@mlops/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import wandb from '../src/index.js';
 import type { FakeWandbServer } from './fake-wandb-server.js';
-import { capturingLogger, FAST_RETRY, startFake, TEST_KEY, tempDir } from './helpers.js';
+import { capturingLogger, FAST_RETRY, TEST_KEY, useFakeWandb } from './helpers.js';
 
-const saved = { ...process.env };
 let fake: FakeWandbServer;
 let root: string;
-beforeEach(async () => {
-  fake = await startFake();
-  root = await tempDir();
-  process.env.WANDB_API_KEY = TEST_KEY;
-  process.env.NETRC = join(root, 'no-netrc');
-  delete process.env.WANDB_MODE;
-});
-afterEach(async () => {
-  process.env = { ...saved };
-  await fake.close();
+useFakeWandb((f, r) => {
+  fake = f;
+  root = r;
 });
 
 async function onlinePipeline(baseUrl: string, lines: string[] = []): Promise<Pipeline> {

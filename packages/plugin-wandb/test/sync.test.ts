@@ -15,22 +15,16 @@ import {
   resolveUserConfig,
   Tracker,
 } from '@mlops/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import wandb from '../src/index.js';
 import type { FakeWandbServer } from './fake-wandb-server.js';
-import { capturingLogger, FAST_RETRY, startFake, TEST_KEY, tempDir } from './helpers.js';
+import { capturingLogger, FAST_RETRY, useFakeWandb } from './helpers.js';
 
 let fake: FakeWandbServer;
 let root: string;
-beforeEach(async () => {
-  fake = await startFake();
-  root = await tempDir();
-  process.env.WANDB_API_KEY = TEST_KEY;
-  process.env.NETRC = join(root, 'no-netrc');
-  delete process.env.WANDB_MODE;
-});
-afterEach(async () => {
-  await fake.close();
+useFakeWandb((f, r) => {
+  fake = f;
+  root = r;
 });
 
 async function offlinePipeline(): Promise<Pipeline> {
