@@ -108,14 +108,28 @@ export async function readImageFile(
       }
     }
   } catch (error) {
-    if (error instanceof ServerError) throw error;
-    const status = (error as { statusCode?: unknown }).statusCode;
-    if (status === 413) {
-      throw payloadTooLarge(request.routeOptions.bodyLimit, { cause: error });
-    }
-    throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_REQUEST', 'Malformed multipart/form-data body.', {
-      cause: error,
-    });
+    throw multipartError(error, request);
   }
   return found;
+}
+
+/**
+ * The JSON error for a failure while reading a multipart body: our own errors as they are, a
+ * limit hit by @fastify/multipart as 413 naming the body limit (or `onPartsLimit` for too many
+ * parts), anything else as a malformed body.
+ */
+export function multipartError(
+  error: unknown,
+  request: FastifyRequest,
+  onPartsLimit?: () => ServerError,
+): ServerError {
+  if (error instanceof ServerError) return error;
+  if ((error as { statusCode?: unknown }).statusCode === 413) {
+    const code = (error as { code?: unknown }).code;
+    if (onPartsLimit && (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT')) return onPartsLimit();
+    return payloadTooLarge(request.routeOptions.bodyLimit, { cause: error });
+  }
+  return new ServerError(400, 'MLOPS_SRV_ERR_BAD_REQUEST', 'Malformed multipart/form-data body.', {
+    cause: error,
+  });
 }

@@ -1,8 +1,9 @@
 import type { ImageInput, LoadedModel, ModelRegistry, ModelVersion, Prediction } from '@mlops/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { DriftHub } from '../drift/monitor.js';
-import { isRegistryNotFound, payloadTooLarge, ServerError } from '../errors.js';
+import { isRegistryNotFound, ServerError } from '../errors.js';
 import type { ModelLease, ModelPool } from '../model-pool.js';
+import { multipartError } from '../upload.js';
 import {
   driftSchema,
   getModelSchema,
@@ -108,16 +109,7 @@ async function readMultipartImages(request: FastifyRequest, max: number): Promis
       }
     }
   } catch (error) {
-    if (error instanceof ServerError) throw error;
-    const status = (error as { statusCode?: unknown }).statusCode;
-    if (status === 413) {
-      const code = (error as { code?: unknown }).code;
-      if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT') throw tooMany(max + 1, max);
-      throw payloadTooLarge(request.routeOptions.bodyLimit, { cause: error });
-    }
-    throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_REQUEST', 'Malformed multipart/form-data body.', {
-      cause: error,
-    });
+    throw multipartError(error, request, () => tooMany(max + 1, max));
   }
   return files;
 }
