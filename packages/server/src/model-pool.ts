@@ -89,18 +89,7 @@ export class ModelPool {
       const slot = await this.bind(alias);
       if (slot.disposed && attempt < 5) continue;
       if (slot.disposed) throw new Error(`model for alias "${alias}" was disposed while loading`);
-      slot.refs += 1;
-      let released = false;
-      return {
-        model: slot.model,
-        version: slot.version,
-        release: () => {
-          if (released) return;
-          released = true;
-          slot.refs -= 1;
-          this.maybeDispose(slot);
-        },
-      };
+      return this.lease(slot);
     }
   }
 
@@ -120,20 +109,26 @@ export class ModelPool {
           : await this.load(await this.registry.resolve(this.modelName, { version }));
       if (slot.disposed && attempt < 5) continue;
       if (slot.disposed) throw new Error(`model version ${version} was disposed while loading`);
-      slot.refs += 1;
+      const lease = this.lease(slot); // counted before pin() may evict it
       this.pin(slot);
-      let released = false;
-      return {
-        model: slot.model,
-        version: slot.version,
-        release: () => {
-          if (released) return;
-          released = true;
-          slot.refs -= 1;
-          this.maybeDispose(slot);
-        },
-      };
+      return lease;
     }
+  }
+
+  /** Counts a borrower of `slot`; the lease's `release` (idempotent) may dispose it. */
+  private lease(slot: Slot): ModelLease {
+    slot.refs += 1;
+    let released = false;
+    return {
+      model: slot.model,
+      version: slot.version,
+      release: () => {
+        if (released) return;
+        released = true;
+        slot.refs -= 1;
+        this.maybeDispose(slot);
+      },
+    };
   }
 
   /** Versions currently loaded (served by an alias or in use), ascending. */

@@ -6,6 +6,22 @@ import { runBatch } from '../runtime/session.js';
 /** Images per forward pass when scoring a sample. */
 const BATCH = 256;
 
+/** Runs `forward` over `n` images of `shape` in batches of {@link BATCH}; outputs concatenated. */
+async function inBatches(
+  x: Float32Array,
+  n: number,
+  shape: readonly number[],
+  forward: (images: Float32Array, batchShape: number[]) => Promise<Float32Array>,
+): Promise<Float32Array> {
+  const per = shape.reduce((a, b) => a * b, 1);
+  const parts: Float32Array[] = [];
+  for (let start = 0; start < n; start += BATCH) {
+    const size = Math.min(BATCH, n - start);
+    parts.push(await forward(x.subarray(start * per, (start + size) * per), [size, ...shape]));
+  }
+  return concat(parts);
+}
+
 /** Probabilities of `n` images from tfjs (the model's logits through softmax), `[n, classes]`. */
 export async function tfjsProbabilities(
   model: LayersModel,
@@ -13,18 +29,12 @@ export async function tfjsProbabilities(
   n: number,
   shape: readonly number[],
 ): Promise<Float32Array> {
-  const per = shape.reduce((a, b) => a * b, 1);
-  const parts: Float32Array[] = [];
-  for (let start = 0; start < n; start += BATCH) {
-    const size = Math.min(BATCH, n - start);
-    const probs = tf.tidy(() => {
-      const batch = tf.tensor(x.subarray(start * per, (start + size) * per), [size, ...shape]);
-      return tf.softmax(model.predict(batch) as tf.Tensor2D);
-    });
-    parts.push((await probs.data()) as Float32Array);
+  return inBatches(x, n, shape, async (images, batchShape) => {
+    const probs = tf.tidy(() => tf.softmax(model.predict(tf.tensor(images, batchShape)) as tf.Tensor2D));
+    const values = (await probs.data()) as Float32Array;
     probs.dispose();
-  }
-  return concat(parts);
+    return values;
+  });
 }
 
 /** Probabilities of `n` images from an onnxruntime session, `[n, classes]`. */
@@ -34,13 +44,7 @@ export async function onnxProbabilities(
   n: number,
   shape: readonly number[],
 ): Promise<Float32Array> {
-  const per = shape.reduce((a, b) => a * b, 1);
-  const parts: Float32Array[] = [];
-  for (let start = 0; start < n; start += BATCH) {
-    const size = Math.min(BATCH, n - start);
-    parts.push(await runBatch(session, x.subarray(start * per, (start + size) * per), [size, ...shape]));
-  }
-  return concat(parts);
+  return inBatches(x, n, shape, (images, batchShape) => runBatch(session, images, batchShape));
 }
 
 function concat(parts: Float32Array[]): Float32Array {
