@@ -9,7 +9,8 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/{src,test}/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    // test/smoke: the packed packages installed into a project outside the monorepo (needs a build).
+    include: ['packages/*/{src,test}/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.

@@ -29,6 +29,12 @@ export type MlopsErrorCode =
   | 'MLOPS_ERR_REMOTE_UNAVAILABLE'
   /** A remote service rejected a request (other 4xx, GraphQL errors). */
   | 'MLOPS_ERR_REMOTE_REQUEST'
+  /** A checkpoint file (safetensors, timm config.json) is unreadable or malformed. */
+  | 'MLOPS_ERR_CHECKPOINT_INVALID'
+  /** A checkpoint does not fit the model: missing, unexpected or mis-shaped tensors. */
+  | 'MLOPS_ERR_CHECKPOINT_MISMATCH'
+  /** A checkpoint is not on disk and cannot be downloaded (offline, no network, not in the cache). */
+  | 'MLOPS_ERR_CHECKPOINT_UNAVAILABLE'
   | 'MLOPS_ERR_USAGE';
 
 /** Options of {@link MlopsError}. */

@@ -1,17 +1,11 @@
 import { MlopsError } from '@mlops/core';
+import { type InputPreprocessing, resizeFieldsProblem } from '@mlops/plugin-tfjs';
 
-/** Preprocessing a runtime applies before the graph, as the training pipeline did. */
-export interface OnnxPreprocessing {
-  /** Square input size; images are center-cropped ("cover") and resized to it. */
-  size: number;
-  /** Channels the pipeline produces (gray is repeated when the graph takes 3). */
-  channels: 1 | 3;
-  /** Per-channel mean after scaling pixels to [0, 1]. */
-  mean: number[];
-  /** Per-channel standard deviation. */
-  std: number[];
-  /** Resize mode of the training pipeline. */
-  resize: 'cover';
+/**
+ * Preprocessing a runtime applies before the graph, as the training pipeline did: plugin-tfjs's
+ * `InputPreprocessing` (size, channels, mean/std, the resize recipe) and the input layout.
+ */
+export interface OnnxPreprocessing extends InputPreprocessing {
   /** Memory layout of the graph input. */
   layout: 'NHWC';
 }
@@ -109,6 +103,8 @@ export function decodeMetadata(props: Record<string, string>, source: string): O
   ) {
     throw corrupt(source, '"mlops.preprocessing" must have size, channels (1 or 3), mean and positive std');
   }
+  const resizeProblem = resizeFieldsProblem(p);
+  if (resizeProblem) throw corrupt(source, `"mlops.preprocessing": ${resizeProblem}`);
   const precision = text('precision');
   return {
     inputName: text('input_name'),
@@ -120,7 +116,13 @@ export function decodeMetadata(props: Record<string, string>, source: string): O
       channels: p.channels,
       mean: p.mean,
       std: p.std,
-      resize: 'cover',
+      ...(p.resize === 'timm'
+        ? {
+            resize: 'timm' as const,
+            cropPct: p.cropPct as number,
+            interpolation: p.interpolation as 'bilinear' | 'bicubic',
+          }
+        : { resize: 'cover' as const }),
       layout: 'NHWC',
     },
     modelName: text('model_name'),

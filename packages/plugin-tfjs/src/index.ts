@@ -18,6 +18,7 @@ export * from './evaluate/index.js';
 export * from './model-io/index.js';
 export * from './models/index.js';
 export * from './plugin.js';
+export * from './pretrained/index.js';
 export { default } from './plugin.js';
 export * from './runtime/index.js';
 export * from './train/index.js';

@@ -13,6 +13,7 @@ import { SharpImageInspector } from './data/image-inspector.js';
 import { fashionMnistSource } from './data/sources/fashion-mnist.js';
 import { mnistSource } from './data/sources/mnist.js';
 import { TfjsEngine, type TfjsEngineOptions } from './engine/tfjs-engine.js';
+import { checkpointConfigDefaults } from './pretrained/checkpoint-defaults.js';
 import { TfjsExporter } from './engine/tfjs-exporter.js';
 import { decodeImageBytes, TfjsRuntime } from './runtime/tfjs-runtime.js';
 import { PLUGIN_TFJS_VERSION } from './version.js';
@@ -41,6 +42,9 @@ export function tfjs(options: TfjsPluginOptions = {}): MlopsPlugin {
   return definePlugin({
     name: '@mlops/plugin-tfjs',
     version: PLUGIN_TFJS_VERSION,
+    // A timm checkpoint brings its architecture, input size and preprocessing as defaults.
+    configDefaults: (values, env) =>
+      checkpointConfigDefaults(values, env, { log: (message) => process.stderr.write(`${message}\n`) }),
     apply(api) {
       api.provide(Engine, new TfjsEngine(options));
       api.provide(Exporter, new TfjsExporter());

@@ -7,18 +7,26 @@ import { createServer, readImageDimensions, samplePng } from '../src/index.js';
 import { FakeRegistry, FakeRuntime } from './helpers.js';
 
 /**
- * `CHROMIUM_PATH` when set, else Debian's binary (or Chrome, as on GitHub's runners). Without one
- * the suite is skipped, unless `MLOPS_REQUIRE_BROWSER=1` (set by `.ci/run`, which installs it):
- * then a missing browser fails the run instead of silently dropping the test.
+ * `CHROMIUM_PATH` when set, else Debian's binary, or Chrome (as on GitHub's Linux and macOS
+ * runners). Without one the suite is skipped on a developer's machine, but in CI (the `CI`
+ * environment variable, which CI services set) or with `MLOPS_REQUIRE_BROWSER=1` a missing browser
+ * fails the run instead of silently dropping the test.
  */
 const CHROMIUM = (
   process.env.CHROMIUM_PATH
     ? [process.env.CHROMIUM_PATH]
-    : ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']
+    : [
+        '/usr/bin/chromium',
+        '/usr/bin/chromium-browser',
+        '/usr/bin/google-chrome',
+        '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+      ]
 ).find((path) => existsSync(path));
+const CI = !!process.env.CI && !['0', 'false'].includes(process.env.CI.toLowerCase());
+const REQUIRED = CI || process.env.MLOPS_REQUIRE_BROWSER === '1';
 
-describe.runIf(!CHROMIUM && process.env.MLOPS_REQUIRE_BROWSER === '1')('browser required', () => {
-  it('has a Chromium binary (MLOPS_REQUIRE_BROWSER=1)', () => {
+describe.runIf(!CHROMIUM && REQUIRED)('browser required', () => {
+  it(`has a Chromium binary (${CI ? 'CI is set' : 'MLOPS_REQUIRE_BROWSER=1'})`, () => {
     expect.fail('no Chromium found: apt-get install chromium, or set CHROMIUM_PATH');
   });
 });

@@ -4,7 +4,14 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { createJiti } from 'jiti';
 import { MlopsError } from '../errors.js';
 import type { MlopsPlugin } from '../plugin/plugin.js';
-import { type ConfigLayer, deletePath, isPlainObject, mergeLayers, sourceOf } from './config-layers.js';
+import {
+  type ConfigLayer,
+  deletePath,
+  isPlainObject,
+  type MergedConfig,
+  mergeLayers,
+  sourceOf,
+} from './config-layers.js';
 import { configDefaults } from './defaults.js';
 import { configSchema } from './schema.js';
 import { overridesLayer } from './set-overrides.js';
@@ -122,12 +129,19 @@ export async function resolveUserConfig(
   layers.push(...(await extendsLayers(parents, root, file, warnings)));
   layers.push({ source: file, values: normalizeConfigKeys(rest, file, warnings) });
   if (options.overrides?.length) layers.push(overridesLayer(options.overrides));
-  const merged = mergeLayers(layers);
-  const values = merged.values;
+  let merged = mergeLayers(layers);
   // Presets may name plugins too (YAML: package names); the config file's own list wins.
-  const presetPlugins = values.plugins;
+  const presetPlugins = merged.values.plugins;
   const pluginsFile =
     plugins === undefined && presetPlugins !== undefined ? sourceOf(merged.provenance, 'plugins') : file;
+  const resolvedPlugins = await resolvePlugins(plugins ?? presetPlugins, pluginsFile);
+  const pluginDefaults = await pluginDefaultLayers(resolvedPlugins, merged, root);
+  if (pluginDefaults.length > 0) {
+    // Just above the built-in defaults: a checkpoint's input size beats 28, the user's beats both.
+    layers.splice(1, 0, ...pluginDefaults);
+    merged = mergeLayers(layers);
+  }
+  const values = merged.values;
   delete values.plugins;
   if (typeof values.project !== 'string' || !values.project) values.project = await defaultProjectName(root);
   const registry = values.registry as Record<string, unknown>;
@@ -169,9 +183,27 @@ export async function resolveUserConfig(
     ...(result.data as Omit<ResolvedConfig, 'root' | 'sources' | 'plugins'>),
     root,
     sources: layers.map((layer) => layer.source).filter((source) => source !== 'defaults'),
-    plugins: await resolvePlugins(plugins ?? presetPlugins, pluginsFile),
+    plugins: resolvedPlugins,
   };
   return { config, warnings };
+}
+
+/** Calls each plugin's `configDefaults` with the merged values; their layers, in plugin order. */
+async function pluginDefaultLayers(
+  plugins: readonly MlopsPlugin[],
+  merged: MergedConfig,
+  root: string,
+): Promise<ConfigLayer[]> {
+  const layers: ConfigLayer[] = [];
+  const isSet = (path: string): boolean => {
+    const source = merged.provenance.get(path);
+    return source !== undefined && source !== 'defaults';
+  };
+  for (const plugin of plugins) {
+    const contributed = await plugin.configDefaults?.(merged.values, { root, isSet });
+    if (contributed) layers.push({ source: contributed.source, values: contributed.values });
+  }
+  return layers;
 }
 
 /**

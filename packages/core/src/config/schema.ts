@@ -29,6 +29,8 @@ export const configSchema = z.strictObject({
     limitPerClass: positiveInt.optional(),
     onCorrupt: z.enum(['skip', 'error']),
     normalize: normalize.optional(),
+    interpolation: z.enum(['bilinear', 'bicubic']).optional(),
+    cropPct: z.number().gt(0).max(1).optional(),
   }),
   model: z.strictObject({
     architecture: z.string().min(1),
@@ -37,6 +39,9 @@ export const configSchema = z.strictObject({
     widthMultiplier: z.number().positive().max(4),
     dropout: z.number().min(0).lt(1),
     initialCheckpoint: z.string().optional(),
+    pretrained: z.boolean().optional(),
+    resetHead: z.boolean().optional(),
+    dropPath: z.number().min(0).lt(1).optional(),
   }),
   train: z.strictObject({
     epochs: positiveInt,
@@ -76,6 +81,9 @@ export const configSchema = z.strictObject({
       randAugment: z.string().optional(),
     }),
     backend: z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']),
+    freeze: z.union([z.literal('backbone'), z.array(z.string().min(1))]).optional(),
+    unfreezeAfterEpochs: z.number().int().min(0).optional(),
+    layerDecay: z.number().gt(0).max(1).optional(),
   }),
   evaluate: z.strictObject({ split: z.string(), topK: positiveInt }),
   export: z.strictObject({

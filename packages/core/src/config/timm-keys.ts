@@ -53,6 +53,13 @@ export const TIMM_KEYS: Readonly<Record<string, TimmKeyMapping>> = {
   },
   in_chans: { path: 'model.inputChannels' },
   initial_checkpoint: { path: 'model.initialCheckpoint' },
+  pretrained: { path: 'model.pretrained' },
+  // timm: "load this file instead of the hub weights when pretrained"; the same key here.
+  pretrained_path: { path: 'model.initialCheckpoint' },
+  drop_path: { path: 'model.dropPath' },
+  layer_decay: { path: 'train.layerDecay' },
+  crop_pct: { path: 'data.cropPct' },
+  interpolation: { path: 'data.interpolation' },
   data_dir: { path: 'data.path' },
   train_split: { path: 'data.splits.train' },
   val_split: { path: 'data.splits.validation' },

@@ -43,8 +43,20 @@ export interface DataConfig {
   limitPerClass?: number;
   /** What to do with an unreadable image: skip it (and report it) or fail the stage. */
   onCorrupt: 'skip' | 'error';
-  /** Normalization. Default mean 0.5 / std 0.5 per channel. */
+  /** Normalization. Default mean 0.5 / std 0.5 per channel; a timm checkpoint's own when fine-tuning one. */
   normalize?: NormalizeConfig;
+  /**
+   * Resampling filter of the resize (timm's `interpolation`). Default `bilinear`; a timm
+   * checkpoint's own (`bicubic` for MobileNetV4) when fine-tuning one.
+   */
+  interpolation?: 'bilinear' | 'bicubic';
+  /**
+   * timm's eval crop (`crop_pct`): images are resized so their shorter side is
+   * `floor(inputSize / cropPct)`, then the centre `inputSize` square is cut out. Default 1 (the
+   * central square, resized); a timm checkpoint's own (0.875 for MobileNetV4-conv-small) when
+   * fine-tuning one. Used for training images, evaluation, export and serving alike.
+   */
+  cropPct?: number;
 }
 
 /** The model stage: which architecture, built how. */
@@ -60,11 +72,29 @@ export interface ModelConfig {
   /** Dropout before the classifier. */
   dropout: number;
   /**
-   * Weights to start from: a path to a saved model, `registry:<model>@<alias>` (or
-   * `registry:<model>@v<N>`), or `store:<hash>`. The head is re-initialized when the class
-   * count differs.
+   * Weights to start from:
+   * - a timm checkpoint: a `model.safetensors` file, or a folder holding `model.safetensors` and
+   *   timm's `config.json` (what `save_for_hf` writes and the Hugging Face Hub serves);
+   * - `hf-hub:<repo>[@<revision>]`, e.g. `hf-hub:timm/mobilenetv4_conv_small.e2400_r224_in1k`,
+   *   downloaded once into the Hugging Face cache (`HF_HOME`, `HF_ENDPOINT`, `HF_TOKEN`,
+   *   `HF_HUB_OFFLINE` honoured);
+   * - a saved tfjs model folder (`model.json`), `registry:<model>@<alias>` (or `@v<N>`), `store:<hash>`.
+   * The head is kept when the checkpoint's labels are the dataset's classes (re-ordered to match),
+   * otherwise re-initialized.
    */
   initialCheckpoint?: string;
+  /**
+   * Start from timm's default pretrained weights for `architecture` (timm's `pretrained: true`):
+   * its default Hugging Face Hub repo, unless `initialCheckpoint` names one.
+   */
+  pretrained?: boolean;
+  /** Re-initialize the classifier even when the checkpoint's labels match the dataset. Default false. */
+  resetHead?: boolean;
+  /**
+   * Stochastic depth (timm's `drop_path_rate`): the highest drop probability of a residual
+   * branch, reached at the last block and scaled linearly from 0 at the first. Default 0.
+   */
+  dropPath?: number;
 }
 
 /** Augmentations, timm's recipe. Probabilities in [0, 1]; 0 or false disables. */
@@ -138,6 +168,19 @@ export interface TrainConfig {
   checkpointHistory: number;
   /** Augmentations applied to training images. */
   augment: AugmentConfig;
+  /**
+   * Layers whose weights stay fixed: `backbone` (everything but the classifier), or layer-name
+   * patterns (`*` wildcard, e.g. `blocks.0.*`, `conv_stem`). Frozen BatchNorm layers also keep
+   * their running statistics (inference mode), as timm's `freeze_batch_norm_2d` does.
+   */
+  freeze?: 'backbone' | string[];
+  /** Unfreeze everything after this many epochs (`train.freeze` then applies to the first N). */
+  unfreezeAfterEpochs?: number;
+  /**
+   * Layer-wise learning-rate decay (timm's `layer_decay`): the classifier trains at the full rate,
+   * each block group below it at `layerDecay` times the one above. Unset or 1: no decay.
+   */
+  layerDecay?: number;
   /** Backend preference of the engine. */
   backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 }

@@ -39,6 +39,26 @@ export interface ModelOutput {
   numClasses: number;
   /** Where initial weights came from, if not random. */
   initializedFrom?: string;
+  /** What was loaded from the initial checkpoint and what was left at its fresh initialisation. */
+  initialization?: ModelInitialization;
+}
+
+/** How a model was initialized from a checkpoint (recorded in the run). */
+export interface ModelInitialization {
+  /** The checkpoint as configured (`hf-hub:…`, a path, `registry:…`). */
+  source: string;
+  /** Format: `timm` (safetensors state dict) or `tfjs` (a saved mlops model). */
+  format: 'timm' | 'tfjs';
+  /** The checkpoint's architecture, when it says. */
+  architecture?: string;
+  /** Weights copied: state-dict keys (timm) or layer names (tfjs). */
+  loaded: string[];
+  /** Layers that kept their fresh initialisation. */
+  reinitialized: string[];
+  /** The classifier: kept, re-ordered to the dataset's classes, or re-initialized. */
+  head: 'keep' | 'reorder' | 'reset';
+  /** Why the classifier was handled that way. */
+  headReason: string;
 }
 
 /** Output of the train stage. */

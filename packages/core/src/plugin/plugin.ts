@@ -49,6 +49,33 @@ export interface MlopsPlugin {
   enforce?: 'pre' | 'post';
   /** Taps hooks and provides services. */
   apply(api: PluginApi): void | Promise<void>;
+  /**
+   * Defaults that depend on the config itself (a narrow form of Vite's `config` hook). Called once
+   * while the config loads, with the values merged from defaults, presets, the file and `--set`;
+   * what it returns is applied just above the built-in defaults, so every key the user wrote still
+   * wins. plugin-tfjs takes a pretrained checkpoint's architecture, input size, interpolation,
+   * crop and normalization from its `config.json` this way.
+   */
+  configDefaults?(
+    values: Readonly<Record<string, unknown>>,
+    env: ConfigDefaultsEnv,
+  ): Promise<PluginConfigDefaults | undefined> | PluginConfigDefaults | undefined;
+}
+
+/** What {@link MlopsPlugin.configDefaults} receives besides the merged values. */
+export interface ConfigDefaultsEnv {
+  /** Directory of the config file; relative paths in the values resolve against it. */
+  readonly root: string;
+  /** Whether a dotted key path (`model.inputSize`) was set by the user (a preset, the file or `--set`). */
+  isSet(path: string): boolean;
+}
+
+/** Defaults a plugin contributes: nested values like the config's, and where they came from. */
+export interface PluginConfigDefaults {
+  /** Shown as the source of these values in config errors and `mlops runs show`, e.g. a checkpoint path. */
+  source: string;
+  /** Nested values, e.g. `{ model: { inputSize: 224 } }`. */
+  values: Record<string, unknown>;
 }
 
 /** Identity helper that gives a plugin object full types. */

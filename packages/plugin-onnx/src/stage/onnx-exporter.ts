@@ -1,6 +1,6 @@
 import type { ExportedModel, Exporter, StageContext } from '@mlops/core';
 import { ModelRegistry } from '@mlops/core';
-import { loadModel, selectBackend } from '@mlops/plugin-tfjs';
+import { loadModel, preprocessingOf, selectBackend } from '@mlops/plugin-tfjs';
 import { type ExportedOnnx, exportOnnx } from './export-onnx.js';
 import { type OnnxExporterOptions, resolveExporterOptions } from './exporter-options.js';
 import { firstPresentSplit, loadNormalizedSample } from './samples.js';
@@ -49,13 +49,7 @@ export class OnnxExporter implements Exporter {
         model,
         metadata: {
           labels: data.classes,
-          preprocessing: {
-            ...parity.normalize,
-            size: config.model.inputSize,
-            channels: config.model.inputChannels,
-            resize: 'cover',
-            layout: 'NHWC',
-          },
+          preprocessing: { ...preprocessingOf(config), layout: 'NHWC' },
           modelName: config.registry.model,
           modelVersion: await nextRegistryVersion(ctx),
           runId: ctx.run.id,

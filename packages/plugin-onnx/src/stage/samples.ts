@@ -1,5 +1,5 @@
 import type { DataOutput, ResolvedConfig, StageContext } from '@mlops/core';
-import { loadDecodedSplit, normalizeUint8, resolveNormalize } from '@mlops/plugin-tfjs';
+import { loadDecodedSplit, normalizeUint8, resizeRecipeOf, resolveNormalize } from '@mlops/plugin-tfjs';
 
 /** Normalized images of one split, ready for a model: NHWC floats and labels. */
 export interface NormalizedSample {
@@ -41,6 +41,7 @@ export async function loadNormalizedSample(
     split,
     size: config.model.inputSize,
     channels,
+    resize: resizeRecipeOf(config.data),
     progress: (total, label) => ctx.progress(total, label),
   });
   const stats = resolveNormalize(config.data.normalize, channels);

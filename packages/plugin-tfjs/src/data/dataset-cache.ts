@@ -13,6 +13,7 @@ import {
 import { decodeImage } from './decode.js';
 import { allocateDecodedSplit, type DecodedSplit, imageBytes } from './decoded-split.js';
 import { readDecodedSplitFile, writeDecodedSplitFile } from './decoded-split-file.js';
+import { type ResizeRecipe, resizeRecipeKey } from './resize.js';
 
 /**
  * Version of the decoding recipe (crop, resampling, channel conversion). Part of the cache key:
@@ -32,6 +33,8 @@ export interface LoadDecodedSplitOptions {
   size: number;
   /** Channels the model takes. */
   channels: 1 | 3;
+  /** How images become the input square (part of the cache key); default `cover`. */
+  resize?: ResizeRecipe;
   /**
    * Directory of the cache files. Default `<store>/cache/decoded` for a local store, else the
    * OS temp directory.
@@ -50,7 +53,10 @@ export function decodedSplitPath(options: Omit<LoadDecodedSplitOptions, 'progres
     (localCacheDir(options.store)
       ? join(localCacheDir(options.store) ?? '', 'decoded')
       : join(tmpdir(), 'mlops-decoded'));
-  const name = `${options.data.version}-${options.split}-${options.size}x${options.size}x${options.channels}-d${DECODE_VERSION}.bin`;
+  // `cover` keeps the name it always had, so existing caches stay valid.
+  const recipe =
+    options.resize && options.resize.mode !== 'cover' ? `-${resizeRecipeKey(options.resize)}` : '';
+  const name = `${options.data.version}-${options.split}-${options.size}x${options.size}x${options.channels}${recipe}-d${DECODE_VERSION}.bin`;
   return join(dir, name);
 }
 
@@ -104,7 +110,11 @@ export async function loadDecodedSplit(options: LoadDecodedSplitOptions): Promis
     try {
       // A synchronous read: for small files it is several times faster than fs.promises, whose
       // open/stat/read/close each take a thread-pool round trip.
-      pixels = await decodeImage(readFileSync(file.path), { size: options.size, channels: options.channels });
+      pixels = await decodeImage(readFileSync(file.path), {
+        size: options.size,
+        channels: options.channels,
+        ...(options.resize ? { resize: options.resize } : {}),
+      });
     } catch (error) {
       throw new MlopsError(
         'MLOPS_ERR_DATA_CORRUPT_IMAGE',

@@ -4,7 +4,7 @@ import { convertChannels } from './channels.js';
 import { ImageTooLargeError, SHARP_DEFAULT_MAX_PIXELS } from './png/image-too-large-error.js';
 import { isPng } from './png/png-chunks.js';
 import { type DecodedPng, decodePng, UnsupportedPngError } from './png/png-decode.js';
-import { resizeCover } from './resize.js';
+import { type ResizeRecipe, resizeToInput } from './resize.js';
 
 /** Target of {@link decodeImage}. */
 export interface DecodeOptions {
@@ -12,6 +12,8 @@ export interface DecodeOptions {
   size: number;
   /** 1 (gray) or 3 (RGB; gray images are repeated into 3 channels). */
   channels: 1 | 3;
+  /** How the image becomes `size`×`size`; default the central square (`cover`). */
+  resize?: ResizeRecipe;
 }
 
 /** Native 8-bit pixels of an image, before resizing. */
@@ -72,8 +74,8 @@ export async function decodeNative(
 }
 
 /**
- * Decodes an image to `size`×`size`×`channels` 8-bit HWC pixels: the central square, resampled
- * (see `resize.ts`), converted to 1 or 3 channels (see `channels.ts`).
+ * Decodes an image to `size`×`size`×`channels` 8-bit HWC pixels: resized by `options.resize`
+ * (see `resize.ts`; the central square by default), converted to 1 or 3 channels (see `channels.ts`).
  */
 export async function decodeImage(input: string | Uint8Array, options: DecodeOptions): Promise<Uint8Array> {
   const native = await decodeNative(input);
@@ -83,7 +85,14 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
     native.channels,
     options.channels,
   );
-  return resizeCover(converted, native.width, native.height, options.channels, options.size);
+  return resizeToInput(
+    converted,
+    native.width,
+    native.height,
+    options.channels,
+    options.size,
+    options.resize,
+  );
 }
 
 /** sharp wants an integral limit, or `false` for none. */

@@ -5,6 +5,7 @@ import {
   type Engine,
   type EvaluateOutput,
   MlopsError,
+  type ModelInitialization,
   type ModelOutput,
   type ResolvedConfig,
   type StageContext,
@@ -18,17 +19,20 @@ import { unsupportedAugmentations } from '../data/augment/augment-params.js';
 import { loadDecodedSplit } from '../data/dataset-cache.js';
 import type { DecodedSplit } from '../data/decoded-split.js';
 import { EvalBatchSource } from '../data/eval-batch-source.js';
+import { resizeRecipeOf } from '../data/resize.js';
 import { TrainBatchSource } from '../data/train-batch-source.js';
 import { evaluateModel } from '../evaluate/evaluator.js';
 import { modelParameterCount } from '../model-io/parameter-count.js';
 import { loadModel, saveModel } from '../model-io/save-load.js';
-import { buildModel } from '../models/registry.js';
+import { buildModel, getArchitecture } from '../models/registry.js';
 import { transferWeights } from '../models/transfer.js';
+import { checkpointSpecOf, isTimmCheckpointSpec } from '../pretrained/timm-checkpoint.js';
 import { CHECKPOINT_BEST, CHECKPOINT_LAST } from '../train/checkpoint-files.js';
 import { train } from '../train/trainer.js';
 import { logEvaluationImages } from './evaluation-images.js';
 import { resolveInitialCheckpoint } from './initial-checkpoint.js';
 import { pixelReferenceStats, withPredictionStats } from './reference-stats.js';
+import { initializeFromTimm } from './timm-initialization.js';
 import { trackerObserver } from './tracker-observer.js';
 
 /** Options of the TensorFlow.js engine (the `tfjs()` plugin's options). */
@@ -111,20 +115,45 @@ export class TfjsEngine implements Engine {
       dropout: spec.dropout,
       seed: trainConfig.seed,
     });
-    let initializedFrom: string | undefined;
+    let initialization: ModelInitialization | undefined;
+    const checkpoint = checkpointSpecOf(spec);
     try {
-      if (spec.initialCheckpoint) {
-        const dir = await resolveInitialCheckpoint(spec.initialCheckpoint, ctx);
+      if (checkpoint && isTimmCheckpointSpec(checkpoint, ctx.config.root)) {
+        initialization = await initializeFromTimm(model, checkpoint, {
+          root: ctx.config.root,
+          architecture: spec.architecture,
+          classes: data.classes,
+          headLayers: getArchitecture(spec.architecture).info.headLayers,
+          resetHead: spec.resetHead ?? false,
+          logger: ctx.logger,
+        });
+      } else if (checkpoint) {
+        const dir = await resolveInitialCheckpoint(checkpoint, ctx);
         const source = await loadModel(dir);
         const transfer = transferWeights(model, source);
         source.dispose();
+        const reinitialized = [...transfer.reinitialized, ...transfer.skipped];
         ctx.logger.info(
-          `initialized from ${spec.initialCheckpoint}: ${transfer.copied.length} layers copied, re-initialized ${[...transfer.reinitialized, ...transfer.skipped].join(', ') || 'none'}`,
+          `initialized from ${checkpoint}: ${transfer.copied.length} layers copied, re-initialized ${reinitialized.join(', ') || 'none'}`,
         );
-        initializedFrom = spec.initialCheckpoint;
+        const headReset = reinitialized.some((name) =>
+          getArchitecture(spec.architecture).info.headLayers.includes(name),
+        );
+        initialization = {
+          source: checkpoint,
+          format: 'tfjs',
+          loaded: transfer.copied,
+          reinitialized,
+          head: headReset ? 'reset' : 'keep',
+          headReason: headReset ? 'the class count differs' : 'same class count',
+        };
       }
       const dir = join(ctx.workDir, 'model');
-      await saveModel(model, dir, { architecture: spec.architecture, classes: data.classes });
+      await saveModel(model, dir, {
+        architecture: spec.architecture,
+        classes: data.classes,
+        ...(initialization ? { initializedFrom: initialization.source } : {}),
+      });
       const ref = await ctx.store.putDir(dir, { name: 'model' });
       return {
         model: ref,
@@ -132,7 +161,7 @@ export class TfjsEngine implements Engine {
         parameters: modelParameterCount(model).trainable,
         inputShape: [spec.inputSize, spec.inputSize, spec.inputChannels],
         numClasses: data.classes.length,
-        ...(initializedFrom ? { initializedFrom } : {}),
+        ...(initialization ? { initializedFrom: initialization.source, initialization } : {}),
       };
     } finally {
       model.dispose();
@@ -309,6 +338,7 @@ function decodedSplit(ctx: StageContext, data: DataOutput, split: string): Promi
     split,
     size: ctx.config.model.inputSize,
     channels: ctx.config.model.inputChannels,
+    resize: resizeRecipeOf(ctx.config.data),
     progress: (total, label) => ctx.progress(total, label),
   });
 }

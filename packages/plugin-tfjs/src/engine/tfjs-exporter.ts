@@ -1,20 +1,10 @@
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExportedModel, Exporter, StageContext } from '@mlops/core';
+import { type InputPreprocessing, preprocessingOf } from '../data/preprocessing.js';
 
 /** What a runtime needs besides the weights, written as `preprocessing.json` beside the model. */
-export interface TfjsPreprocessing {
-  /** Square input size. */
-  size: number;
-  /** Channels the model takes. */
-  channels: 1 | 3;
-  /** Per-channel mean after scaling to [0, 1]. */
-  mean: number[];
-  /** Per-channel std. */
-  std: number[];
-  /** Resize mode of the training pipeline. */
-  resize: 'cover';
-}
+export type TfjsPreprocessing = InputPreprocessing;
 
 /**
  * Exports the trained model in TensorFlow.js format: `model/` (model.json + weights.bin, loadable
@@ -31,13 +21,7 @@ export class TfjsExporter implements Exporter {
     try {
       await mkdir(join(dir, 'model'));
       await cp(trained, join(dir, 'model'), { recursive: true });
-      const preprocessing: TfjsPreprocessing = {
-        size: config.model.inputSize,
-        channels: config.model.inputChannels,
-        mean: config.data.normalize?.mean ?? [0.5],
-        std: config.data.normalize?.std ?? [0.5],
-        resize: 'cover',
-      };
+      const preprocessing: TfjsPreprocessing = preprocessingOf(config);
       await writeFile(join(dir, 'labels.json'), `${JSON.stringify(data.classes, null, 2)}\n`);
       await writeFile(join(dir, 'preprocessing.json'), `${JSON.stringify(preprocessing, null, 2)}\n`);
       const artifact = await ctx.store.putDir(dir, { name: 'tfjs' });

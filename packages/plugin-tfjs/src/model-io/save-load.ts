@@ -1,5 +1,7 @@
 import type { io } from '@tensorflow/tfjs-core';
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
+// Registers the zoo's custom layers (DropPath) with tfjs' serialization, so models using them load.
+import '../models/drop-path.js';
 import { fileSystemLoader } from './fs-loader.js';
 import { fileSystemSaver } from './fs-saver.js';
 import type { ModelMetadata } from './metadata.js';

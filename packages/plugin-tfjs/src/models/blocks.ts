@@ -1,5 +1,6 @@
 import { layers, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { BlockSpec, ConvBnActSpec, MaxPoolSpec, UirSpec } from './block-spec.js';
+import { DropPath } from './drop-path.js';
 import { applyLayer, channelsOf, convBn } from './layer-helpers.js';
 import { makeDivisible, roundChannels } from './make-divisible.js';
 
@@ -9,10 +10,22 @@ export interface BlockContext {
   readonly name: string;
   readonly widthMultiplier: number;
   readonly seed: number | undefined;
+  /**
+   * Stochastic-depth rate of this block's residual branch (timm's per-block `drop_path_rate`);
+   * 0 or absent: no `DropPath` layer. Ignored by blocks without a residual add.
+   */
+  readonly dropPath?: number;
 }
 
-function residual(name: string, shortcut: SymbolicTensor, x: SymbolicTensor): SymbolicTensor {
-  return applyLayer(layers.add({ name: `${name}.add` }), [x, shortcut]);
+/**
+ * `shortcut + drop_path(x)`, as timm's blocks end: the `DropPath` layer (`<block>.drop_path`) is
+ * only added when the block's rate is above 0, so models without stochastic depth keep the graph
+ * they always had.
+ */
+function residual(ctx: BlockContext, shortcut: SymbolicTensor, x: SymbolicTensor): SymbolicTensor {
+  const rate = ctx.dropPath ?? 0;
+  if (rate > 0) x = applyLayer(new DropPath({ rate, name: `${ctx.name}.drop_path` }), x);
+  return applyLayer(layers.add({ name: `${ctx.name}.add` }), [x, shortcut]);
 }
 
 function convBnActBlock(x: SymbolicTensor, spec: ConvBnActSpec, ctx: BlockContext): SymbolicTensor {
@@ -28,7 +41,7 @@ function convBnActBlock(x: SymbolicTensor, spec: ConvBnActSpec, ctx: BlockContex
     seed: ctx.seed,
   });
   const hasSkip = spec.skip && spec.stride === 1 && channelsOf(shortcut) === outChannels;
-  return hasSkip ? residual(ctx.name, shortcut, y) : y;
+  return hasSkip ? residual(ctx, shortcut, y) : y;
 }
 
 /**
@@ -85,7 +98,7 @@ function uirBlock(x: SymbolicTensor, spec: UirSpec, ctx: BlockContext): Symbolic
     seed: ctx.seed,
   });
   const hasSkip = !spec.noskip && spec.stride === 1 && inChannels === outChannels;
-  return hasSkip ? residual(ctx.name, shortcut, x) : x;
+  return hasSkip ? residual(ctx, shortcut, x) : x;
 }
 
 function maxPoolBlock(x: SymbolicTensor, spec: MaxPoolSpec, ctx: BlockContext): SymbolicTensor {

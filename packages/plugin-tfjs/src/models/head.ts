@@ -83,7 +83,10 @@ function flattenDenseHead(
 export function buildHead(x: SymbolicTensor, spec: HeadSpec, p: HeadParams): SymbolicTensor {
   x = spec.kind === 'pooled_conv' ? pooledConvHead(x, spec, p.seed) : flattenDenseHead(x, spec, p.seed);
   if (p.dropout > 0) {
-    x = applyLayer(layers.dropout({ rate: p.dropout, name: 'head_drop', seed: p.seed }), x);
+    // No `seed`: tfjs-layers' Dropout hands a fixed seed to every `randomUniform` call, which would
+    // draw the same mask on every step. Unseeded, the mask comes from `Math.random()`, which the
+    // trainer seeds per step from `(train.seed, step)`: a fresh mask each step, reproducibly.
+    x = applyLayer(layers.dropout({ rate: p.dropout, name: 'head_drop' }), x);
   }
   const classifier = layers.dense({
     units: p.numClasses,

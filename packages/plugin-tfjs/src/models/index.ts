@@ -5,6 +5,7 @@
 export type { BlockSpec, ConvBnActSpec, MaxPoolSpec, UirSpec } from './block-spec.js';
 export { decodeStages, parseBlockSpec } from './block-spec.js';
 export { blockHasResidual } from './blocks.js';
+export { DropPath, type DropPathArgs, dropPathRate } from './drop-path.js';
 export { buildFastCnn, FAST_CNN, FAST_CNN_HEAD_LAYERS, FAST_CNN_INFO, FAST_CNN_SPEC } from './fast-cnn.js';
 export type { FlattenDenseHeadSpec, HeadSpec, PooledConvHeadSpec } from './head.js';
 export { CLASSIFIER_LAYER } from './head.js';
@@ -16,6 +17,10 @@ export {
   MOBILENETV4_CONV_SMALL_HEAD_LAYERS,
   MOBILENETV4_CONV_SMALL_INFO,
   MOBILENETV4_CONV_SMALL_SPEC,
+  MOBILENETV4_CONV_SMALL_VARIANTS,
+  type MobileNetV4ConvSmallVariant,
+  mobileNetV4ConvSmallVariant,
+  mobileNetV4ConvSmallVariantInfo,
 } from './mobilenetv4.js';
 export type { NetworkSpec, StemSpec } from './network-builder.js';
 export { buildNetwork } from './network-builder.js';

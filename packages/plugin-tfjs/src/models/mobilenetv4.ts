@@ -45,7 +45,53 @@ export const MOBILENETV4_CONV_SMALL_INFO: ArchitectureInfo = {
   headLayers: MOBILENETV4_CONV_SMALL_HEAD_LAYERS,
   defaultInputSize: 224,
   preferredInputChannels: 3,
+  pretrainedHubId: 'timm/mobilenetv4_conv_small.e2400_r224_in1k',
 };
+
+/**
+ * timm's narrow MobileNetV4-Conv-Small variants: the same blocks at a channel multiplier (the
+ * stem stays 32 wide and the head's 1280-channel conv is not scaled, as in timm). Names, widths
+ * and state-dict keys are timm's, so their checkpoints load as they are.
+ */
+export const MOBILENETV4_CONV_SMALL_VARIANTS = {
+  mobilenetv4_conv_small_050: {
+    multiplier: 0.5,
+    params: '2.2M',
+    pretrainedHubId: 'timm/mobilenetv4_conv_small_050.e3000_r224_in1k',
+  },
+  mobilenetv4_conv_small_035: { multiplier: 0.35, params: '1.9M', pretrainedHubId: undefined },
+} as const satisfies Record<
+  string,
+  { multiplier: number; params: string; pretrainedHubId: string | undefined }
+>;
+
+/** Registry name of a narrow MobileNetV4-Conv-Small variant. */
+export type MobileNetV4ConvSmallVariant = keyof typeof MOBILENETV4_CONV_SMALL_VARIANTS;
+
+/** The registry info of a narrow variant. */
+export function mobileNetV4ConvSmallVariantInfo(variant: MobileNetV4ConvSmallVariant): ArchitectureInfo {
+  const { multiplier, params, pretrainedHubId } = MOBILENETV4_CONV_SMALL_VARIANTS[variant];
+  return {
+    ...MOBILENETV4_CONV_SMALL_INFO,
+    description: `MobileNetV4-Conv-Small ×${multiplier} (timm ${variant}), ${params} params @1000 classes`,
+    ...(pretrainedHubId ? { pretrainedHubId } : { pretrainedHubId: undefined }),
+  };
+}
+
+/**
+ * A builder of a narrow variant: MobileNetV4-Conv-Small at the variant's channel multiplier
+ * (times `widthMultiplier`, when one is given).
+ */
+export function mobileNetV4ConvSmallVariant(
+  variant: MobileNetV4ConvSmallVariant,
+): (opts: ModelBuildOptions) => LayersModel {
+  const { multiplier } = MOBILENETV4_CONV_SMALL_VARIANTS[variant];
+  return (opts) =>
+    buildNetwork(variant, MOBILENETV4_CONV_SMALL_SPEC, {
+      ...opts,
+      widthMultiplier: multiplier * (opts.widthMultiplier ?? 1),
+    });
+}
 
 /**
  * Builds MobileNetV4-Conv-Small. Works from tiny inputs (28, 32) upward: strided layers output

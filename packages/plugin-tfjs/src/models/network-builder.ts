@@ -1,6 +1,7 @@
 import { input, type LayersModel, model } from '@tensorflow/tfjs-layers';
 import { decodeStages } from './block-spec.js';
 import { buildBlock } from './blocks.js';
+import { dropPathRate } from './drop-path.js';
 import { buildHead, type HeadSpec } from './head.js';
 import { convBn } from './layer-helpers.js';
 import { roundChannels } from './make-divisible.js';
@@ -33,6 +34,10 @@ export interface NetworkSpec {
  * Builds a functional tfjs-layers model from a network spec. Layer names mirror timm module paths
  * (`conv_stem`, `bn1`, `blocks.2.0.dw_start.conv`, `conv_head`, `classifier`, …) so weights can be
  * transferred by name, and ported from timm checkpoints. The output is logits (no softmax).
+ *
+ * With `opts.dropPath` > 0, residual blocks get a `DropPath` (`blocks.<s>.<b>.drop_path`) whose
+ * rate rises linearly with the block's index over the whole network, as timm's
+ * `drop_path_rate · block_idx / total_blocks`; it has no weights, so checkpoints transfer as before.
  */
 export function buildNetwork(name: string, spec: NetworkSpec, opts: ModelBuildOptions): LayersModel {
   validateBuildOptions(opts);
@@ -46,9 +51,15 @@ export function buildNetwork(name: string, spec: NetworkSpec, opts: ModelBuildOp
     const { kernel, stride } = spec.stem;
     x = convBn(x, { convName: 'conv_stem', bnName: 'bn1', kernel, stride, filters, relu: true, seed });
   }
-  decodeStages(spec.stages).forEach((stage, stageIndex) => {
+  const stages = decodeStages(spec.stages);
+  // Stochastic depth rises linearly over all blocks of the network, as timm's EfficientNetBuilder.
+  const totalBlocks = stages.reduce((n, stage) => n + stage.length, 0);
+  let blockNumber = 0;
+  stages.forEach((stage, stageIndex) => {
     stage.forEach((block, blockIndex) => {
-      x = buildBlock(x, block, { name: `blocks.${stageIndex}.${blockIndex}`, widthMultiplier, seed });
+      const dropPath = dropPathRate(opts.dropPath ?? 0, blockNumber++, totalBlocks);
+      const name = `blocks.${stageIndex}.${blockIndex}`;
+      x = buildBlock(x, block, { name, widthMultiplier, seed, dropPath });
     });
   });
   const dropout = opts.dropout ?? spec.defaultDropout;

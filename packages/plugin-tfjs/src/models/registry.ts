@@ -4,6 +4,10 @@ import {
   buildMobileNetV4ConvSmall,
   MOBILENETV4_CONV_SMALL,
   MOBILENETV4_CONV_SMALL_INFO,
+  MOBILENETV4_CONV_SMALL_VARIANTS,
+  type MobileNetV4ConvSmallVariant,
+  mobileNetV4ConvSmallVariant,
+  mobileNetV4ConvSmallVariantInfo,
 } from './mobilenetv4.js';
 import { buildSmallCnn, SMALL_CNN, SMALL_CNN_INFO } from './small-cnn.js';
 import type { Architecture, ArchitectureBuilder, ArchitectureInfo, ModelBuildOptions } from './types.js';
@@ -89,5 +93,12 @@ export function buildModel(architecture: string, opts: ModelBuildOptions): Layer
 }
 
 registerArchitecture(MOBILENETV4_CONV_SMALL, buildMobileNetV4ConvSmall, MOBILENETV4_CONV_SMALL_INFO);
+for (const variant of Object.keys(MOBILENETV4_CONV_SMALL_VARIANTS) as MobileNetV4ConvSmallVariant[]) {
+  registerArchitecture(
+    variant,
+    mobileNetV4ConvSmallVariant(variant),
+    mobileNetV4ConvSmallVariantInfo(variant),
+  );
+}
 registerArchitecture(SMALL_CNN, buildSmallCnn, SMALL_CNN_INFO);
 registerArchitecture(FAST_CNN, buildFastCnn, FAST_CNN_INFO);

@@ -21,6 +21,12 @@ export interface ModelBuildOptions {
   widthMultiplier?: number;
   /** Dropout rate before the classifier, in [0, 1); default chosen per architecture. */
   dropout?: number;
+  /**
+   * Stochastic depth (timm's `drop_path_rate`, config `model.dropPath`), in [0, 1): the drop
+   * probability of the residual branches rises linearly from 0 at the first block to this value
+   * times `(blocks − 1) / blocks` at the last. Default 0 (no `DropPath` layers).
+   */
+  dropPath?: number;
   /** Seed for every weight initialiser: same seed and options ⇒ identical initial weights. */
   seed?: number;
 }
@@ -41,6 +47,11 @@ export interface ArchitectureInfo {
   defaultInputSize: number;
   /** Channel count the architecture was designed for; the pipeline repeats grayscale to match. */
   preferredInputChannels: number;
+  /**
+   * Hugging Face Hub repo of timm's default pretrained weights (what timm's `pretrained=True`
+   * loads), e.g. `timm/mobilenetv4_conv_small.e2400_r224_in1k`; absent when there are none.
+   */
+  pretrainedHubId?: string;
 }
 
 /** A registered architecture: its name, builder and (defaulted) info. */

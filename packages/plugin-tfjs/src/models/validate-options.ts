@@ -14,12 +14,15 @@ export function validateBuildOptions(opts: ModelBuildOptions): void {
   positiveInt('numClasses', opts.numClasses);
   positiveInt('inputSize', opts.inputSize);
   positiveInt('inputChannels', opts.inputChannels);
-  const { widthMultiplier, dropout, seed } = opts;
+  const { widthMultiplier, dropout, dropPath, seed } = opts;
   if (widthMultiplier !== undefined && !(Number.isFinite(widthMultiplier) && widthMultiplier > 0)) {
     throw new Error(`ModelBuildOptions.widthMultiplier must be a finite number > 0, got ${widthMultiplier}`);
   }
   if (dropout !== undefined && !(dropout >= 0 && dropout < 1)) {
     throw new Error(`ModelBuildOptions.dropout must be in [0, 1), got ${dropout}`);
+  }
+  if (dropPath !== undefined && !(dropPath >= 0 && dropPath < 1)) {
+    throw new Error(`ModelBuildOptions.dropPath must be in [0, 1), got ${dropPath}`);
   }
   if (seed !== undefined && !Number.isFinite(seed)) {
     throw new Error(`ModelBuildOptions.seed must be a finite number, got ${seed}`);

@@ -18,7 +18,12 @@ import { convertChannels } from '../data/channels.js';
 import { decodeNative } from '../data/decode.js';
 import { type ChannelStats, normalizeUint8 } from '../data/normalize.js';
 import { DEFAULT_DECODE_MAX_PIXELS, ImageTooLargeError } from '../data/png/image-too-large-error.js';
-import { resizeCover } from '../data/resize.js';
+import {
+  type InputPreprocessing,
+  resizeFieldsProblem,
+  resizeRecipeOfPreprocessing,
+} from '../data/preprocessing.js';
+import { resizeToInput } from '../data/resize.js';
 import type { TfjsPreprocessing } from '../engine/tfjs-exporter.js';
 import { loadModel } from '../model-io/save-load.js';
 
@@ -36,10 +41,7 @@ export interface TfjsRuntimeOptions {
 }
 
 /** Preprocessing of a loaded model, with mean/std expanded to one value per channel. */
-interface ResolvedPreprocessing extends ChannelStats {
-  size: number;
-  channels: 1 | 3;
-}
+type ResolvedPreprocessing = InputPreprocessing;
 
 function corrupt(file: string, message: string, cause?: unknown): MlopsError {
   return new MlopsError('MLOPS_ERR_STORE_CORRUPT', `${file}: ${message}`, {
@@ -85,9 +87,8 @@ function parsePreprocessing(file: string, raw: unknown): ResolvedPreprocessing {
   if (p.channels !== 1 && p.channels !== 3) {
     throw corrupt(file, `"channels" must be 1 or 3, got ${JSON.stringify(p.channels)}`);
   }
-  if (p.resize !== undefined && p.resize !== 'cover') {
-    throw corrupt(file, `unsupported "resize" ${JSON.stringify(p.resize)} (only "cover")`);
-  }
+  const resizeProblem = resizeFieldsProblem(p);
+  if (resizeProblem) throw corrupt(file, resizeProblem);
   const channels = p.channels;
   const expand = (name: 'mean' | 'std', value: unknown): number[] => {
     if (!isNumberList(value) || (value.length !== 1 && value.length !== channels)) {
@@ -98,7 +99,15 @@ function parsePreprocessing(file: string, raw: unknown): ResolvedPreprocessing {
   const mean = expand('mean', p.mean);
   const std = expand('std', p.std);
   if (std.some((s) => !(s > 0))) throw corrupt(file, `"std" must be positive, got [${std.join(', ')}]`);
-  return { size: p.size, channels, mean, std };
+  const resize =
+    p.resize === 'timm'
+      ? {
+          resize: 'timm' as const,
+          cropPct: p.cropPct as number,
+          interpolation: p.interpolation as 'bilinear' | 'bicubic',
+        }
+      : { resize: 'cover' as const };
+  return { size: p.size, channels, mean, std, ...resize };
 }
 
 function parseLabels(file: string, raw: unknown): string[] {
@@ -134,17 +143,20 @@ function checkImage(image: ImageInput, index: number): void {
 
 /**
  * The pixels a model sees for `image`: the same preprocessing as training (channel conversion,
- * central-square "cover" resize, `/255`, mean/std), as `size`×`size`×`channels` floats written
- * into `dst` at `offset`.
+ * the resize recipe — central square by default, timm's resize + centre crop for models from timm
+ * checkpoints — `/255`, mean/std), as `size`×`size`×`channels` floats written into `dst` at
+ * `offset`. Images of any size are accepted.
  */
 export function preprocessImage(
   image: ImageInput,
-  pre: { size: number; channels: 1 | 3 } & ChannelStats,
+  pre: { size: number; channels: 1 | 3 } & ChannelStats &
+    Partial<Pick<InputPreprocessing, 'resize' | 'cropPct' | 'interpolation'>>,
   dst: Float32Array,
   offset: number,
 ): void {
   const converted = convertChannels(image.data, image.width * image.height, image.channels, pre.channels);
-  const pixels = resizeCover(converted, image.width, image.height, pre.channels, pre.size);
+  const recipe = resizeRecipeOfPreprocessing({ resize: pre.resize ?? 'cover', ...pre });
+  const pixels = resizeToInput(converted, image.width, image.height, pre.channels, pre.size, recipe);
   normalizeUint8(pixels, 0, pixels.length, dst, offset, pre);
 }
 

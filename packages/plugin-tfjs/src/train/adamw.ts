@@ -1,5 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { decayOnlyMatrices, SlotOptimizer, type WeightDecayFilter } from './optimizer.js';
+import {
+  decayOnlyMatrices,
+  type ParameterLrScale,
+  SlotOptimizer,
+  type WeightDecayFilter,
+} from './optimizer.js';
 
 /** Hyperparameters of {@link AdamW} and {@link Adam}. */
 export interface AdamOptions {
@@ -13,6 +18,8 @@ export interface AdamOptions {
   weightDecay?: number;
   /** Which parameters are decayed; default: rank > 1 only (see {@link decayOnlyMatrices}). */
   decayFilter?: WeightDecayFilter;
+  /** Per-parameter learning-rate multiplier (layer-wise decay); default 1. Scales the decay too. */
+  lrScale?: ParameterLrScale;
 }
 
 /**
@@ -26,8 +33,9 @@ export interface AdamOptions {
  * w ← w − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
  * ```
  *
- * The bias corrections use the optimizer's step count (PyTorch counts per parameter; they agree
- * whenever every parameter gets a gradient each step, as in a plain classifier).
+ * `lr` is the parameter's own (the scheduled rate times its `lrScale`, as a PyTorch param group's
+ * `lr · lr_scale`), and `t` counts the parameter's own updates, as PyTorch's per-parameter
+ * `state['step']`.
  */
 export class AdamW extends SlotOptimizer {
   /** `adamw`. */
@@ -45,7 +53,13 @@ export class AdamW extends SlotOptimizer {
 
   /** Creates the optimizer over `params`; slots start at zero. */
   constructor(params: readonly tf.Variable[], options: AdamOptions) {
-    super(params, options.learningRate, ['m', 'v'], options.decayFilter ?? decayOnlyMatrices);
+    super(
+      params,
+      options.learningRate,
+      ['m', 'v'],
+      options.decayFilter ?? decayOnlyMatrices,
+      options.lrScale,
+    );
     [this.beta1, this.beta2] = options.betas ?? [0.9, 0.999];
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;
@@ -56,7 +70,7 @@ export class AdamW extends SlotOptimizer {
     const param = this.params[index]!;
     const m = this.slots[0]![index]!;
     const v = this.slots[1]![index]!;
-    const lr = this.learningRate;
+    const lr = this.learningRateOf(index);
     const decay = this.decays[index] ? this.weightDecay : 0;
 
     let weights: tf.Tensor = param;

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { Adam, AdamW } from './adamw.js';
-import type { OptimizerName, ParameterOptimizer, WeightDecayFilter } from './optimizer.js';
+import type { OptimizerName, ParameterLrScale, ParameterOptimizer, WeightDecayFilter } from './optimizer.js';
 import { SgdMomentum } from './sgd.js';
 
 /** The optimizer fields of `TrainConfig` (structurally the same, so a `TrainConfig` fits). */
@@ -23,6 +23,8 @@ export interface CreateOptimizerOptions {
   nesterov?: boolean;
   /** Which parameters are decayed; default rank > 1 (timm's rule). */
   decayFilter?: WeightDecayFilter;
+  /** Per-parameter learning-rate multiplier (see `layerDecayScales`); default 1. */
+  lrScale?: ParameterLrScale;
 }
 
 /**
@@ -35,7 +37,12 @@ export function createOptimizer(
   learningRate: number,
   options: CreateOptimizerOptions = {},
 ): ParameterOptimizer {
-  const common = { learningRate, weightDecay: config.weightDecay, decayFilter: options.decayFilter };
+  const common = {
+    learningRate,
+    weightDecay: config.weightDecay,
+    decayFilter: options.decayFilter,
+    lrScale: options.lrScale,
+  };
   switch (config.optimizer) {
     case 'adamw':
       return new AdamW(params, { ...common, betas: config.betas, eps: options.eps });

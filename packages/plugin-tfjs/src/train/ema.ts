@@ -68,13 +68,18 @@ export class ModelEma {
     return this.backup !== undefined;
   }
 
-  /** Moves the shadows towards the current weights; returns the decay used. */
-  update(): number {
+  /**
+   * Moves the shadows towards the current weights; returns the decay used. Shadows of weights in
+   * `frozen` are left as they are: a frozen weight does not change, and averaging a constant in
+   * float32 could still move its shadow by an ulp, so swapping the EMA in would alter it.
+   */
+  update(frozen?: ReadonlySet<tf.Variable>): number {
     if (this.backup) throw new Error('ModelEma.update() while the EMA weights are swapped in');
     const d = ModelEma.decayAt(this.decay, this.updateCount, this.warmup);
     tf.tidy(() => {
       this.shadows.forEach((shadow, i) => {
         const weight = this.weights[i]!;
+        if (frozen?.has(weight)) return;
         // Integer weights (none in the zoo today) cannot be averaged; they are tracked as-is.
         if (weight.dtype !== 'float32') shadow.assign(weight);
         else shadow.assign(tf.add(tf.mul(shadow, d), tf.mul(weight, 1 - d)));

@@ -16,6 +16,12 @@ export type WeightDecayFilter = (param: tf.Variable) => boolean;
 export const decayOnlyMatrices: WeightDecayFilter = (param) => param.rank > 1;
 
 /**
+ * Learning-rate multiplier of a parameter (timm's per-group `lr_scale`, e.g. from layer-wise
+ * decay): the parameter is updated with `learningRate · scale`. Must be finite and > 0.
+ */
+export type ParameterLrScale = (param: tf.Variable) => number;
+
+/**
  * An optimizer over a fixed list of `tf.Variable`s, fed the gradient map of `tf.variableGrads`.
  * The learning rate is a plain field so a schedule can set it before every step; the state
  * (step count and per-parameter slots) can be exported and imported to resume a run.
@@ -42,10 +48,17 @@ export interface ParameterOptimizer {
 }
 
 const STEP_ARRAY = 'step';
+const PARAM_STEPS_ARRAY = 'param_steps';
 
 /**
  * Shared machinery: parameter lookup by variable name, zero-initialized slot variables per
  * parameter, step counting and state export. Subclasses implement the per-parameter math.
+ *
+ * Like PyTorch, which creates a parameter's state (`step`, moments) on its first gradient, each
+ * parameter counts its own updates: a parameter that gets no gradient for a while — frozen, then
+ * unfrozen — starts from zero slots and step 1, so its first update is as clean (and as
+ * bias-corrected) as at the start of a run. Per-parameter learning-rate scales (layer-wise decay)
+ * are folded into the scalar learning rate of that parameter's update: no extra tensor op.
  */
 export abstract class SlotOptimizer implements ParameterOptimizer {
   abstract readonly name: OptimizerName;
@@ -57,21 +70,27 @@ export abstract class SlotOptimizer implements ParameterOptimizer {
   protected readonly slots: readonly tf.Variable[][];
   /** Whether parameter `i` gets weight decay. */
   protected readonly decays: readonly boolean[];
+  /** Learning-rate multiplier of parameter `i` (1 unless a {@link ParameterLrScale} says otherwise). */
+  protected readonly lrScales: readonly number[];
   private readonly indexByName: Map<string, number>;
   private readonly slotNames: readonly string[];
   private stepCount = 0;
+  /** Updates parameter `i` has received (its bias-correction step). */
+  private readonly paramSteps: number[];
 
   /**
    * @param params Variables to optimize (e.g. `trainableVariables(model)`).
    * @param learningRate Initial learning rate.
    * @param slotNames Names of the per-parameter state slots (`m`, `v`, `momentum`).
    * @param decayFilter Which parameters get weight decay.
+   * @param lrScale Per-parameter learning-rate multiplier; default 1 for all.
    */
   protected constructor(
     params: readonly tf.Variable[],
     learningRate: number,
     slotNames: readonly string[],
     decayFilter: WeightDecayFilter,
+    lrScale?: ParameterLrScale,
   ) {
     this.params = [...params];
     this.learningRate = learningRate;
@@ -80,6 +99,14 @@ export abstract class SlotOptimizer implements ParameterOptimizer {
     if (this.indexByName.size !== this.params.length)
       throw new Error('Optimizer parameters must be distinct');
     this.decays = this.params.map((p) => decayFilter(p));
+    this.lrScales = this.params.map((p) => {
+      const scale = lrScale ? lrScale(p) : 1;
+      if (!(Number.isFinite(scale) && scale > 0)) {
+        throw new Error(`Learning-rate scale of ${p.name} must be a finite number > 0, got ${scale}`);
+      }
+      return scale;
+    });
+    this.paramSteps = this.params.map(() => 0);
     // tidy frees the zerosLike temporaries; the variables keep their data by reference.
     this.slots = slotNames.map(() =>
       this.params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p), false))),
@@ -91,42 +118,73 @@ export abstract class SlotOptimizer implements ParameterOptimizer {
     return this.stepCount;
   }
 
+  /** Learning rate parameter `index` is updated with: {@link learningRate} times its scale. */
+  protected learningRateOf(index: number): number {
+    return this.learningRate * this.lrScales[index]!;
+  }
+
   /** See {@link ParameterOptimizer.applyGradients}. */
   applyGradients(grads: tf.NamedTensorMap): void {
+    // Checked up front, so a bad map updates nothing.
+    const updates = Object.entries(grads).map(([name, grad]) => {
+      const index = this.indexByName.get(name);
+      if (index === undefined) throw new Error(`Gradient for unknown variable '${name}'`);
+      return { index, grad };
+    });
     this.stepCount += 1;
-    const step = this.stepCount;
     tf.tidy(() => {
-      for (const [name, grad] of Object.entries(grads)) {
-        const index = this.indexByName.get(name);
-        if (index === undefined) throw new Error(`Gradient for unknown variable '${name}'`);
-        this.updateParameter(index, grad, step);
+      for (const { index, grad } of updates) {
+        this.paramSteps[index]! += 1;
+        this.updateParameter(index, grad, this.paramSteps[index]!);
       }
     });
   }
 
   /**
    * Updates parameter `index` (and its slots) in place with `grad`. Runs inside `tf.tidy`, so
-   * temporaries need no disposal; `step` is the 1-based step number (for bias correction).
+   * temporaries need no disposal; `step` is the parameter's own 1-based update count (for bias
+   * correction), and {@link learningRateOf} its learning rate.
    */
   protected abstract updateParameter(index: number, grad: tf.Tensor, step: number): void;
 
   /** See {@link ParameterOptimizer.getState}. */
   async getState(): Promise<NamedArray[]> {
-    const state: NamedArray[] = [{ name: STEP_ARRAY, shape: [], values: Float32Array.of(this.stepCount) }];
+    const state: NamedArray[] = [
+      { name: STEP_ARRAY, shape: [], values: Float32Array.of(this.stepCount) },
+      { name: PARAM_STEPS_ARRAY, shape: [this.params.length], values: Float32Array.from(this.paramSteps) },
+    ];
     for (let s = 0; s < this.slots.length; s++) {
       state.push(...(await readVariables(this.slots[s]!, `${this.slotNames[s]}/`)));
     }
     return state;
   }
 
-  /** See {@link ParameterOptimizer.setState}. */
+  /**
+   * See {@link ParameterOptimizer.setState}. A state without per-parameter step counts (written
+   * before they existed, when every parameter was updated on every step) gives each parameter the
+   * optimizer's step count.
+   */
   setState(state: readonly NamedArray[]): void {
     const step = state.find((a) => a.name === STEP_ARRAY);
     if (step?.values.length !== 1) throw new Error(`Optimizer state of ${this.name} has no step count`);
+    const paramSteps = state.find((a) => a.name === PARAM_STEPS_ARRAY);
+    if (paramSteps && paramSteps.values.length !== this.params.length) {
+      throw new Error(
+        `Optimizer state of ${this.name} has step counts for ${paramSteps.values.length} parameters, expected ${this.params.length}`,
+      );
+    }
     this.slots.forEach((slot, s) => {
       assignVariables(slot, state, `${this.slotNames[s]}/`);
     });
     this.stepCount = step.values[0]!;
+    this.params.forEach((_, i) => {
+      this.paramSteps[i] = paramSteps ? paramSteps.values[i]! : this.stepCount;
+    });
+  }
+
+  /** Updates parameter `index` has received so far (0 until its first gradient). */
+  parameterSteps(index: number): number {
+    return this.paramSteps[index] ?? 0;
   }
 
   /** See {@link ParameterOptimizer.dispose}. */

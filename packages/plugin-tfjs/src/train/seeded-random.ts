@@ -1,9 +1,12 @@
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+
 /**
- * Reproducible dropout. tfjs draws each dropout mask from a generator seeded by `Math.random()`
- * (tfjs-core `rand_util`: `seed ?? Math.random()`), and a Dropout layer with a fixed `seed`
- * would reuse one mask forever. So the trainer runs every (synchronous) training step with
- * `Math.random` temporarily replaced by a generator seeded from `(seed, step)`: masks differ from
- * step to step yet are the same on a rerun or a resumed run.
+ * Reproducible dropout and drop path. tfjs draws each random mask from a generator seeded by
+ * `Math.random()` (tfjs-core `rand_util`: `seed ?? Math.random()`), and a Dropout layer with a
+ * fixed `seed` would reuse one mask forever. So the zoo's Dropout and DropPath layers carry no
+ * seed, and the trainer runs every (synchronous) training step with `Math.random` temporarily
+ * replaced by a generator seeded from `(seed, step)`: masks differ from step to step (and layer to
+ * layer, each drawing the stream's next value) yet are the same on a rerun or a resumed run.
  */
 
 /** 32-bit mix of the run seed and a step number (splitmix-style avalanche). */
@@ -41,4 +44,24 @@ export function withSeededMathRandom<T>(seed: number, fn: () => T): T {
   } finally {
     Math.random = original;
   }
+}
+
+type ModelLayer = LayersModel['layers'][number];
+
+/**
+ * Clears a fixed `seed` on the model's dropout layers (class `*Dropout`) and returns their names.
+ * With a seed, tfjs-layers' Dropout draws the same mask on every call; without one its masks come
+ * from `Math.random()`, i.e. from the per-step stream of {@link withSeededMathRandom}. The zoo
+ * builds unseeded dropout; this catches models saved before it did (or built elsewhere).
+ */
+export function unseedDropoutLayers(model: LayersModel): string[] {
+  const cleared: string[] = [];
+  for (const layer of model.layers) {
+    const holder = layer as ModelLayer & { seed?: unknown };
+    if (layer.getClassName().endsWith('Dropout') && holder.seed != null) {
+      holder.seed = undefined;
+      cleared.push(layer.name);
+    }
+  }
+  return cleared;
 }

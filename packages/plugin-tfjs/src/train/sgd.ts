@@ -1,5 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { decayOnlyMatrices, SlotOptimizer, type WeightDecayFilter } from './optimizer.js';
+import {
+  decayOnlyMatrices,
+  type ParameterLrScale,
+  SlotOptimizer,
+  type WeightDecayFilter,
+} from './optimizer.js';
 
 /** Hyperparameters of {@link SgdMomentum}. */
 export interface SgdOptions {
@@ -13,6 +18,8 @@ export interface SgdOptions {
   weightDecay?: number;
   /** Which parameters are decayed; default: rank > 1 only. */
   decayFilter?: WeightDecayFilter;
+  /** Per-parameter learning-rate multiplier (layer-wise decay); default 1. */
+  lrScale?: ParameterLrScale;
 }
 
 /**
@@ -22,7 +29,7 @@ export interface SgdOptions {
  * g ← g + wd·w          (where decayFilter allows)
  * b ← μ·b + g           (b starts at 0, so the first step gives b = g, as PyTorch's clone)
  * d ← nesterov ? g + μ·b : b
- * w ← w − lr·d
+ * w ← w − lr·d          (lr: the scheduled rate times the parameter's lrScale)
  * ```
  */
 export class SgdMomentum extends SlotOptimizer {
@@ -37,7 +44,13 @@ export class SgdMomentum extends SlotOptimizer {
 
   /** Creates the optimizer over `params`; momentum buffers start at zero. */
   constructor(params: readonly tf.Variable[], options: SgdOptions) {
-    super(params, options.learningRate, ['momentum'], options.decayFilter ?? decayOnlyMatrices);
+    super(
+      params,
+      options.learningRate,
+      ['momentum'],
+      options.decayFilter ?? decayOnlyMatrices,
+      options.lrScale,
+    );
     this.momentum = options.momentum ?? 0.9;
     this.nesterov = options.nesterov ?? true;
     this.weightDecay = options.weightDecay ?? 0;
@@ -52,6 +65,6 @@ export class SgdMomentum extends SlotOptimizer {
     const newBuffer = tf.add(tf.mul(buffer, this.momentum), g);
     const direction = this.nesterov ? tf.add(g, tf.mul(newBuffer, this.momentum)) : newBuffer;
     buffer.assign(newBuffer);
-    param.assign(tf.sub(param, tf.mul(direction, this.learningRate)));
+    param.assign(tf.sub(param, tf.mul(direction, this.learningRateOf(index))));
   }
 }

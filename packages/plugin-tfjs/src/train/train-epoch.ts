@@ -25,6 +25,8 @@ export interface TrainingEpochContext {
   seed: number;
   /** EMA updated after every step. */
   ema: ModelEma | undefined;
+  /** Weights of frozen layers: their EMA shadows are left alone (see `ModelEma.update`). */
+  frozenWeights?: ReadonlySet<tf.Variable>;
   /** Progress bar of the epoch, in images (ticked by each batch's size). */
   bar: ProgressReporter | undefined;
   /** Checked after every batch. */
@@ -115,7 +117,7 @@ export async function runTrainingEpoch(context: TrainingEpochContext): Promise<T
         `Training diverged: loss ${loss[0]} at epoch ${context.epoch}, step ${totals.globalStep} (lower the learning rate or set gradClip)`,
       );
     }
-    ema?.update();
+    ema?.update(context.frozenWeights);
     totals.globalStep += 1;
     totals.steps += 1;
     totals.images += batch.n;

@@ -2,6 +2,7 @@ import type { EpochEndEvent, Progress } from '@mlops/core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { BatchSource } from '../data/batch-source.js';
 import type { OptimizerConfig } from './create-optimizer.js';
+import type { FreezeSpec } from './freeze.js';
 import type {
   LearningRateConfig,
   LrScaleRule,
@@ -44,6 +45,16 @@ export interface TrainerConfig extends OptimizerConfig, Omit<LearningRateConfig,
   evalMetric: string;
   /** `epoch-N/` checkpoints kept besides `best/` and `last/`. */
   checkpointHistory: number;
+  /**
+   * Layers whose weights stay fixed: `backbone` (every layer but `TrainOptions.headLayers`) or
+   * layer-name patterns (`*` wildcard; a pattern also covers the layers below it, `blocks.0` =
+   * `blocks.0.*`). Frozen BatchNorm layers run in inference mode. Unset: everything trains.
+   */
+  freeze?: FreezeSpec;
+  /** Epochs `freeze` applies to; from the next epoch on everything trains. Unset: the whole run. */
+  unfreezeAfterEpochs?: number;
+  /** Layer-wise learning-rate decay (timm's `layer_decay`), in (0, 1]; unset or 1: none. */
+  layerDecay?: number;
 }
 
 /** A progress bar: core's `Progress`. */
@@ -99,7 +110,7 @@ export interface TrainOptions {
   progress?: (total: number, label: string) => ProgressReporter;
   /** Awaited after each epoch, once its checkpoints and state are on disk. */
   onEpochEnd?: (event: EpochEndEvent) => Promise<void> | void;
-  /** Receives warnings (EMA horizon, resume decisions). */
+  /** Receives warnings (EMA horizon, resume decisions) and what was frozen or decayed. */
   logger?: TrainerLogger;
   /** Validation batch size; default the training batch size. */
   evalBatchSize?: number;
@@ -113,6 +124,11 @@ export interface TrainOptions {
   emaSelection?: EmaSelection;
   /** Receives sample images and per-epoch weight/gradient distributions (for trackers). */
   observer?: TrainObserver;
+  /**
+   * Layers `freeze: 'backbone'` leaves trainable (the architecture's `ArchitectureInfo.headLayers`,
+   * names or patterns); default `['classifier']`, the head of every built-in architecture.
+   */
+  headLayers?: readonly string[];
 }
 
 /** Outcome of `train`. */

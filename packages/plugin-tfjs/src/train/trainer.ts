@@ -1,9 +1,11 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { BatchSource } from '../data/batch-source.js';
 import { runInference } from '../evaluate/inference.js';
 import { topKAccuracy } from '../evaluate/metrics.js';
+import { CLASSIFIER_LAYER } from '../models/head.js';
 import {
   CHECKPOINT_BEST,
   CHECKPOINT_LAST,
@@ -14,10 +16,14 @@ import {
 } from './checkpoint-files.js';
 import { createOptimizer } from './create-optimizer.js';
 import { ModelEma } from './ema.js';
+import { LayerFreezer, selectFrozenLayers } from './freeze.js';
 import { kernelVariables } from './kernel-variables.js';
+import { layerDecayGroups } from './layer-decay.js';
 import { createLrSchedule, resolveLearningRate } from './lr-schedule.js';
 import { EarlyStopping, isImprovement, metricKey, metricModeFor } from './metric-tracking.js';
 import { modelVariables, trainableVariables } from './model-variables.js';
+import type { ParameterLrScale } from './optimizer.js';
+import { unseedDropoutLayers } from './seeded-random.js';
 import { runTrainingEpoch } from './train-epoch.js';
 import {
   type EpochRecord,
@@ -27,7 +33,13 @@ import {
   type TrainerState,
   writeTrainerState,
 } from './trainer-state.js';
-import type { CheckpointMetadata, TrainOptions, TrainResult } from './trainer-types.js';
+import type {
+  CheckpointMetadata,
+  TrainerConfig,
+  TrainerLogger,
+  TrainOptions,
+  TrainResult,
+} from './trainer-types.js';
 
 interface ValidationMetrics {
   loss: number;
@@ -74,6 +86,76 @@ function initialState(): TrainerState {
   };
 }
 
+function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** Resolves `config.freeze` into a freezer (nothing frozen yet), logging what it will freeze. */
+function createFreezer(
+  model: LayersModel,
+  config: TrainerConfig,
+  headLayers: readonly string[],
+  params: readonly tf.Variable[],
+  logger: TrainerLogger | undefined,
+): LayerFreezer | undefined {
+  const after = config.unfreezeAfterEpochs;
+  if (after !== undefined && !(Number.isInteger(after) && after >= 0)) {
+    throw new Error(`train.unfreezeAfterEpochs must be a non-negative integer, got ${after}`);
+  }
+  if (!config.freeze) {
+    if (after !== undefined) logger?.warn('train.unfreezeAfterEpochs has no effect without train.freeze');
+    return undefined;
+  }
+  if (config.freeze !== 'backbone' && config.freeze.length === 0) return undefined;
+  const selection = selectFrozenLayers(model, config.freeze, headLayers);
+  for (const pattern of selection.unmatched) {
+    logger?.warn(`train.freeze: '${pattern}' matches no layer with weights`);
+  }
+  const freezer = new LayerFreezer(selection.layers);
+  if (freezer.trainableParams(params).length === 0) {
+    throw new Error('train.freeze freezes every trainable weight of the model; nothing would train');
+  }
+  const layersWithWeights = model.layers.filter((layer) => layer.weights.length > 0).length;
+  const totalParams = params.reduce((n, p) => n + p.size, 0);
+  const batchNorms = selection.layers.filter((l) => l.getClassName() === 'BatchNormalization').length;
+  const span =
+    after === undefined
+      ? 'for the whole run'
+      : after === 0
+        ? 'for no epoch (unfreezeAfterEpochs is 0)'
+        : `for epochs 1-${after}, then everything trains`;
+  logger?.info(
+    `Freezing ${selection.layers.length} of ${layersWithWeights} layers with weights ` +
+      `(${formatCount(freezer.frozenParamCount)} of ${formatCount(totalParams)} parameters; ` +
+      `${batchNorms} BatchNorm layers in inference mode) ${span}` +
+      (config.freeze === 'backbone' ? ` (backbone: all but ${headLayers.join(', ')})` : ''),
+  );
+  return freezer;
+}
+
+/** The per-parameter learning-rate scale of `config.layerDecay`, logging the groups; none when off. */
+function layerDecayScale(
+  model: LayersModel,
+  layerDecay: number | undefined,
+  logger: TrainerLogger | undefined,
+): ParameterLrScale | undefined {
+  if (layerDecay === undefined || layerDecay === 1) return undefined;
+  const { groups, scales } = layerDecayGroups(model, layerDecay);
+  if (groups.length < 2) {
+    logger?.warn(
+      `train.layerDecay ${layerDecay} has no effect: the model has no stem/blocks.<stage>.<block> layers to decay`,
+    );
+    return undefined;
+  }
+  const describe = (g: (typeof groups)[number]) =>
+    `${g.layers.length > 2 ? `${g.layers[0]}…` : g.layers.join(', ')} ×${g.scale.toPrecision(3)}`;
+  logger?.info(
+    `Layer-wise lr decay ${layerDecay}: ${groups.length} groups, from ${describe(groups[0]!)} ` +
+      `to ${describe(groups.at(-1)!)}`,
+  );
+  return (param) => scales.get(param) ?? 1;
+}
+
 /**
  * Trains `model` with a custom loop — timm's recipe: AdamW (or Adam/SGD), per-step cosine
  * schedule with linear warmup, label smoothing, gradient clipping, model EMA — validating the
@@ -90,6 +172,13 @@ function initialState(): TrainerState {
  * With EMA on, `val/*` and the checkpoints use the weights chosen by `emaSelection` (default: the
  * better of trained and EMA on the eval metric, per epoch); `val_raw/*` and `val_ema/*` report
  * both. The abort signal stops after the current batch and writes the trained weights to `last/`.
+ *
+ * Fine-tuning: `config.freeze` keeps layers fixed — their weights bit-identical (no gradient, no
+ * weight decay, EMA shadows untouched) and their BatchNorm layers in inference mode — for the
+ * first `config.unfreezeAfterEpochs` epochs (or the whole run); the optimizer spans every weight
+ * from the start, so a weight unfrozen later starts from clean moments, and a run resumed past the
+ * frozen epochs trains everything. `config.layerDecay` scales each parameter's learning rate by
+ * timm's layer-wise decay (see `layerDecayGroups`).
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const { model, config, checkpointDir, signal, logger } = options;
@@ -121,7 +210,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   logger?.info(`Peak learning rate ${learningRate.lr.toPrecision(4)} (${scaling})`);
 
   const params = trainableVariables(model);
-  const optimizer = createOptimizer(config, params, schedule.lrAt(0));
+  const freezer = createFreezer(model, config, options.headLayers ?? [CLASSIFIER_LAYER], params, logger);
+  const trainableWhileFrozen = freezer?.trainableParams(params) ?? [];
+  const lrScale = layerDecayScale(model, config.layerDecay, logger);
+  const unseeded = unseedDropoutLayers(model);
+  if (unseeded.length > 0) {
+    logger?.warn(
+      `Dropout layers ${unseeded.join(', ')} had a fixed seed (one mask for every step); ` +
+        'ignoring it, their masks now come from the per-step train.seed stream',
+    );
+  }
+  // Over every trainable weight, frozen ones included: they get no gradient (and no state) until
+  // they are unfrozen, and the state keeps one shape for the whole run, so it resumes anywhere.
+  const optimizer = createOptimizer(config, params, schedule.lrAt(0), lrScale ? { lrScale } : {});
   const emaWarmup = options.emaWarmup ?? true;
   const ema = config.ema.enabled
     ? new ModelEma(modelVariables(model), { decay: config.ema.decay, warmup: emaWarmup })
@@ -171,16 +272,35 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
 
     let aborted = false;
-    for (let epoch = state.epoch + 1; epoch <= config.epochs && !state.stoppedEarly; epoch++) {
+    const firstEpoch = state.epoch + 1;
+    for (let epoch = firstEpoch; epoch <= config.epochs && !state.stoppedEarly; epoch++) {
       if (signal?.aborted) {
         aborted = true;
         break;
       }
       const epochStart = performance.now();
+      const frozen =
+        freezer !== undefined &&
+        (config.unfreezeAfterEpochs === undefined || epoch <= config.unfreezeAfterEpochs);
+      if (frozen) {
+        freezer.freeze();
+      } else if (freezer && (freezer.frozen || epoch === firstEpoch)) {
+        freezer.unfreeze();
+        logger?.info(
+          `Epoch ${epoch}: past unfreezeAfterEpochs ${config.unfreezeAfterEpochs}, every layer trains`,
+        );
+      }
       // The bar counts images, so its rate reads img/s (the core Progress's unit), not batches/s.
       const bar = options.progress?.(options.train.size, `epoch ${epoch}/${config.epochs}`);
       const totals = await runTrainingEpoch({
-        step: { model, params, optimizer, labelSmoothing: config.labelSmoothing, gradClip: config.gradClip },
+        step: {
+          model,
+          params: frozen ? trainableWhileFrozen : params,
+          optimizer,
+          labelSmoothing: config.labelSmoothing,
+          gradClip: config.gradClip,
+        },
+        ...(frozen ? { frozenWeights: freezer.frozenWeights } : {}),
         source: options.train,
         epoch,
         batchSize: config.batchSize,
@@ -350,6 +470,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       learningRate,
     };
   } finally {
+    freezer?.unfreeze();
     optimizer.dispose();
     ema?.dispose();
   }

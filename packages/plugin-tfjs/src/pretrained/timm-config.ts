@@ -1,0 +1,158 @@
+import { readFile } from 'node:fs/promises';
+import { MlopsError } from '@mlops/core';
+import type { HeadPlan } from './timm-weights.js';
+
+/**
+ * What a timm checkpoint's `config.json` says about its model (timm's `save_for_hf` writes it;
+ * the Hub serves it next to `model.safetensors`): the architecture, the classes, and the
+ * `pretrained_cfg` the weights were trained and evaluated with.
+ */
+export interface TimmModelConfig {
+  /** timm architecture name, e.g. `mobilenetv4_conv_small`. */
+  readonly architecture: string;
+  /** Classifier outputs. */
+  readonly numClasses: number;
+  /** Class names in classifier order, when the checkpoint has them (`label_names`). */
+  readonly labelNames?: readonly string[];
+  /** Name of the classifier module (`pretrained_cfg.classifier`); default `classifier`. */
+  readonly classifier: string;
+  /** Input channels (`pretrained_cfg.input_size[0]`). */
+  readonly inputChannels: number;
+  /** Square input size (`pretrained_cfg.input_size[2]`). */
+  readonly inputSize: number;
+  /** Resize filter (`pretrained_cfg.interpolation`). */
+  readonly interpolation: 'bilinear' | 'bicubic';
+  /** Eval crop fraction (`pretrained_cfg.crop_pct`). */
+  readonly cropPct: number;
+  /** Normalization (`pretrained_cfg.mean` / `std`), per channel, for pixels in [0, 1]. */
+  readonly mean: readonly number[];
+  readonly std: readonly number[];
+}
+
+/** timm's ImageNet defaults (`IMAGENET_DEFAULT_MEAN` / `_STD`), used when a config omits them. */
+export const IMAGENET_DEFAULT_MEAN: readonly number[] = [0.485, 0.456, 0.406];
+/** See {@link IMAGENET_DEFAULT_MEAN}. */
+export const IMAGENET_DEFAULT_STD: readonly number[] = [0.229, 0.224, 0.225];
+
+function invalid(file: string, why: string, cause?: unknown): MlopsError {
+  return new MlopsError('MLOPS_ERR_CHECKPOINT_INVALID', `${file}: not a timm model config: ${why}`, {
+    file,
+    hint: 'use the config.json timm wrote with the weights (save_for_hf / the Hub), or remove it and set model.architecture, model.inputSize and data.normalize yourself',
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+function numberList(value: unknown): number[] | undefined {
+  return Array.isArray(value) && value.every((v) => typeof v === 'number' && Number.isFinite(v))
+    ? (value as number[])
+    : undefined;
+}
+
+/** Parses a timm `config.json` object; `file` names it in errors. */
+export function parseTimmConfig(raw: unknown, file: string): TimmModelConfig {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw invalid(file, 'not a JSON object');
+  const config = raw as Record<string, unknown>;
+  const cfg = (config.pretrained_cfg ?? {}) as Record<string, unknown>;
+  const architecture = config.architecture ?? config.model_name;
+  if (typeof architecture !== 'string' || !architecture) throw invalid(file, 'no "architecture"');
+  const numClasses = config.num_classes ?? cfg.num_classes;
+  if (typeof numClasses !== 'number' || !Number.isInteger(numClasses) || numClasses < 1) {
+    throw invalid(file, `"num_classes" must be a positive integer, got ${JSON.stringify(numClasses)}`);
+  }
+  const labelNames = config.label_names ?? cfg.label_names;
+  if (labelNames !== undefined) {
+    if (!Array.isArray(labelNames) || !labelNames.every((l) => typeof l === 'string')) {
+      throw invalid(file, '"label_names" must be a list of strings');
+    }
+    if (labelNames.length !== numClasses) {
+      throw invalid(file, `"label_names" has ${labelNames.length} names for ${numClasses} classes`);
+    }
+  }
+  const inputSize = numberList(cfg.input_size) ?? [3, 224, 224];
+  if (inputSize.length !== 3) throw invalid(file, `"pretrained_cfg.input_size" must be [C, H, W]`);
+  const [channels, height, width] = inputSize as [number, number, number];
+  if (height !== width) throw invalid(file, `non-square input_size ${height}×${width} is not supported`);
+  const interpolation = cfg.interpolation ?? 'bicubic';
+  if (interpolation !== 'bilinear' && interpolation !== 'bicubic') {
+    throw invalid(file, `interpolation "${String(interpolation)}" is not supported (bilinear or bicubic)`);
+  }
+  const cropPct = typeof cfg.crop_pct === 'number' ? cfg.crop_pct : 0.875;
+  if (!(cropPct > 0 && cropPct <= 1)) throw invalid(file, `crop_pct ${cropPct} must be in (0, 1]`);
+  if (cfg.crop_mode !== undefined && cfg.crop_mode !== 'center') {
+    throw invalid(file, `crop_mode "${String(cfg.crop_mode)}" is not supported (center)`);
+  }
+  const mean = numberList(cfg.mean) ?? [...IMAGENET_DEFAULT_MEAN];
+  const std = numberList(cfg.std) ?? [...IMAGENET_DEFAULT_STD];
+  const classifier = typeof cfg.classifier === 'string' ? cfg.classifier : 'classifier';
+  return {
+    architecture,
+    numClasses,
+    ...(labelNames ? { labelNames: labelNames as string[] } : {}),
+    classifier,
+    inputChannels: channels,
+    inputSize: width,
+    interpolation,
+    cropPct,
+    mean,
+    std,
+  };
+}
+
+/** Reads and parses a timm `config.json`. */
+export async function readTimmConfig(file: string): Promise<TimmModelConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw invalid(
+      file,
+      `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      error,
+    );
+  }
+  try {
+    return parseTimmConfig(JSON.parse(text), file);
+  } catch (error) {
+    if (error instanceof SyntaxError) throw invalid(file, `invalid JSON (${error.message})`, error);
+    throw error;
+  }
+}
+
+/**
+ * The old system's `infer_classcount`, made exact: the classifier is kept when the dataset's
+ * classes are the checkpoint's labels — re-ordered when their order differs — and re-initialized
+ * otherwise (other classes, another count, or a checkpoint without label names), or when asked.
+ */
+export function planHead(
+  datasetClasses: readonly string[],
+  checkpoint: Pick<TimmModelConfig, 'numClasses' | 'labelNames'>,
+  resetHead = false,
+): HeadPlan & { readonly reason: string } {
+  if (resetHead) return { mode: 'reset', reason: 'model.resetHead is set' };
+  const labels = checkpoint.labelNames;
+  if (!labels) {
+    return {
+      mode: 'reset',
+      reason: `the checkpoint has no label names (${checkpoint.numClasses} classes) to match against the dataset's`,
+    };
+  }
+  if (labels.length !== datasetClasses.length) {
+    return {
+      mode: 'reset',
+      reason: `the checkpoint has ${labels.length} classes, the dataset ${datasetClasses.length}`,
+    };
+  }
+  const index = new Map(labels.map((label, i) => [label, i]));
+  const order = datasetClasses.map((name) => index.get(name));
+  if (order.some((i) => i === undefined)) {
+    const unknown = datasetClasses.filter((name) => !index.has(name));
+    return { mode: 'reset', reason: `the checkpoint's labels lack ${unknown.slice(0, 5).join(', ')}` };
+  }
+  if (order.every((from, to) => from === to))
+    return { mode: 'keep', reason: "the dataset's classes are the checkpoint's labels" };
+  return {
+    mode: 'reorder',
+    order: order as number[],
+    reason: "the dataset's classes are the checkpoint's labels in another order; classifier rows re-ordered",
+  };
+}
