@@ -249,26 +249,30 @@ async function lockfileFor(
   const rootDependencies: Record<string, string> = {};
   for (const t of tarballs) {
     rootDependencies[t.manifest.name] = `file:${t.file}`;
-    const { name: _name, scripts: _scripts, devDependencies: _dev, ...fields } = t.manifest;
+    const fields = ['license', 'dependencies', 'optionalDependencies', 'peerDependencies'] as const;
     packages[`node_modules/${t.manifest.name}`] = {
       version: t.manifest.version,
       resolved: `file:${t.file}`,
       integrity: t.integrity,
-      ...(fields as LockEntry),
+      ...Object.fromEntries(fields.filter((f) => t.manifest[f]).map((f) => [f, t.manifest[f]])),
+      ...(t.manifest.peerDependenciesMeta ? { peerDependenciesMeta: t.manifest.peerDependenciesMeta } : {}),
+      ...(t.manifest.bin ? { bin: t.manifest.bin } : {}),
+      ...(t.manifest.engines ? { engines: t.manifest.engines } : {}),
     };
   }
   for (const t of tarballs) {
     const required = Object.entries(t.manifest.peerDependencies ?? {}).filter(
       ([peer]) => !t.manifest.peerDependenciesMeta?.[peer]?.optional,
     );
-    const internal = (deps: Record<string, string> = {}) =>
+    // Sibling @mlops packages are the tarballs above; everything else comes from the registry cache.
+    const external = (deps: Record<string, string> = {}) =>
       Object.fromEntries(Object.entries(deps).filter(([name]) => !name.startsWith('@mlops/')));
     visit(
       t.workspace,
       {
-        ...internal(t.manifest.dependencies),
-        ...internal(t.manifest.optionalDependencies),
-        ...internal(Object.fromEntries(required)),
+        ...external(t.manifest.dependencies),
+        ...external(t.manifest.optionalDependencies),
+        ...external(Object.fromEntries(required)),
       },
       new Set(Object.keys(t.manifest.optionalDependencies ?? {})),
     );
@@ -374,10 +378,13 @@ describe('the packages as users install them', () => {
       integrity: string;
       files: { path: string }[];
     }[];
-    expect(packed.map((p) => p.name).sort()).toEqual(
-      WORKSPACES.map((w) => `@mlops/${w.split('/')[1]}`).sort(),
-    );
-    for (const [i, p] of packed.entries()) {
+    const workspaceOf = new Map<string, string>();
+    for (const workspace of WORKSPACES) {
+      const { name } = JSON.parse(await readFile(join(REPO, workspace, 'package.json'), 'utf8')) as Manifest;
+      workspaceOf.set(name, workspace);
+    }
+    expect(packed.map((p) => p.name).sort()).toEqual([...workspaceOf.keys()].sort());
+    for (const p of packed) {
       const paths = p.files.map((f) => f.path);
       // Sources, tests and build config stay home; built code, types and the README ship.
       expect(
@@ -395,7 +402,7 @@ describe('the packages as users install them', () => {
         manifest,
         file: `packs/${p.filename}`,
         integrity,
-        workspace: WORKSPACES[i] as string,
+        workspace: workspaceOf.get(p.name) as string,
       });
     }
     tarballs = tarballs.sort((a, b) => a.manifest.name.localeCompare(b.manifest.name));

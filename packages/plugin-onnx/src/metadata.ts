@@ -1,5 +1,4 @@
-import { MlopsError } from '@mlops/core';
-import { type InputPreprocessing, resizeFieldsProblem } from '@mlops/plugin-tfjs';
+import { type InputPreprocessing, MlopsError, resizeFieldsProblem } from '@mlops/core';
 
 /**
  * Preprocessing a runtime applies before the graph, as the training pipeline did: plugin-tfjs's

@@ -18,6 +18,8 @@ const CASES = [
   { architecture: 'small_cnn', inputSize: 33, inputChannels: 3 },
   { architecture: 'mobilenetv4_conv_small', inputSize: 32, inputChannels: 3 },
   { architecture: 'mobilenetv4_conv_small', inputSize: 37, inputChannels: 1, widthMultiplier: 0.5 },
+  // Stochastic depth adds DropPath layers, the identity at inference.
+  { architecture: 'mobilenetv4_conv_small', inputSize: 32, inputChannels: 3, dropPath: 0.2 },
 ];
 
 describe('model zoo in onnxruntime-node', () => {

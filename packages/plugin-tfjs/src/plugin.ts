@@ -13,8 +13,8 @@ import { SharpImageInspector } from './data/image-inspector.js';
 import { fashionMnistSource } from './data/sources/fashion-mnist.js';
 import { mnistSource } from './data/sources/mnist.js';
 import { TfjsEngine, type TfjsEngineOptions } from './engine/tfjs-engine.js';
-import { checkpointConfigDefaults } from './pretrained/checkpoint-defaults.js';
 import { TfjsExporter } from './engine/tfjs-exporter.js';
+import { checkpointConfigDefaults } from './pretrained/checkpoint-defaults.js';
 import { decodeImageBytes, TfjsRuntime } from './runtime/tfjs-runtime.js';
 import { PLUGIN_TFJS_VERSION } from './version.js';
 

@@ -59,6 +59,21 @@ function firstSupportingRuntime(registered: Runtime[]): Runtime {
 }
 
 /**
+ * Loads the `serve.dummy` model (`<model>@<alias>` or `<model>@v<N>`) for `/api/predict/dummy/`.
+ * A reference that does not resolve stops the server at start-up with the registry's error, so a
+ * typo is not discovered by the first client.
+ */
+async function loadDummy(reference: string, registry: ModelRegistry, runtime: Runtime): Promise<LoadedModel> {
+  const at = reference.lastIndexOf('@');
+  const model = reference.slice(0, at);
+  const selector = reference.slice(at + 1);
+  const version = /^v\d+$/.test(selector)
+    ? await registry.resolve(model, { version: Number(selector.slice(1)) })
+    : await registry.resolve(model, { alias: selector });
+  return runtime.load(version);
+}
+
+/**
  * The `serve` stage, plus the `mlops loadtest <url>` command. The stage starts the inference server for `serve.model` (default: the registry model)
  * on `serve.host:serve.port`, and keeps serving until Ctrl-C / SIGTERM, then drains and stops.
  * `mlops serve` runs only this stage, so it trains nothing.
@@ -94,9 +109,17 @@ export function server(options: ServePluginOptions = {}): MlopsPlugin {
             : rawBatching && typeof rawBatching === 'object'
               ? (rawBatching as { maxBatchSize?: number; maxWaitMs?: number })
               : undefined;
+        const runtime = firstSupportingRuntime(container.resolveAll(Runtime));
+        const registry = container.resolve(ModelRegistry);
+        const dummy = config.serve.dummy ? await loadDummy(config.serve.dummy, registry, runtime) : undefined;
+        if (dummy)
+          ctx.logger.info(
+            `/api/predict/dummy/ answers with ${config.serve.dummy} (v${dummy.version.version})`,
+          );
         const app = createServer({
-          registry: container.resolve(ModelRegistry),
-          runtime: firstSupportingRuntime(container.resolveAll(Runtime)),
+          registry,
+          runtime,
+          ...(dummy ? { dummy } : {}),
           ...(container.isRegistered(ArtifactStore, true) ? { store: container.resolve(ArtifactStore) } : {}),
           model: config.serve.model ?? config.registry.model,
           ...(config.serve.alias ? { alias: config.serve.alias } : {}),
@@ -121,6 +144,7 @@ export function server(options: ServePluginOptions = {}): MlopsPlugin {
           );
         }
         await app.close();
+        await dummy?.dispose();
         return { url };
       });
     },

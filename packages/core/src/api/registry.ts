@@ -1,7 +1,16 @@
-import type { LoadedConfig } from '../config/load-config.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { type LoadedConfig, resolveUserConfig } from '../config/load-config.js';
+import { CLASSES_FILE, makeClassesFile } from '../data/classes-file.js';
+import { MlopsError } from '../errors.js';
 import { Pipeline } from '../pipeline/pipeline.js';
+import type { DataOutput } from '../pipeline/stage-outputs.js';
 import { LocalModelRegistry } from '../registry/local-model-registry.js';
 import { defaultRegistryActor } from '../registry/model-file-ops.js';
+import { ArtifactStore } from '../services/artifact-store.js';
+import { Engine } from '../services/engine.js';
+import type { Logger } from '../services/logger.js';
 import {
   type AliasMove,
   ModelRegistry,
@@ -64,4 +73,120 @@ export async function promoteModel(
     ...(options.reason ? { reason: options.reason } : {}),
     actor: defaultRegistryActor(),
   });
+}
+
+/** Options of {@link importCheckpoint}. */
+export interface ImportCheckpointOptions extends ProjectOptions {
+  /** Registry model to register it under. Default: the project's `registry.model`. */
+  model?: string;
+  /** Alias to point at the new version (e.g. `production`), with no gate: it has no evaluation. */
+  alias?: string;
+  /** Logger for the run. */
+  logger?: Logger;
+}
+
+/** What {@link importCheckpoint} registered. */
+export interface ImportedCheckpoint {
+  /** Registry model. */
+  model: string;
+  /** The new version. */
+  version: number;
+  /** Aliases now pointing at it. */
+  aliases: string[];
+  /** The checkpoint's architecture. */
+  architecture: string;
+  /** The labels it was registered with. */
+  labels: string[];
+  /** The run that made the exports. */
+  runId: string;
+}
+
+/**
+ * `mlops registry import <checkpoint>`: registers a pretrained checkpoint (a timm
+ * `model.safetensors` and its `config.json`, or `hf-hub:<repo>`) as a new version, untrained, so
+ * `mlops serve` answers with it at once. The checkpoint decides the architecture, labels and
+ * preprocessing; the project gives the store, the plugins (engine, exporters, registry) and the
+ * export formats. It is a recorded run: the data stage is *provided* (the checkpoint's labels, no
+ * images), `train.epochs` is 0, evaluation is skipped, and every export passes its parity gate.
+ */
+export async function importCheckpoint(
+  checkpoint: string,
+  options: ImportCheckpointOptions = {},
+): Promise<ImportedCheckpoint> {
+  const { loaded, storePath } = await loadProject(options);
+  if (!loaded) {
+    throw new MlopsError('MLOPS_ERR_CONFIG_NOT_FOUND', 'mlops registry import needs a project config', {
+      hint: 'run it next to mlops.config.ts (its plugins provide the engine and the exporters), or pass --config',
+    });
+  }
+  const base = loaded.config;
+  const configFile = base.sources.find((source) =>
+    /mlops\.config\.[cm]?[jt]s$|mlops\.config\.ya?ml$/.test(source),
+  );
+  const model = options.model ?? base.registry.model;
+  const { config } = await resolveUserConfig(
+    {
+      project: base.project,
+      store: { ...base.store, path: storePath },
+      plugins: base.plugins,
+      model: {
+        initialCheckpoint:
+          isAbsolute(checkpoint) || checkpoint.startsWith('hf-hub:')
+            ? checkpoint
+            : resolve(options.cwd ?? process.cwd(), checkpoint),
+      },
+      train: { epochs: 0, backend: base.train.backend },
+      export: base.export,
+      registry: { model, aliases: options.alias ? [options.alias] : [] },
+      serve: base.serve,
+    },
+    { file: configFile ?? join(base.root, 'mlops.config.ts') },
+  );
+  const pipeline = await Pipeline.create({ config, ...(options.logger ? { logger: options.logger } : {}) });
+  const engine = pipeline.resolve(Engine);
+  if (!engine.describeCheckpoint) {
+    throw new MlopsError('MLOPS_ERR_SERVICE_MISSING', `the ${engine.name} engine cannot read checkpoints`, {
+      hint: 'add @mlops/plugin-tfjs to plugins',
+    });
+  }
+  const described = await engine.describeCheckpoint(config);
+  if (described.placeholderLabels) {
+    (options.logger ?? console).warn(
+      `${checkpoint} has no label names; registered with ${described.labels[0]}…${described.labels.at(-1)}`,
+    );
+  }
+  const store = pipeline.resolve(ArtifactStore);
+  const tree = await mkdtemp(join(tmpdir(), 'mlops-import-'));
+  let data: DataOutput;
+  try {
+    const classMap = Object.fromEntries(described.labels.map((label, i) => [label, [`class_${i}`]]));
+    await writeFile(
+      join(tree, CLASSES_FILE),
+      `${JSON.stringify(makeClassesFile(described.labels, classMap), null, 2)}\n`,
+    );
+    const dataset = await store.putDir(tree, { name: 'dataset' });
+    data = { dataset, version: dataset.hash, classes: described.labels, splits: {}, counts: {}, skipped: [] };
+  } finally {
+    await rm(tree, { recursive: true, force: true });
+  }
+  const result = await pipeline.run({
+    stages: ['export'],
+    provided: { data },
+    skip: ['evaluate'],
+    argv: ['registry', 'import', checkpoint, ...(options.alias ? ['--alias', options.alias] : [])],
+  });
+  const registered = result.outputs.export?.registered;
+  if (!registered) {
+    throw new MlopsError('MLOPS_ERR_STAGE_NO_OUTPUT', `${checkpoint} was exported but not registered`, {
+      hint: 'a plugin replaced the export stage without registering; check the plugins',
+    });
+  }
+  return {
+    model: registered.model,
+    version: registered.version,
+    aliases: registered.aliases,
+    architecture: described.architecture,
+    labels: described.labels,
+    runId: result.run.id,
+  };
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { dataAddCommand, dataCheckoutCommand, dataStatusCommand } from '../api/data.js';
-import { listModels, promoteModel, showModel } from '../api/registry.js';
+import { importCheckpoint, listModels, promoteModel, showModel } from '../api/registry.js';
 import { run } from '../api/run.js';
 import { compareRuns, listRuns, showRun } from '../api/runs.js';
 import { loadConfig } from '../config/load-config.js';
@@ -353,6 +353,24 @@ export function createCli(io: CliIO = defaultIO): Command {
         );
       },
     );
+
+  registry
+    .command('import')
+    .description(
+      'register a pretrained checkpoint (timm model.safetensors + config.json, its folder, or hf-hub:<repo>) as a new version, untrained, ready to serve',
+    )
+    .argument('<checkpoint>', 'a path, or hf-hub:<org>/<name>[@revision]')
+    .option('--model <name>', 'registry model (default: registry.model of the config)')
+    .option('--alias <alias>', 'point this alias at the new version, e.g. production')
+    .action(async (checkpoint: string, opts: { model?: string; alias?: string }, cmd: Command) => {
+      const imported = await importCheckpoint(checkpoint, { ...globals(cmd), ...opts });
+      print(
+        cmd,
+        imported,
+        () =>
+          `registered ${imported.model} v${imported.version} from ${checkpoint} (${imported.architecture}, ${imported.labels.length} classes${imported.aliases.length ? `; aliases: ${imported.aliases.join(', ')}` : ''}) in run ${imported.runId}`,
+      );
+    });
 
   const data = program
     .command('data')

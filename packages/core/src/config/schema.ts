@@ -44,7 +44,7 @@ export const configSchema = z.strictObject({
     dropPath: z.number().min(0).lt(1).optional(),
   }),
   train: z.strictObject({
-    epochs: positiveInt,
+    epochs: z.number().int().min(0),
     batchSize: positiveInt,
     lr: z.number().positive().optional(),
     lrBaseScale: z.enum(['linear', 'sqrt']).optional(),
@@ -101,5 +101,9 @@ export const configSchema = z.strictObject({
     host: z.string(),
     model: z.string().optional(),
     alias: z.string().min(1).optional(),
+    dummy: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]*@.+$/, 'expected <model>@<alias> or <model>@v<N>')
+      .optional(),
   }),
 });

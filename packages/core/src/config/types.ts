@@ -1,4 +1,5 @@
 import type { MlopsPlugin } from '../plugin/plugin.js';
+import type { Interpolation } from './preprocessing.js';
 
 /** Where the embedded store lives and which remote it syncs with. */
 export interface StoreConfig {
@@ -49,7 +50,7 @@ export interface DataConfig {
    * Resampling filter of the resize (timm's `interpolation`). Default `bilinear`; a timm
    * checkpoint's own (`bicubic` for MobileNetV4) when fine-tuning one.
    */
-  interpolation?: 'bilinear' | 'bicubic';
+  interpolation?: Interpolation;
   /**
    * timm's eval crop (`crop_pct`): images are resized so their shorter side is
    * `floor(inputSize / cropPct)`, then the centre `inputSize` square is cut out. Default 1 (the
@@ -121,7 +122,10 @@ export interface AugmentConfig {
 
 /** The train stage. */
 export interface TrainConfig {
-  /** Number of epochs. */
+  /**
+   * Number of epochs. 0 trains nothing: the model stage's weights (a pretrained checkpoint) are
+   * the result, evaluated and exported as they are.
+   */
   epochs: number;
   /** Batch size. */
   batchSize: number;
@@ -227,6 +231,13 @@ export interface ServeConfig {
    * keep their fixed aliases.
    */
   alias?: string;
+  /**
+   * The model behind the old system's `/api/predict/dummy/`: a registry reference
+   * `<model>@<alias>` or `<model>@v<N>` (e.g. `imagenet@production` after
+   * `mlops registry import hf-hub:timm/… --model imagenet --alias production`), loaded once at
+   * start-up. Default: a stand-in answering 100% `unknown`.
+   */
+  dummy?: string;
   /** Other server options (see @mlops/server). */
   [option: string]: unknown;
 }

@@ -53,14 +53,24 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Command line recorded in the run. */
   argv?: string[];
+  /**
+   * Outputs the caller supplies: these stages do not run and are recorded as `provided`
+   * (`mlops registry import` provides the data stage's labels from the checkpoint).
+   */
+  provided?: Partial<StageOutputs>;
+  /**
+   * Stages to leave out, recorded as `skipped`: their output stays absent for later stages
+   * (registration without an evaluation, for a checkpoint imported without data).
+   */
+  skip?: StageName[];
 }
 
 /** What a stage did in a run. */
 export interface StageReport {
   /** The stage. */
   stage: StageName;
-  /** `ran` or `cached`. */
-  status: 'ran' | 'cached';
+  /** `ran`, `cached`, `provided` by the caller, or `skipped`. */
+  status: 'ran' | 'cached' | 'provided' | 'skipped';
   /** Wall time in ms. */
   durationMs: number;
   /** Cache key of its inputs. */
@@ -235,6 +245,13 @@ export class Pipeline {
       for (const stage of stages) {
         current = stage;
         if (signal.aborted) throw signal.reason;
+        const given = options.provided?.[stage];
+        if (given !== undefined || options.skip?.includes(stage)) {
+          const report = await this.recordNotRun(stage, run, runs, outputs, given);
+          reports.push(report);
+          this.logger.info(`${stage}: ${report.status}`);
+          continue;
+        }
         const report = await this.runStage(stage, {
           run,
           store,
@@ -283,6 +300,30 @@ export class Pipeline {
       throw failure;
     }
     return { run: final, outputs, stages: reports, dir: run.dir };
+  }
+
+  /** Records a stage the caller provided the output of, or asked to skip. */
+  private async recordNotRun(
+    stage: StageName,
+    run: RunInfo,
+    runs: RunStore,
+    outputs: Partial<StageOutputs>,
+    given: StageOutputs[StageName] | undefined,
+  ): Promise<StageReport> {
+    const status = given === undefined ? 'skipped' : 'provided';
+    if (given !== undefined) (outputs as Record<string, unknown>)[stage] = given;
+    await runs.update(run.id, (r) => {
+      r.stages[stage] = {
+        status,
+        cacheKey: '',
+        startedAt: new Date().toISOString(),
+        durationMs: 0,
+        inputs: {},
+        ...(given === undefined ? {} : { output: given as never }),
+      };
+      if (stage === 'data' && given !== undefined) r.dataVersion = (given as StageOutputs['data']).version;
+    });
+    return { stage, status, durationMs: 0, cacheKey: '' };
   }
 
   private async runStage(

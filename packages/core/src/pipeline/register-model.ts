@@ -1,3 +1,4 @@
+import { preprocessingOf } from '../config/preprocessing.js';
 import { isMlopsError } from '../errors.js';
 import type { ArtifactRef } from '../services/artifact-store.js';
 import { ModelRegistry } from '../services/model-registry.js';
@@ -34,13 +35,11 @@ export async function registerExportedModel(
       labels: data.classes,
       architecture: ctx.input('model').architecture,
       inputShape: ctx.input('model').inputShape,
-      preprocessing: {
-        size: config.model.inputSize,
-        channels: config.model.inputChannels,
-        mean: config.data.normalize?.mean ?? [0.5],
-        std: config.data.normalize?.std ?? [0.5],
-      },
+      preprocessing: { ...preprocessingOf(config) },
       backend: train.backend,
+      ...(ctx.input('model').initializedFrom
+        ? { initializedFrom: ctx.input('model').initializedFrom as string }
+        : {}),
       exports: exports.map((e) => ({ format: e.format, details: e.details })),
     },
     aliases: config.registry.aliases,

@@ -7,10 +7,12 @@ import type { RunStatus } from '../services/tracker.js';
 import type { Json, JsonObject } from '../util/json.js';
 
 /**
- * What happened to one stage: `cached` means its previous output was reused; `running` is the
- * state while it runs (and what an interrupted run leaves behind).
+ * What happened to one stage: `cached` means its previous output was reused; `provided` that the
+ * caller supplied its output (`mlops registry import` supplies the labels a checkpoint brings in
+ * place of a dataset); `skipped` that it was left out on purpose; `running` is the state while it
+ * runs (and what an interrupted run leaves behind).
  */
-export type StageRunStatus = 'running' | 'ran' | 'cached' | 'failed' | 'skipped';
+export type StageRunStatus = 'running' | 'ran' | 'cached' | 'provided' | 'failed' | 'skipped';
 
 /** An error as recorded: the {@link MlopsError} code when there is one, and the message. */
 export interface RunError {

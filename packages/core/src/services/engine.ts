@@ -1,4 +1,5 @@
 import type { InjectionToken } from 'tsyringe';
+import type { ResolvedConfig } from '../config/types.js';
 import type { StageContext } from '../pipeline/stage-context.js';
 import type { EvaluateOutput, ModelOutput, TrainOutput } from '../pipeline/stage-outputs.js';
 
@@ -15,6 +16,22 @@ export interface Engine {
   train(ctx: StageContext<'train'>): Promise<TrainOutput>;
   /** Evaluates `ctx.input('train')` on the configured split. */
   evaluate(ctx: StageContext<'evaluate'>): Promise<EvaluateOutput>;
+  /**
+   * What a pretrained checkpoint (`model.initialCheckpoint` of `config`) is, without a dataset:
+   * its class labels in output order and its architecture. `mlops registry import` registers a
+   * checkpoint with these labels; engines that cannot read checkpoints leave it out.
+   */
+  describeCheckpoint?(config: ResolvedConfig): Promise<CheckpointDescription>;
+}
+
+/** What {@link Engine.describeCheckpoint} reports. */
+export interface CheckpointDescription {
+  /** Class labels in the classifier's output order. */
+  labels: string[];
+  /** Architecture, e.g. `mobilenetv4_conv_small`. */
+  architecture: string;
+  /** True when the checkpoint has no label names and `labels` are numbered placeholders. */
+  placeholderLabels?: boolean;
 }
 
 /** DI token of the {@link Engine}. */

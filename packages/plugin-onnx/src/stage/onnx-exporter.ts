@@ -1,9 +1,9 @@
 import type { ExportedModel, Exporter, StageContext } from '@mlops/core';
-import { ModelRegistry } from '@mlops/core';
-import { loadModel, preprocessingOf, selectBackend } from '@mlops/plugin-tfjs';
+import { ModelRegistry, preprocessingOf } from '@mlops/core';
+import { loadModel, selectBackend } from '@mlops/plugin-tfjs';
 import { type ExportedOnnx, exportOnnx } from './export-onnx.js';
 import { type OnnxExporterOptions, resolveExporterOptions } from './exporter-options.js';
-import { firstPresentSplit, loadNormalizedSample } from './samples.js';
+import { firstPresentSplit, loadNormalizedSample, syntheticSample } from './samples.js';
 
 /** File names of the artifacts in the store (the registry roles are the formats). */
 const FILE_NAMES: Record<ExportedOnnx['format'], string> = {
@@ -42,9 +42,18 @@ export class OnnxExporter implements Exporter {
     const model = await loadModel(await ctx.store.localPath(ctx.input('train').model));
     try {
       const { validation, train } = config.data.splits;
-      const paritySplit = firstPresentSplit(data, [validation, config.evaluate.split, train]) ?? validation;
-      const parity = await loadNormalizedSample(ctx, data, paritySplit, options.parityImages);
+      const paritySplit = firstPresentSplit(data, [validation, config.evaluate.split, train]);
+      // A checkpoint registered without data (mlops registry import) is checked on noise images.
+      const parity = paritySplit
+        ? await loadNormalizedSample(ctx, data, paritySplit, options.parityImages)
+        : syntheticSample(config, Math.min(options.parityImages || 64, 64));
       const heldOutSplit = firstPresentSplit(data, [config.evaluate.split, validation]) ?? validation;
+      if (quantize && !firstPresentSplit(data, [train])) {
+        ctx.logger.warn(
+          'int8 quantization needs training images to calibrate on; this export has none, so only fp32 ONNX is written',
+        );
+      }
+      const canQuantize = quantize && firstPresentSplit(data, [train]) !== undefined;
       const results = await exportOnnx({
         model,
         metadata: {
@@ -56,14 +65,14 @@ export class OnnxExporter implements Exporter {
           architecture: ctx.input('model').architecture,
         },
         parity,
-        ...(quantize
+        ...(canQuantize
           ? {
               calibration: await loadNormalizedSample(ctx, data, train, options.calibrationImages),
               heldOut: await loadNormalizedSample(ctx, data, heldOutSplit, options.accuracyImages),
             }
           : {}),
         options,
-        quantize,
+        quantize: canQuantize,
         warn: (message) => ctx.logger.warn(message),
       });
       const exported: ExportedModel[] = [];

@@ -1,5 +1,11 @@
-import type { DataOutput, ResolvedConfig, StageContext } from '@mlops/core';
-import { loadDecodedSplit, normalizeUint8, resizeRecipeOf, resolveNormalize } from '@mlops/plugin-tfjs';
+import {
+  type DataOutput,
+  type ResolvedConfig,
+  resizeRecipeOf,
+  resolveNormalize,
+  type StageContext,
+} from '@mlops/core';
+import { loadDecodedSplit, normalizeUint8 } from '@mlops/plugin-tfjs';
 
 /** Normalized images of one split, ready for a model: NHWC floats and labels. */
 export interface NormalizedSample {
@@ -66,4 +72,35 @@ export async function loadNormalizedSample(
 /** The first split of `names` that the data has images in. */
 export function firstPresentSplit(data: DataOutput, names: string[]): string | undefined {
   return names.find((name) => (data.splits[name] ?? 0) > 0);
+}
+
+/**
+ * `count` deterministic noise images (uniform 8-bit pixels, normalized as in training), for the
+ * parity gate of a model exported without data (`mlops registry import`): parity compares the
+ * graphs' outputs, which needs inputs of the right distribution of values, not labelled images.
+ */
+export function syntheticSample(config: ResolvedConfig, count: number): NormalizedSample {
+  const channels = config.model.inputChannels;
+  const size = config.model.inputSize;
+  const stats = resolveNormalize(config.data.normalize, channels);
+  const pixels = size * size * channels;
+  const bytes = new Uint8Array(count * pixels);
+  // xorshift32: the same images on every export, so parity numbers are comparable.
+  let state = 0x9e3779b9;
+  for (let i = 0; i < bytes.length; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    bytes[i] = state & 0xff;
+  }
+  const x = new Float32Array(bytes.length);
+  for (let i = 0; i < count; i++) normalizeUint8(bytes, i * pixels, pixels, x, i * pixels, stats);
+  return {
+    split: 'synthetic',
+    count,
+    shape: [size, size, channels],
+    x,
+    labels: new Int32Array(count),
+    normalize: stats,
+  };
 }

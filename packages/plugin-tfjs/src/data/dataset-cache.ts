@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ResizeRecipe } from '@mlops/core';
 import {
   type ArtifactStore,
   type DataOutput,
@@ -13,7 +14,7 @@ import {
 import { decodeImage } from './decode.js';
 import { allocateDecodedSplit, type DecodedSplit, imageBytes } from './decoded-split.js';
 import { readDecodedSplitFile, writeDecodedSplitFile } from './decoded-split-file.js';
-import { type ResizeRecipe, resizeRecipeKey } from './resize.js';
+import { resizeRecipeKey } from './resize.js';
 
 /**
  * Version of the decoding recipe (crop, resampling, channel conversion). Part of the cache key:

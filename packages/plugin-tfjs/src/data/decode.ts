@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import type { ResizeRecipe } from '@mlops/core';
 import sharp from 'sharp';
 import { convertChannels } from './channels.js';
 import { ImageTooLargeError, SHARP_DEFAULT_MAX_PIXELS } from './png/image-too-large-error.js';
 import { isPng } from './png/png-chunks.js';
 import { type DecodedPng, decodePng, UnsupportedPngError } from './png/png-decode.js';
-import { type ResizeRecipe, resizeToInput } from './resize.js';
+import { resizeToInput } from './resize.js';
 
 /** Target of {@link decodeImage}. */
 export interface DecodeOptions {

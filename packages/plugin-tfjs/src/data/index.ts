@@ -44,21 +44,7 @@ export {
 export { isPng } from './png/png-chunks.js';
 export { type DecodedPng, type DecodePngOptions, decodePng, UnsupportedPngError } from './png/png-decode.js';
 export { encodePng } from './png/png-encode.js';
-export {
-  type InputPreprocessing,
-  preprocessingOf,
-  resizeFieldsProblem,
-  resizeRecipeOfPreprocessing,
-} from './preprocessing.js';
-export {
-  type Interpolation,
-  type ResizeRecipe,
-  resizeCover,
-  resizeRecipeKey,
-  resizeRecipeOf,
-  resizeShorterCenterCrop,
-  resizeToInput,
-} from './resize.js';
+export { resizeCover, resizeRecipeKey, resizeShorterCenterCrop, resizeToInput } from './resize.js';
 export { createRng, epochPermutation, type Rng } from './rng.js';
 export {
   FASHION_MNIST_LABELS,

@@ -1,10 +1,6 @@
-/** Per-channel mean and std, one value per channel. */
-export interface ChannelStats {
-  /** Mean per channel, in [0, 1] units. */
-  mean: number[];
-  /** Standard deviation per channel. */
-  std: number[];
-}
+import type { ChannelStats } from '@mlops/core';
+
+export type { ChannelStats };
 
 /**
  * Maps [0, 255] values to `(v / 255 − mean[c]) / std[c]`, in place (HWC). `mean` and `std` have

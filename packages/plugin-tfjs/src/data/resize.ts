@@ -1,3 +1,5 @@
+import type { Interpolation, ResizeRecipe } from '@mlops/core';
+
 /**
  * Square "cover" resizing of 8-bit HWC pixels, in JavaScript so every decode path (the PNG fast
  * path and sharp) resamples the same way: the central square is cropped, then resampled with a
@@ -112,30 +114,6 @@ function crop(
     out.set(src.subarray(from, from + side * channels), y * side * channels);
   }
   return out;
-}
-
-/** Resampling filters of {@link resizeShorterCenterCrop}, as PIL defines them. */
-export type Interpolation = 'bilinear' | 'bicubic';
-
-/**
- * How images become the model's square input:
- * - `cover`: the central square, resampled to the input size with an antialiased bilinear
- *   filter (the engine's own recipe, used unless the config asks for timm's);
- * - `timm`: timm's eval transform — resize the shorter side to `floor(size / cropPct)` with the
- *   given filter, then cut out the centre `size` square — so a model loaded from timm weights
- *   sees what timm's model would (and a model fine-tuned from it keeps seeing it when served).
- */
-export type ResizeRecipe =
-  | { readonly mode: 'cover' }
-  | { readonly mode: 'timm'; readonly cropPct: number; readonly interpolation: Interpolation };
-
-/** The recipe of a config's `data` section: `timm` when it sets a crop or an interpolation, else `cover`. */
-export function resizeRecipeOf(data: {
-  cropPct?: number | undefined;
-  interpolation?: Interpolation | undefined;
-}): ResizeRecipe {
-  if (data.cropPct === undefined && data.interpolation === undefined) return { mode: 'cover' };
-  return { mode: 'timm', cropPct: data.cropPct ?? 1, interpolation: data.interpolation ?? 'bilinear' };
 }
 
 /** A short stable name of a recipe, for cache keys. */

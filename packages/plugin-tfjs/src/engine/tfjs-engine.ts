@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  type CheckpointDescription,
   type DataOutput,
   type Engine,
   type EvaluateOutput,
@@ -8,6 +9,7 @@ import {
   type ModelInitialization,
   type ModelOutput,
   type ResolvedConfig,
+  resizeRecipeOf,
   type StageContext,
   type TrainOutput,
 } from '@mlops/core';
@@ -19,14 +21,18 @@ import { unsupportedAugmentations } from '../data/augment/augment-params.js';
 import { loadDecodedSplit } from '../data/dataset-cache.js';
 import type { DecodedSplit } from '../data/decoded-split.js';
 import { EvalBatchSource } from '../data/eval-batch-source.js';
-import { resizeRecipeOf } from '../data/resize.js';
 import { TrainBatchSource } from '../data/train-batch-source.js';
 import { evaluateModel } from '../evaluate/evaluator.js';
 import { modelParameterCount } from '../model-io/parameter-count.js';
 import { loadModel, saveModel } from '../model-io/save-load.js';
 import { buildModel, getArchitecture } from '../models/registry.js';
 import { transferWeights } from '../models/transfer.js';
-import { checkpointSpecOf, isTimmCheckpointSpec } from '../pretrained/timm-checkpoint.js';
+import {
+  checkpointSpecOf,
+  isTimmCheckpointSpec,
+  locateTimmCheckpoint,
+  readCheckpointConfig,
+} from '../pretrained/timm-checkpoint.js';
 import { CHECKPOINT_BEST, CHECKPOINT_LAST } from '../train/checkpoint-files.js';
 import { train } from '../train/trainer.js';
 import { logEvaluationImages } from './evaluation-images.js';
@@ -168,10 +174,35 @@ export class TfjsEngine implements Engine {
     }
   }
 
+  /** See {@link Engine.describeCheckpoint}: the labels and architecture of a timm checkpoint. */
+  async describeCheckpoint(config: ResolvedConfig): Promise<CheckpointDescription> {
+    const spec = checkpointSpecOf(config.model);
+    if (!spec || !isTimmCheckpointSpec(spec, config.root)) {
+      throw new MlopsError('MLOPS_ERR_CONFIG_INVALID', `${spec ?? 'no checkpoint'}: not a timm checkpoint`, {
+        hint: 'import a timm model.safetensors (with its config.json), its folder, or hf-hub:<repo>',
+      });
+    }
+    const timm = await readCheckpointConfig(locateTimmCheckpoint(spec, { root: config.root }));
+    if (!timm) {
+      throw new MlopsError('MLOPS_ERR_CHECKPOINT_INVALID', `${spec}: no config.json beside the weights`, {
+        hint: 'registering a checkpoint needs its config.json (architecture, classes, preprocessing) as timm writes it',
+      });
+    }
+    const placeholder = !timm.labelNames;
+    return {
+      labels: timm.labelNames
+        ? [...timm.labelNames]
+        : Array.from({ length: timm.numClasses }, (_, i) => `class_${i}`),
+      architecture: timm.architecture,
+      ...(placeholder ? { placeholderLabels: true } : {}),
+    };
+  }
+
   async train(ctx: StageContext<'train'>): Promise<TrainOutput> {
     const backend = await this.ensureBackend(ctx);
     const data = ctx.input('data');
     const { config } = ctx;
+    if (config.train.epochs === 0) return this.untrained(ctx, backend);
     for (const unsupported of unsupportedAugmentations(config.train.augment)) {
       ctx.logger.warn(`augmentation ${unsupported} is not implemented yet and is ignored`);
     }
@@ -262,6 +293,72 @@ export class TfjsEngine implements Engine {
       model.dispose();
       await trainSource.close();
       await validationSource.close();
+    }
+  }
+
+  /**
+   * `train.epochs: 0`: the model stage's weights are the result. They are scored on the
+   * validation split when the data has one (metrics and drift reference statistics, as after
+   * training); a checkpoint registered without data gets neither.
+   */
+  private async untrained(ctx: StageContext<'train'>, backend: BackendInfo): Promise<TrainOutput> {
+    const data = ctx.input('data');
+    const { config } = ctx;
+    const modelRef = ctx.input('model').model;
+    const historyFile = join(ctx.workDir, 'history.jsonl');
+    await writeFile(historyFile, '');
+    const history = await ctx.store.putFile(historyFile, {
+      name: 'history.jsonl',
+      mediaType: 'application/x-ndjson',
+    });
+    const base: TrainOutput = {
+      model: modelRef,
+      history,
+      epochs: 0,
+      bestEpoch: 0,
+      metrics: {},
+      backend: backend.name,
+      backendReason: backend.reason,
+      imagesPerSecond: 0,
+    };
+    const validationName = config.data.splits.validation;
+    if (!((data.splits[validationName] ?? 0) > 0)) {
+      ctx.logger.info(
+        'train.epochs is 0 and there is no validation data: the checkpoint is registered as it is',
+      );
+      return base;
+    }
+    const validationSplit = await decodedSplit(ctx, data, validationName);
+    const source = new EvalBatchSource({
+      dataset: validationSplit,
+      ...(config.data.normalize ? { normalize: config.data.normalize } : {}),
+    });
+    const model = await loadModel(await ctx.store.localPath(modelRef));
+    try {
+      const validation = await evaluateModel(model, source, {
+        topK: Math.min(config.evaluate.topK, data.classes.length),
+        classes: data.classes,
+        batchSize: this.options.evalBatchSize ?? 256,
+        signal: ctx.signal,
+      });
+      ctx.logger.info(
+        `train.epochs is 0: the checkpoint as it is scores ${formatMetrics(validation.metrics)} on ${validationName}`,
+      );
+      const trainName = config.data.splits.train;
+      const stats = withPredictionStats(
+        pixelReferenceStats(
+          (data.splits[trainName] ?? 0) > 0 ? await decodedSplit(ctx, data, trainName) : validationSplit,
+        ),
+        validation.predictionStats,
+      );
+      const referenceStats = await ctx.store.putBytes(new TextEncoder().encode(JSON.stringify(stats)), {
+        name: 'reference-stats.json',
+        mediaType: 'application/json',
+      });
+      return { ...base, metrics: validation.metrics, referenceStats };
+    } finally {
+      model.dispose();
+      await source.close();
     }
   }
 

@@ -1,7 +1,12 @@
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ExportedModel, Exporter, StageContext } from '@mlops/core';
-import { type InputPreprocessing, preprocessingOf } from '../data/preprocessing.js';
+import {
+  type ExportedModel,
+  type Exporter,
+  type InputPreprocessing,
+  preprocessingOf,
+  type StageContext,
+} from '@mlops/core';
 
 /** What a runtime needs besides the weights, written as `preprocessing.json` beside the model. */
 export type TfjsPreprocessing = InputPreprocessing;

@@ -4,12 +4,15 @@ import {
   type ArtifactRef,
   type ArtifactStore,
   type ImageInput,
+  type InputPreprocessing,
   isMlopsError,
   type LoadedModel,
   MlopsError,
   type ModelVersion,
   type Prediction,
   type Runtime,
+  resizeFieldsProblem,
+  resizeRecipeOfPreprocessing,
 } from '@mlops/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -18,11 +21,6 @@ import { convertChannels } from '../data/channels.js';
 import { decodeNative } from '../data/decode.js';
 import { type ChannelStats, normalizeUint8 } from '../data/normalize.js';
 import { DEFAULT_DECODE_MAX_PIXELS, ImageTooLargeError } from '../data/png/image-too-large-error.js';
-import {
-  type InputPreprocessing,
-  resizeFieldsProblem,
-  resizeRecipeOfPreprocessing,
-} from '../data/preprocessing.js';
 import { resizeToInput } from '../data/resize.js';
 import type { TfjsPreprocessing } from '../engine/tfjs-exporter.js';
 import { loadModel } from '../model-io/save-load.js';

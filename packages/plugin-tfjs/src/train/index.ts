@@ -3,8 +3,21 @@ export { Adam, type AdamOptions, AdamW } from './adamw.js';
 export { CHECKPOINT_BEST, CHECKPOINT_LAST, epochCheckpointName } from './checkpoint-files.js';
 export { type CreateOptimizerOptions, createOptimizer, type OptimizerConfig } from './create-optimizer.js';
 export { ModelEma, type ModelEmaOptions } from './ema.js';
+export {
+  type FreezeSpec,
+  type FrozenSelection,
+  LayerFreezer,
+  layerNameMatcher,
+  selectFrozenLayers,
+} from './freeze.js';
 export { type ClippedGradients, clipByGlobalNorm, globalNorm } from './grad-clip.js';
 export { kernelVariables, type NamedKernel } from './kernel-variables.js';
+export {
+  type LayerDecayGroup,
+  type LayerDecayScales,
+  layerDecayGroups,
+  layerGroupKey,
+} from './layer-decay.js';
 export { countCorrect, type LossReduction, softmaxCrossEntropy } from './loss.js';
 export {
   createLrSchedule,
@@ -29,6 +42,7 @@ export { type NamedArray, readNamedArraysFile, writeNamedArraysFile } from './na
 export {
   decayOnlyMatrices,
   type OptimizerName,
+  type ParameterLrScale,
   type ParameterOptimizer,
   type WeightDecayFilter,
 } from './optimizer.js';

@@ -37,7 +37,10 @@ export interface TrainerConfig extends OptimizerConfig, Omit<LearningRateConfig,
   ema: { enabled: boolean; decay: number };
   /** Max global gradient norm; 0 disables. */
   gradClip: number;
-  /** Seed of the dropout masks (model init is seeded by the caller, shuffling by the source). */
+  /**
+   * Seed of the dropout and drop-path masks, drawn per step from `(seed, step)` (model init is
+   * seeded by the caller, shuffling by the source).
+   */
   seed: number;
   /** Early stopping on `metric` (a bare name means `val/<name>`); patience 0 disables. */
   earlyStopping: { patience: number; metric: string; mode: MetricMode };

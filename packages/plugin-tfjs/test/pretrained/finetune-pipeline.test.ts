@@ -14,7 +14,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { encodePng } from '../../src/data/png/png-encode.js';
 import { loadModel } from '../../src/model-io/save-load.js';
 import { tfjs } from '../../src/plugin.js';
-import { type ExpectedOutputs, nchwToNhwc, readFixtureJson, readFloats, TIMM_FIXTURES } from './timm-fixtures.js';
+import {
+  type ExpectedOutputs,
+  nchwToNhwc,
+  readFixtureJson,
+  readFloats,
+  TIMM_FIXTURES,
+} from './timm-fixtures.js';
 
 const ARCH = 'mobilenetv4_conv_small_035';
 const CHECKPOINT = join(TIMM_FIXTURES, ARCH);
@@ -51,7 +57,11 @@ describe('fine-tuning from a timm checkpoint folder', () => {
     const root = await mkdtemp(join(tmpdir(), 'mlops-timm-config-'));
     roots.push(root);
     const { config } = await resolveUserConfig(
-      { model: { initialCheckpoint: CHECKPOINT }, data: { source: 'imagefolder', path: root }, plugins: [tfjs()] },
+      {
+        model: { initialCheckpoint: CHECKPOINT },
+        data: { source: 'imagefolder', path: root },
+        plugins: [tfjs()],
+      },
       { file: join(root, 'mlops.config.ts') },
     );
     expect(config.model).toMatchObject({ architecture: ARCH, inputSize: 64, inputChannels: 3 });
@@ -81,7 +91,12 @@ describe('fine-tuning from a timm checkpoint folder', () => {
       { file: join(root, 'mlops.config.ts') },
     );
     expect(warnings).toEqual([]);
-    expect(config.model).toMatchObject({ pretrained: true, initialCheckpoint: CHECKPOINT, architecture: ARCH, dropPath: 0.1 });
+    expect(config.model).toMatchObject({
+      pretrained: true,
+      initialCheckpoint: CHECKPOINT,
+      architecture: ARCH,
+      dropPath: 0.1,
+    });
     expect(config.data).toMatchObject({ cropPct: 0.95, interpolation: 'bilinear' });
     expect(config.train.layerDecay).toBe(0.8);
   });
@@ -136,7 +151,12 @@ describe('fine-tuning from a timm checkpoint folder', () => {
     const model = result.outputs.model!;
     const dataClasses = result.outputs.data!.classes;
     expect(model.architecture).toBe(ARCH);
-    expect(model.initialization).toMatchObject({ source: CHECKPOINT, format: 'timm', head: 'reorder', reinitialized: [] });
+    expect(model.initialization).toMatchObject({
+      source: CHECKPOINT,
+      format: 'timm',
+      head: 'reorder',
+      reinitialized: [],
+    });
     expect(model.initialization!.loaded).toContain('blocks.3.5.pw_proj.bn.running_var');
 
     // The untrained model is timm's model, outputs permuted to the dataset's class order.
@@ -150,7 +170,9 @@ describe('fine-tuning from a timm checkpoint folder', () => {
     const labels = expected.labelNames;
     probs.forEach((row, i) => {
       dataClasses.forEach((name, j) => {
-        expect(Math.abs((row[j] as number) - (expected.probabilities[i]?.[labels.indexOf(name)] as number))).toBeLessThanOrEqual(1e-4);
+        expect(
+          Math.abs((row[j] as number) - (expected.probabilities[i]?.[labels.indexOf(name)] as number)),
+        ).toBeLessThanOrEqual(1e-4);
       });
     });
 
@@ -165,7 +187,9 @@ describe('fine-tuning from a timm checkpoint folder', () => {
       cropPct: 0.875,
       interpolation: 'bicubic',
     });
-    const record = JSON.parse(await readFile(join(config.root, '.mlops', 'runs', result.run.id, 'run.json'), 'utf8'));
+    const record = JSON.parse(
+      await readFile(join(config.root, '.mlops', 'runs', result.run.id, 'run.json'), 'utf8'),
+    );
     expect(JSON.stringify(record)).toContain('"headReason"');
   }, 180_000);
 });

@@ -212,3 +212,73 @@ describe('createOptimizer', () => {
     kernel.dispose();
   });
 });
+
+describe('per-parameter state (parameters that start training late, e.g. unfrozen)', () => {
+  it('gives a parameter its own step count: its first update is a clean, bias-corrected step 1', async () => {
+    const early = tf.variable(tf.tensor2d([[1]]));
+    const late = tf.variable(tf.tensor2d([[1, -1]]));
+    const optimizer = new AdamW([early, late], { learningRate: 0.1, weightDecay: 0.5 });
+    for (let i = 0; i < 5; i++) optimizer.applyGradients({ [early.name]: tf.tensor2d([[0.3]]) });
+    // Frozen so far: untouched by the update and by the weight decay, no state yet.
+    expectClose(values(late), [1, -1]);
+    expect(optimizer.steps).toBe(5);
+    expect(optimizer.parameterSteps(1)).toBe(0);
+    optimizer.applyGradients({ [early.name]: tf.tensor2d([[0.3]]), [late.name]: tf.tensor2d([[0.02, -4]]) });
+    // Step 1 of `late`: m̂ = g, v̂ = g², so exactly lr·sign(g) after the (1 − lr·wd) shrink —
+    // with the optimizer's step 6 instead, the uncorrected moments would give ~3× that.
+    expectClose(values(late), [0.95 - 0.1, -0.95 + 0.1]);
+    expect(optimizer.parameterSteps(0)).toBe(6);
+    expect(optimizer.parameterSteps(1)).toBe(1);
+
+    // The per-parameter counts survive a state roundtrip; a state without them (older files)
+    // gives every parameter the optimizer's count.
+    const state = await optimizer.getState();
+    const restored = new AdamW([early, late], { learningRate: 0.1 });
+    restored.setState(state);
+    expect([restored.parameterSteps(0), restored.parameterSteps(1)]).toEqual([6, 1]);
+    restored.setState(state.filter((a) => a.name !== 'param_steps'));
+    expect([restored.parameterSteps(0), restored.parameterSteps(1)]).toEqual([6, 6]);
+    optimizer.dispose();
+    restored.dispose();
+    tf.dispose([early, late]);
+  });
+});
+
+describe('learning-rate scales (layer-wise decay)', () => {
+  it('scale AdamW steps and decoupled decay per parameter, keeping biases undecayed', () => {
+    const kernel = tf.variable(tf.tensor2d([[1, -1]]));
+    const bias = tf.variable(tf.tensor1d([1]));
+    const head = tf.variable(tf.tensor2d([[1]]));
+    const scales = new Map<tf.Variable, number>([
+      [kernel, 0.25],
+      [bias, 0.25],
+    ]);
+    const optimizer = createOptimizer(
+      { optimizer: 'adamw', betas: [0.9, 0.999], weightDecay: 0.5, momentum: 0.9 },
+      [kernel, bias, head],
+      0.1,
+      { lrScale: (p) => scales.get(p) ?? 1 },
+    );
+    optimizer.applyGradients({
+      [kernel.name]: tf.tensor2d([[0.3, -0.3]]),
+      [bias.name]: tf.tensor1d([0.3]),
+      [head.name]: tf.tensor2d([[0.3]]),
+    });
+    // lr 0.025 for the kernel: shrink by 1 − 0.025·0.5, then step 0.025.
+    expectClose(values(kernel), [1 * (1 - 0.0125) - 0.025, -1 * (1 - 0.0125) + 0.025]);
+    expectClose(values(bias), [1 - 0.025]);
+    expectClose(values(head), [1 * (1 - 0.05) - 0.1]);
+    optimizer.dispose();
+    tf.dispose([kernel, bias, head]);
+  });
+
+  it('scale SGD steps, and reject non-positive scales', () => {
+    const kernel = tf.variable(tf.tensor2d([[1]]));
+    const optimizer = new SgdMomentum([kernel], { learningRate: 0.1, momentum: 0.9, lrScale: () => 0.5 });
+    optimizer.applyGradients({ [kernel.name]: tf.tensor2d([[1]]) }); // d = 1.9
+    expectClose(values(kernel), [1 - 0.05 * 1.9]);
+    expect(() => new AdamW([kernel], { learningRate: 0.1, lrScale: () => 0 })).toThrow(/scale/);
+    optimizer.dispose();
+    kernel.dispose();
+  });
+});

@@ -20,6 +20,7 @@ export function statusClass(status: string | undefined): string {
       return 'warn';
     case 'running':
     case 'cached':
+    case 'provided':
       return 'info';
     default:
       return 'muted';

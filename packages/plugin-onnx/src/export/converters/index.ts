@@ -35,6 +35,8 @@ import {
 /** Layers that are the identity at inference; the exporter looks through them. */
 export const IDENTITY_LAYERS: ReadonlySet<string> = new Set([
   'Dropout',
+  // plugin-tfjs' stochastic depth (timm's DropPath): drops residual branches in training only.
+  'DropPath',
   'SpatialDropout1D',
   'SpatialDropout2D',
   'GaussianNoise',
