@@ -20,6 +20,9 @@ const CASES = [
   { architecture: 'mobilenetv4_conv_small', inputSize: 37, inputChannels: 1, widthMultiplier: 0.5 },
   // Stochastic depth adds DropPath layers, the identity at inference.
   { architecture: 'mobilenetv4_conv_small', inputSize: 32, inputChannels: 3, dropPath: 0.2 },
+  // timm's narrow variants (channel multipliers 0.5 and 0.35 with a fixed stem and head).
+  { architecture: 'mobilenetv4_conv_small_050', inputSize: 32, inputChannels: 3 },
+  { architecture: 'mobilenetv4_conv_small_035', inputSize: 32, inputChannels: 3 },
 ];
 
 describe('model zoo in onnxruntime-node', () => {

@@ -92,8 +92,9 @@ export interface ModelConfig {
   /** Re-initialize the classifier even when the checkpoint's labels match the dataset. Default false. */
   resetHead?: boolean;
   /**
-   * Stochastic depth (timm's `drop_path_rate`): the highest drop probability of a residual
-   * branch, reached at the last block and scaled linearly from 0 at the first. Default 0.
+   * Stochastic depth (timm's `drop_path_rate`): residual branches are dropped per sample with a
+   * probability rising linearly over the blocks, `dropPath · index / blocks` as in timm (0 at the
+   * first block, `dropPath · (blocks − 1) / blocks` at the last). Default 0.
    */
   dropPath?: number;
 }
@@ -174,8 +175,9 @@ export interface TrainConfig {
   augment: AugmentConfig;
   /**
    * Layers whose weights stay fixed: `backbone` (everything but the classifier), or layer-name
-   * patterns (`*` wildcard, e.g. `blocks.0.*`, `conv_stem`). Frozen BatchNorm layers also keep
-   * their running statistics (inference mode), as timm's `freeze_batch_norm_2d` does.
+   * patterns (`*` wildcard; a pattern also covers the layers below it: `blocks.1` freezes
+   * `blocks.1.*` but not `blocks.10.*`; `conv_stem`). Frozen BatchNorm layers also keep their
+   * running statistics (inference mode), as timm's `freeze_batch_norm_2d` does.
    */
   freeze?: 'backbone' | string[];
   /** Unfreeze everything after this many epochs (`train.freeze` then applies to the first N). */

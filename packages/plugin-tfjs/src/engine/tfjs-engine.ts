@@ -26,7 +26,6 @@ import { evaluateModel } from '../evaluate/evaluator.js';
 import { modelParameterCount } from '../model-io/parameter-count.js';
 import { loadModel, saveModel } from '../model-io/save-load.js';
 import { buildModel, getArchitecture } from '../models/registry.js';
-import { transferWeights } from '../models/transfer.js';
 import {
   checkpointSpecOf,
   isTimmCheckpointSpec,
@@ -38,6 +37,7 @@ import { train } from '../train/trainer.js';
 import { logEvaluationImages } from './evaluation-images.js';
 import { resolveInitialCheckpoint } from './initial-checkpoint.js';
 import { pixelReferenceStats, withPredictionStats } from './reference-stats.js';
+import { initializeFromTfjs } from './tfjs-initialization.js';
 import { initializeFromTimm } from './timm-initialization.js';
 import { trackerObserver } from './tracker-observer.js';
 
@@ -119,6 +119,7 @@ export class TfjsEngine implements Engine {
       inputChannels: spec.inputChannels,
       widthMultiplier: spec.widthMultiplier,
       dropout: spec.dropout,
+      ...(spec.dropPath ? { dropPath: spec.dropPath } : {}),
       seed: trainConfig.seed,
     });
     let initialization: ModelInitialization | undefined;
@@ -135,24 +136,12 @@ export class TfjsEngine implements Engine {
         });
       } else if (checkpoint) {
         const dir = await resolveInitialCheckpoint(checkpoint, ctx);
-        const source = await loadModel(dir);
-        const transfer = transferWeights(model, source);
-        source.dispose();
-        const reinitialized = [...transfer.reinitialized, ...transfer.skipped];
-        ctx.logger.info(
-          `initialized from ${checkpoint}: ${transfer.copied.length} layers copied, re-initialized ${reinitialized.join(', ') || 'none'}`,
-        );
-        const headReset = reinitialized.some((name) =>
-          getArchitecture(spec.architecture).info.headLayers.includes(name),
-        );
-        initialization = {
-          source: checkpoint,
-          format: 'tfjs',
-          loaded: transfer.copied,
-          reinitialized,
-          head: headReset ? 'reset' : 'keep',
-          headReason: headReset ? 'the class count differs' : 'same class count',
-        };
+        initialization = await initializeFromTfjs(model, checkpoint, dir, {
+          classes: data.classes,
+          headLayers: getArchitecture(spec.architecture).info.headLayers,
+          resetHead: spec.resetHead ?? false,
+          logger: ctx.logger,
+        });
       }
       const dir = join(ctx.workDir, 'model');
       await saveModel(model, dir, {
@@ -241,6 +230,7 @@ export class TfjsEngine implements Engine {
         onEpochEnd: (event) => ctx.epochEnd(event),
         logger: ctx.logger,
         evalBatchSize: this.options.evalBatchSize ?? 256,
+        headLayers: getArchitecture(config.model.architecture).info.headLayers,
         ...(config.train.lrBaseScale ? { lrScaleRule: config.train.lrBaseScale } : {}),
         ...(observer ? { observer } : {}),
       });
@@ -418,6 +408,7 @@ function trainingProbe(ctx: StageContext): BackendProbe | undefined {
         inputChannels: spec.inputChannels,
         widthMultiplier: spec.widthMultiplier,
         dropout: spec.dropout,
+        ...(spec.dropPath ? { dropPath: spec.dropPath } : {}),
         seed: trainConfig.seed,
       }),
     batchSize: trainConfig.batchSize,

@@ -1,7 +1,10 @@
 import type { io } from '@tensorflow/tfjs-core';
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
-// Registers the zoo's custom layers (DropPath) with tfjs' serialization, so models using them load.
+// Registers the zoo's custom layers (DropPath, LayerScale, MultiQueryAttention) with tfjs'
+// serialization, so models using them load.
+import '../models/attention.js';
 import '../models/drop-path.js';
+import '../models/layer-scale.js';
 import { fileSystemLoader } from './fs-loader.js';
 import { fileSystemSaver } from './fs-saver.js';
 import type { ModelMetadata } from './metadata.js';

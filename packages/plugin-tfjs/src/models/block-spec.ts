@@ -6,6 +6,12 @@
  *   - `cn`  conv + BN + ReLU:            `k` kernel, `s` stride, `c` channels, `skip` to add a residual.
  *   - `uir` Universal Inverted Residual: `a` start-DW kernel (0 = none), `k` mid-DW kernel (0 = none),
  *           `s` stride, `e` expansion ratio, `c` channels, `noskip` to drop the residual.
+ *   - `er`  fused inverted residual (timm `EdgeResidual`, "FusedIB"): `k` kernel of the full
+ *           expansion conv, `s` stride, `e` expansion ratio, `c` channels, `noskip`.
+ *   - `mqa` mobile multi-query attention (timm `MobileAttention` with `MultiQueryAttention2d`):
+ *           `h` heads, `d` key/value dim (not scaled by the width multiplier), `v` key/value
+ *           stride (1 or 2; default 1) with a `k`×`k` depthwise `down_conv` (`k` default 3),
+ *           `c` channels, `noskip`. Stride 1 only (timm's block never downsamples).
  *   - `mp`  max pool:                    `k` pool size, `s` stride (defaults to `k`).
  * Every type accepts `r` (repeat count, default 1; only the first repeat carries the stride) and
  * ignores `e` where it has no meaning (timm writes `e1` on `cn` blocks).
@@ -36,6 +42,36 @@ export interface UirSpec {
   readonly noskip: boolean;
 }
 
+/** Fused inverted residual (timm `EdgeResidual`): full k×k expansion conv, then 1×1 projection. */
+export interface EdgeResidualSpec {
+  readonly type: 'er';
+  /** Kernel of the expansion conv (which carries the stride). */
+  readonly kernel: number;
+  readonly stride: number;
+  readonly expandRatio: number;
+  readonly channels: number;
+  /** Suppress the residual add even where shapes allow it. */
+  readonly noskip: boolean;
+}
+
+/** Mobile multi-query attention block (timm `MobileAttention`, `use_multi_query=True`). */
+export interface MqaSpec {
+  readonly type: 'mqa';
+  /** Query heads. */
+  readonly heads: number;
+  /** Key and value dimension (timm's `key_dim = value_dim`); not scaled by the width multiplier. */
+  readonly keyDim: number;
+  /** Stride of the key/value depthwise `down_conv`; 1 = no down-sampling (and no `down_conv`). */
+  readonly kvStride: number;
+  /** Kernel of the key/value `down_conv` (used when `kvStride` > 1). */
+  readonly kernel: number;
+  /** Always 1: timm's `MobileAttention` keeps the resolution. */
+  readonly stride: number;
+  readonly channels: number;
+  /** Suppress the residual add even where shapes allow it. */
+  readonly noskip: boolean;
+}
+
 /** Max-pooling block (no weights). */
 export interface MaxPoolSpec {
   readonly type: 'mp';
@@ -44,7 +80,7 @@ export interface MaxPoolSpec {
 }
 
 /** Any block the network builder understands. */
-export type BlockSpec = ConvBnActSpec | UirSpec | MaxPoolSpec;
+export type BlockSpec = ConvBnActSpec | UirSpec | EdgeResidualSpec | MqaSpec | MaxPoolSpec;
 
 const OPTION_RE = /^([a-z])(\d+(?:\.\d+)?)$/;
 
@@ -123,13 +159,38 @@ function parseOne(text: string): { spec: BlockSpec; repeats: number } {
       const noskip = options.flags.has('noskip');
       return { spec: { type, startKernel, midKernel, stride, expandRatio, channels, noskip }, repeats };
     }
+    case 'er': {
+      checkAllowed(text, options, 'rksec');
+      const kernel = checkKernel(text, required(text, options, 'k'), false);
+      const expandRatio = required(text, options, 'e');
+      if (!(expandRatio > 0)) throw new Error(`Block spec '${text}': expansion e must be > 0`);
+      const channels = checkPositiveInt(text, 'channels c', required(text, options, 'c'));
+      const noskip = options.flags.has('noskip');
+      return { spec: { type, kernel, stride, expandRatio, channels, noskip }, repeats };
+    }
+    case 'mqa': {
+      checkAllowed(text, options, 'rkhvdsc');
+      if (stride !== 1) {
+        throw new Error(
+          `Block spec '${text}': mqa blocks keep the resolution (timm's MobileAttention ignores s); use s1, and v for key/value down-sampling`,
+        );
+      }
+      const kernel = checkKernel(text, options.values.get('k') ?? 3, false);
+      const heads = checkPositiveInt(text, 'heads h', required(text, options, 'h'));
+      const keyDim = checkPositiveInt(text, 'key/value dim d', required(text, options, 'd'));
+      const kvStride = checkPositiveInt(text, 'key/value stride v', options.values.get('v') ?? 1);
+      if (kvStride > 2) throw new Error(`Block spec '${text}': key/value stride v must be 1 or 2`);
+      const channels = checkPositiveInt(text, 'channels c', required(text, options, 'c'));
+      const noskip = options.flags.has('noskip');
+      return { spec: { type, heads, keyDim, kvStride, kernel, stride, channels, noskip }, repeats };
+    }
     case 'mp': {
       checkAllowed(text, options, 'rks');
       const kernel = checkPositiveInt(text, 'pool size k', required(text, options, 'k'));
       return { spec: { type, kernel, stride: options.values.get('s') ?? kernel }, repeats };
     }
     default:
-      throw new Error(`Block spec '${text}': unknown block type '${type}' (expected cn, uir or mp)`);
+      throw new Error(`Block spec '${text}': unknown block type '${type}' (expected cn, uir, er, mqa or mp)`);
   }
 }
 

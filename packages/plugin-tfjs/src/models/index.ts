@@ -2,7 +2,15 @@
  * Model zoo for the tfjs engine: architecture registry, block-spec language, the built-in
  * architectures, and checkpoint transfer. Every model outputs logits (no softmax).
  */
-export type { BlockSpec, ConvBnActSpec, MaxPoolSpec, UirSpec } from './block-spec.js';
+export { MultiQueryAttention, type MultiQueryAttentionArgs } from './attention.js';
+export type {
+  BlockSpec,
+  ConvBnActSpec,
+  EdgeResidualSpec,
+  MaxPoolSpec,
+  MqaSpec,
+  UirSpec,
+} from './block-spec.js';
 export { decodeStages, parseBlockSpec } from './block-spec.js';
 export { blockHasResidual } from './blocks.js';
 export { DropPath, type DropPathArgs, dropPathRate } from './drop-path.js';
@@ -10,14 +18,20 @@ export { buildFastCnn, FAST_CNN, FAST_CNN_HEAD_LAYERS, FAST_CNN_INFO, FAST_CNN_S
 export type { FlattenDenseHeadSpec, HeadSpec, PooledConvHeadSpec } from './head.js';
 export { CLASSIFIER_LAYER } from './head.js';
 export { layerSeed } from './initializers.js';
+export { LayerScale, type LayerScaleArgs } from './layer-scale.js';
 export { makeDivisible, roundChannels } from './make-divisible.js';
 export {
   buildMobileNetV4ConvSmall,
+  buildMobileNetV4HybridMedium,
   MOBILENETV4_CONV_SMALL,
   MOBILENETV4_CONV_SMALL_HEAD_LAYERS,
   MOBILENETV4_CONV_SMALL_INFO,
   MOBILENETV4_CONV_SMALL_SPEC,
   MOBILENETV4_CONV_SMALL_VARIANTS,
+  MOBILENETV4_HYBRID_MEDIUM,
+  MOBILENETV4_HYBRID_MEDIUM_HEAD_LAYERS,
+  MOBILENETV4_HYBRID_MEDIUM_INFO,
+  MOBILENETV4_HYBRID_MEDIUM_SPEC,
   type MobileNetV4ConvSmallVariant,
   mobileNetV4ConvSmallVariant,
   mobileNetV4ConvSmallVariantInfo,

@@ -32,6 +32,16 @@ export function convInitializer(seed: number | undefined, layerName: string): In
   });
 }
 
+/**
+ * Glorot-uniform (PyTorch's `xavier_uniform_`) for convolutions, as timm's `MultiQueryAttention2d`
+ * initialises its projections and key/value `down_conv`s. tfjs and PyTorch agree on the fans of
+ * every kernel it is used on: a 1×1 conv has fans (in, out) in both; a depthwise `[k, k, C, 1]`
+ * kernel has tfjs fans (k·k·C, k·k) and PyTorch `[C, 1, k, k]` fans (k·k, C·k·k), the same sum.
+ */
+export function xavierConvInitializer(seed: number | undefined, layerName: string): Initializer {
+  return initializers.glorotUniform({ seed: layerSeed(seed, layerName) });
+}
+
 /** Glorot-uniform for dense layers (classifier and hidden fully connected layers). */
 export function denseInitializer(seed: number | undefined, layerName: string): Initializer {
   return initializers.glorotUniform({ seed: layerSeed(seed, layerName) });

@@ -1,5 +1,5 @@
 import { layers, SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { convInitializer } from './initializers.js';
+import { convInitializer, type Initializer } from './initializers.js';
 
 /** BatchNorm settings matching PyTorch defaults (eps 1e-5, momentum 0.1 ⇒ Keras momentum 0.9). */
 export const BATCH_NORM = { epsilon: 1e-5, momentum: 0.9 } as const;
@@ -36,6 +36,8 @@ export interface ConvBnParams {
   readonly filters: number | 'depthwise';
   readonly relu: boolean;
   readonly seed: number | undefined;
+  /** Kernel initializer; default {@link convInitializer} (timm's `_init_weight_goog`). */
+  readonly initializer?: Initializer;
 }
 
 /**
@@ -64,7 +66,7 @@ export function convBn(x: SymbolicTensor, p: ConvBnParams): SymbolicTensor {
       );
     }
   }
-  const init = convInitializer(p.seed, p.convName);
+  const init = p.initializer ?? convInitializer(p.seed, p.convName);
   const common = { kernelSize: p.kernel, strides: p.stride, padding, useBias: false, name: p.convName };
   const conv =
     p.filters === 'depthwise'
@@ -73,4 +75,26 @@ export function convBn(x: SymbolicTensor, p: ConvBnParams): SymbolicTensor {
   x = applyLayer(conv, x);
   x = applyLayer(layers.batchNormalization({ ...BATCH_NORM, name: p.bnName }), x);
   return p.relu ? applyLayer(layers.reLU({ name: `${p.bnName}.act` }), x) : x;
+}
+
+/** Parameters of a plain 1×1 convolution (no BatchNorm, no activation). */
+export interface PointwiseConvParams {
+  /** Layer name (timm's module path, e.g. `blocks.2.4.attn.query.proj`). */
+  readonly name: string;
+  readonly filters: number;
+  /** Kernel initializer; default {@link convInitializer}. */
+  readonly initializer?: Initializer;
+  readonly seed: number | undefined;
+}
+
+/** A bias-free 1×1 convolution, as timm's attention projections (`create_conv2d(..., 1)`). */
+export function pointwiseConv(x: SymbolicTensor, p: PointwiseConvParams): SymbolicTensor {
+  const conv = layers.conv2d({
+    filters: p.filters,
+    kernelSize: 1,
+    useBias: false,
+    name: p.name,
+    kernelInitializer: p.initializer ?? convInitializer(p.seed, p.name),
+  });
+  return applyLayer(conv, x);
 }

@@ -100,3 +100,83 @@ export function mobileNetV4ConvSmallVariant(
 export function buildMobileNetV4ConvSmall(opts: ModelBuildOptions): LayersModel {
   return buildNetwork(MOBILENETV4_CONV_SMALL, MOBILENETV4_CONV_SMALL_SPEC, opts);
 }
+
+/** Registry name of MobileNetV4-Hybrid-Medium. */
+export const MOBILENETV4_HYBRID_MEDIUM = 'mobilenetv4_hybrid_medium';
+
+/** Layers of MobileNetV4-Hybrid-Medium that depend on the class count. */
+export const MOBILENETV4_HYBRID_MEDIUM_HEAD_LAYERS: readonly string[] = [CLASSIFIER_LAYER];
+
+/**
+ * MobileNetV4-Hybrid-Medium exactly as timm's `_gen_mobilenet_v4('mobilenetv4_hybrid_medium')`:
+ * a FusedIB stem block, ExtraDW / ConvNeXt-like / FFN universal inverted residuals, and mobile
+ * multi-query attention in the last two stages (with 2× key/value down-sampling at 28×28 /
+ * stage 2); ReLU, BN eps 1e-5, layer scale (init 1e-5) on every `uir` and `mqa` block, stem fixed
+ * at 32 for width < 1, and the MobileNetV4 head (1×1 conv without bias + BN + ReLU). 11.07M
+ * parameters at 1000 classes (timm's model card: 11.1M).
+ */
+export const MOBILENETV4_HYBRID_MEDIUM_SPEC: NetworkSpec = {
+  stem: { kernel: 3, stride: 2, channels: 32, fixWhenNarrow: true },
+  stages: [
+    // stage 0, 112×112 in: FusedIB
+    ['er_r1_k3_s2_e4_c48'],
+    // stage 1, 56×56 in: 2× ExtraDW
+    ['uir_r1_a3_k5_s2_e4_c80', 'uir_r1_a3_k3_s1_e2_c80'],
+    // stage 2, 28×28 in: ExtraDW, FFN, 2× ExtraDW, then MQA (key/value stride 2) interleaved
+    [
+      'uir_r1_a3_k5_s2_e6_c160',
+      'uir_r1_a0_k0_s1_e2_c160',
+      'uir_r1_a3_k3_s1_e4_c160',
+      'uir_r1_a3_k5_s1_e4_c160',
+      'mqa_r1_k3_h4_s1_v2_d64_c160',
+      'uir_r1_a3_k3_s1_e4_c160',
+      'mqa_r1_k3_h4_s1_v2_d64_c160',
+      'uir_r1_a3_k0_s1_e4_c160',
+      'mqa_r1_k3_h4_s1_v2_d64_c160',
+      'uir_r1_a3_k3_s1_e4_c160',
+      'mqa_r1_k3_h4_s1_v2_d64_c160',
+      'uir_r1_a3_k0_s1_e4_c160',
+    ],
+    // stage 3, 14×14 in: ExtraDW / FFN, then MQA (no down-sampling) interleaved with ConvNeXt-like
+    [
+      'uir_r1_a5_k5_s2_e6_c256',
+      'uir_r1_a5_k5_s1_e4_c256',
+      'uir_r2_a3_k5_s1_e4_c256',
+      'uir_r1_a0_k0_s1_e2_c256',
+      'uir_r1_a3_k5_s1_e2_c256',
+      'uir_r1_a0_k0_s1_e2_c256',
+      'uir_r1_a0_k0_s1_e4_c256',
+      'mqa_r1_k3_h4_s1_d64_c256',
+      'uir_r1_a3_k0_s1_e4_c256',
+      'mqa_r1_k3_h4_s1_d64_c256',
+      'uir_r1_a5_k5_s1_e4_c256',
+      'mqa_r1_k3_h4_s1_d64_c256',
+      'uir_r1_a5_k0_s1_e4_c256',
+      'mqa_r1_k3_h4_s1_d64_c256',
+      'uir_r1_a5_k0_s1_e4_c256',
+    ],
+    // stage 4, 7×7 in
+    ['cn_r1_k1_s1_c960'],
+  ],
+  head: { kind: 'pooled_conv', hiddenChannels: 1280, norm: true },
+  defaultDropout: 0.2,
+  layerScaleInit: 1e-5,
+};
+
+/** Facts about MobileNetV4-Hybrid-Medium for the registry. */
+export const MOBILENETV4_HYBRID_MEDIUM_INFO: ArchitectureInfo = {
+  description:
+    'MobileNetV4-Hybrid-Medium (timm definition: conv + mobile multi-query attention), 11.1M params @1000 classes; downsamples 32×',
+  headLayers: MOBILENETV4_HYBRID_MEDIUM_HEAD_LAYERS,
+  defaultInputSize: 256,
+  preferredInputChannels: 3,
+  pretrainedHubId: 'timm/mobilenetv4_hybrid_medium.e200_r256_in12k_ft_in1k',
+};
+
+/**
+ * Builds MobileNetV4-Hybrid-Medium. Outputs logits. Works on small inputs too (strided layers
+ * output `ceil(n / 2)`; attention over a 1×1 map is the identity mixing of one position).
+ */
+export function buildMobileNetV4HybridMedium(opts: ModelBuildOptions): LayersModel {
+  return buildNetwork(MOBILENETV4_HYBRID_MEDIUM, MOBILENETV4_HYBRID_MEDIUM_SPEC, opts);
+}

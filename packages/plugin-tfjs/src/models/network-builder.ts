@@ -28,6 +28,11 @@ export interface NetworkSpec {
   readonly head: HeadSpec;
   /** Dropout before the classifier when `ModelBuildOptions.dropout` is not given. */
   readonly defaultDropout: number;
+  /**
+   * timm's `layer_scale_init_value` (1e-5 in the MobileNetV4 hybrids): every `uir` and `mqa` block
+   * ends with a `LayerScale` whose gamma starts at this value. Absent: no layer scale.
+   */
+  readonly layerScaleInit?: number;
 }
 
 /**
@@ -59,7 +64,14 @@ export function buildNetwork(name: string, spec: NetworkSpec, opts: ModelBuildOp
     stage.forEach((block, blockIndex) => {
       const dropPath = dropPathRate(opts.dropPath ?? 0, blockNumber++, totalBlocks);
       const name = `blocks.${stageIndex}.${blockIndex}`;
-      x = buildBlock(x, block, { name, widthMultiplier, seed, dropPath });
+      const layerScale = spec.layerScaleInit;
+      x = buildBlock(x, block, {
+        name,
+        widthMultiplier,
+        seed,
+        dropPath,
+        ...(layerScale === undefined ? {} : { layerScale }),
+      });
     });
   });
   const dropout = opts.dropout ?? spec.defaultDropout;

@@ -2,9 +2,12 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { buildFastCnn, FAST_CNN, FAST_CNN_INFO } from './fast-cnn.js';
 import {
   buildMobileNetV4ConvSmall,
+  buildMobileNetV4HybridMedium,
   MOBILENETV4_CONV_SMALL,
   MOBILENETV4_CONV_SMALL_INFO,
   MOBILENETV4_CONV_SMALL_VARIANTS,
+  MOBILENETV4_HYBRID_MEDIUM,
+  MOBILENETV4_HYBRID_MEDIUM_INFO,
   type MobileNetV4ConvSmallVariant,
   mobileNetV4ConvSmallVariant,
   mobileNetV4ConvSmallVariantInfo,
@@ -100,5 +103,6 @@ for (const variant of Object.keys(MOBILENETV4_CONV_SMALL_VARIANTS) as MobileNetV
     mobileNetV4ConvSmallVariantInfo(variant),
   );
 }
+registerArchitecture(MOBILENETV4_HYBRID_MEDIUM, buildMobileNetV4HybridMedium, MOBILENETV4_HYBRID_MEDIUM_INFO);
 registerArchitecture(SMALL_CNN, buildSmallCnn, SMALL_CNN_INFO);
 registerArchitecture(FAST_CNN, buildFastCnn, FAST_CNN_INFO);

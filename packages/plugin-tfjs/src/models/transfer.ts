@@ -15,6 +15,12 @@ export interface TransferReport {
 
 type Layer = LayersModel['layers'][number];
 
+/** Options of {@link transferWeights}. */
+export interface TransferOptions {
+  /** Layers to leave at their fresh initialisation even when the source has them (a classifier for other classes). */
+  exclude?: readonly string[];
+}
+
 function sameShapes(target: Layer, source: Layer): boolean {
   if (target.getClassName() !== source.getClassName()) return false;
   const t = target.weights;
@@ -38,13 +44,20 @@ function sameShapes(target: Layer, source: Layer): boolean {
  * keeps its fresh initialisation and is reported — this is how fine-tuning adds classes: build
  * the new model with the new class count, transfer, and only the head starts from scratch.
  */
-export function transferWeights(target: LayersModel, source: LayersModel): TransferReport {
+export function transferWeights(
+  target: LayersModel,
+  source: LayersModel,
+  options: TransferOptions = {},
+): TransferReport {
   const sourceByName = new Map(source.layers.map((layer) => [layer.name, layer]));
+  const exclude = new Set(options.exclude ?? []);
   const report: TransferReport = { copied: [], reinitialized: [], skipped: [] };
   for (const layer of target.layers) {
     if (layer.weights.length === 0) continue;
     const from = sourceByName.get(layer.name);
-    if (!from) {
+    if (exclude.has(layer.name)) {
+      report.reinitialized.push(layer.name);
+    } else if (!from) {
       report.skipped.push(layer.name);
     } else if (!sameShapes(layer, from)) {
       report.reinitialized.push(layer.name);

@@ -63,6 +63,8 @@ const WEIGHT_SOURCES: Record<string, Record<string, Omit<WeightSource, 'key'> & 
     moving_variance: { param: 'running_var', layout: 'vector' },
   },
   Dense: { kernel: { param: 'weight', layout: 'dense' }, bias: { param: 'bias', layout: 'vector' } },
+  // timm's LayerScale2d (`<block>.layer_scale.gamma`), MobileNetV4 hybrids.
+  LayerScale: { gamma: { param: 'gamma', layout: 'vector' } },
 };
 
 /** State-dict keys that carry no weights a model needs. */

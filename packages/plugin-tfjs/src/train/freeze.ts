@@ -1,3 +1,4 @@
+import { MlopsError } from '@mlops/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
@@ -54,9 +55,10 @@ export function selectFrozenLayers(
     const isHead = layerNameMatcher(headLayers);
     const head = withWeights.filter((layer) => isHead(layer.name));
     if (head.length === 0) {
-      throw new Error(
-        `train.freeze: 'backbone' keeps the head layers (${headLayers.join(', ') || 'none given'}) trainable, ` +
-          'but the model has none of them; list the layers to freeze instead',
+      throw new MlopsError(
+        'MLOPS_ERR_CONFIG_INVALID',
+        `train.freeze: 'backbone' keeps the head layers (${headLayers.join(', ') || 'none given'}) trainable, but the model has none of them`,
+        { hint: 'list the layers to freeze instead, e.g. train.freeze: [conv_stem, bn1, "blocks.*"]' },
       );
     }
     return { layers: withWeights.filter((layer) => !isHead(layer.name)), unmatched: [] };

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MlopsError } from '@mlops/core';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { BatchSource } from '../data/batch-source.js';
@@ -113,7 +114,13 @@ function createFreezer(
   }
   const freezer = new LayerFreezer(selection.layers);
   if (freezer.trainableParams(params).length === 0) {
-    throw new Error('train.freeze freezes every trainable weight of the model; nothing would train');
+    throw new MlopsError(
+      'MLOPS_ERR_CONFIG_INVALID',
+      'train.freeze freezes every trainable weight of the model; nothing would train',
+      {
+        hint: 'use train.freeze: backbone (keeps the classifier trainable) or patterns that leave some layers out',
+      },
+    );
   }
   const layersWithWeights = model.layers.filter((layer) => layer.weights.length > 0).length;
   const totalParams = params.reduce((n, p) => n + p.size, 0);

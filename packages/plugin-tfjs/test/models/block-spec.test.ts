@@ -43,6 +43,32 @@ describe('block spec language', () => {
   });
 });
 
+describe('block spec language: hybrid blocks', () => {
+  it('parses timm’s er (EdgeResidual) strings', () => {
+    expect(parseBlockSpec('er_r1_k3_s2_e4_c48')).toEqual([
+      { type: 'er', kernel: 3, stride: 2, expandRatio: 4, channels: 48, noskip: false },
+    ]);
+    expect(parseBlockSpec('er_k3_e4_c48_noskip')[0]).toMatchObject({ stride: 1, noskip: true });
+  });
+
+  it('parses timm’s mqa strings: heads, key/value dim and stride, down_conv kernel', () => {
+    expect(parseBlockSpec('mqa_r1_k3_h4_s1_v2_d64_c160')).toEqual([
+      { type: 'mqa', heads: 4, keyDim: 64, kvStride: 2, kernel: 3, stride: 1, channels: 160, noskip: false },
+    ]);
+    expect(parseBlockSpec('mqa_r2_k3_h4_s1_d64_c256')).toHaveLength(2);
+    expect(parseBlockSpec('mqa_h8_d48_c192')[0]).toMatchObject({ kvStride: 1, kernel: 3 });
+  });
+
+  it('rejects what timm’s blocks cannot build the same way', () => {
+    expect(() => parseBlockSpec('mqa_k3_h4_s2_d64_c160')).toThrow(/keep the resolution/);
+    expect(() => parseBlockSpec('mqa_k3_h4_v3_d64_c160')).toThrow(/v must be 1 or 2/);
+    expect(() => parseBlockSpec('mqa_k3_d64_c160')).toThrow(/missing option 'h'/);
+    expect(() => parseBlockSpec('mqa_k3_h4_e2_d64_c160')).toThrow(/option 'e' not valid/);
+    expect(() => parseBlockSpec('er_k2_e4_c48')).toThrow(/odd integer/);
+    expect(() => parseBlockSpec('er_k3_e0_c48')).toThrow(/expansion e must be > 0/);
+  });
+});
+
 describe('makeDivisible (timm semantics)', () => {
   it('rounds to the nearest multiple of 8 with a 10% round-down guard and a minimum of 8', () => {
     expect(makeDivisible(64 * 3)).toBe(192);

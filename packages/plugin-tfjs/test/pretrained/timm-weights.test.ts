@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMlopsError } from '@mlops/core';
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { type LayersModel, model as functionalModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildModel } from '../../src/models/registry.js';
+import { buildModel, getArchitecture } from '../../src/models/registry.js';
 import { readSafetensors, type SafetensorsTensor } from '../../src/pretrained/safetensors.js';
 import { planHead, readTimmConfig } from '../../src/pretrained/timm-config.js';
 import { expectedTimmTensors, loadTimmStateDict } from '../../src/pretrained/timm-weights.js';
@@ -31,9 +31,14 @@ function build(arch: string, numClasses = 4, inputSize = 64): LayersModel {
   return buildModel(arch, { numClasses, inputSize, inputChannels: 3, seed: 1 });
 }
 
-async function probabilities(model: LayersModel, expected: ExpectedOutputs): Promise<number[][]> {
+/** Softmax of the model on the fixture's input (`folder`: the fixture folder, default the architecture). */
+async function probabilities(
+  model: LayersModel,
+  expected: ExpectedOutputs,
+  folder = expected.architecture,
+): Promise<number[][]> {
   const shape = expected.input.shape;
-  const x = tf.tensor(nchwToNhwc(readFloats(expected.architecture, expected.input.file), shape), [
+  const x = tf.tensor(nchwToNhwc(readFloats(folder, expected.input.file), shape), [
     shape[0],
     shape[2],
     shape[3],
@@ -90,6 +95,105 @@ describe.each(ARCHS)('%s from a timm checkpoint', (arch) => {
       classes.map((name) => row[config.labelNames?.indexOf(name) ?? -1] as number),
     );
     expect(maxAbsDiff(got, permuted)).toBeLessThanOrEqual(1e-4);
+  });
+});
+
+/** timm's per-block output summary in `expected.json` (batch element 0, NCHW). */
+interface BlockSummary {
+  name: string;
+  shape: number[];
+  mean0: number;
+  absMax0: number;
+  first0: number[];
+}
+
+/**
+ * The output of timm module `name` in our graph: the last layer (topological order) named `name`
+ * or `name.*` — a block ends in its add, layer scale or projection BN; `bn1` and `norm_head` in
+ * their ReLU (timm's BatchNormAct2d), `global_pool` in the reshape back to 1×1.
+ */
+function moduleOutput(model: LayersModel, name: string): SymbolicTensor {
+  const layer = model.layers.filter((l) => l.name === name || l.name.startsWith(`${name}.`)).at(-1);
+  if (!layer) throw new Error(`no layer for timm module ${name}`);
+  return layer.output as SymbolicTensor;
+}
+
+describe('mobilenetv4_hybrid_medium (×0.125, MQA) from a timm checkpoint', () => {
+  const fixture = 'mobilenetv4_hybrid_medium_tiny';
+  const expected = readFixtureJson<ExpectedOutputs & { intermediates: BlockSummary[] }>(
+    fixture,
+    'expected.json',
+  );
+  const buildTiny = () =>
+    buildModel('mobilenetv4_hybrid_medium', {
+      numClasses: 4,
+      inputSize: 64,
+      inputChannels: 3,
+      widthMultiplier: 0.125,
+      seed: 1,
+    });
+
+  it('gives timm’s probabilities (max |Δp| ≤ 1e-4, float32) and loads every tensor', async () => {
+    const { tensors, file } = await readSafetensors(join(TIMM_FIXTURES, fixture, 'model.safetensors'));
+    const model = buildTiny();
+    const report = loadTimmStateDict(model, tensors, {
+      file,
+      headLayers: ['classifier'],
+      head: { mode: 'keep' },
+    });
+    expect(report.loaded).toContain('blocks.2.4.attn.key.down_conv.weight');
+    expect(report.loaded).toContain('blocks.3.7.layer_scale.gamma');
+    expect(report.loaded.length + report.ignored.length).toBe(tensors.size);
+    expect(report.ignored.every((key) => key.endsWith('num_batches_tracked'))).toBe(true);
+    const got = await probabilities(model, expected, fixture);
+    model.dispose();
+    // Measured on the cpu backend: 1.6e-6 (logits within 2e-5 of timm's).
+    expect(maxAbsDiff(got, expected.probabilities)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('matches timm block by block (stem, every er/uir/mqa block, head)', async () => {
+    const { tensors, file } = await readSafetensors(join(TIMM_FIXTURES, fixture, 'model.safetensors'));
+    const model = buildTiny();
+    loadTimmStateDict(model, tensors, { file, headLayers: ['classifier'], head: { mode: 'keep' } });
+    const probe = functionalModel({
+      inputs: model.inputs,
+      outputs: expected.intermediates.map(({ name }) => moduleOutput(model, name)),
+    });
+    const shape = expected.input.shape;
+    const x = tf.tensor(nchwToNhwc(readFloats(fixture, expected.input.file), shape), [
+      shape[0],
+      shape[2],
+      shape[3],
+      shape[1],
+    ]);
+    const outputs = probe.predict(x) as tf.Tensor[];
+    expected.intermediates.forEach((want, i) => {
+      const nhwc = outputs[i] as tf.Tensor4D;
+      const [, h, w, c] = nhwc.shape;
+      expect([2, c, h, w], want.name).toEqual(want.shape);
+      const first = tf.tidy(() => tf.slice(tf.transpose(nhwc, [0, 3, 1, 2]), [0], [1]).dataSync());
+      const mean = first.reduce((a, v) => a + v, 0) / first.length;
+      const absMax = first.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+      const worst = Math.max(
+        Math.abs(mean - want.mean0),
+        Math.abs(absMax - want.absMax0),
+        ...want.first0.map((v, j) => Math.abs((first[j] as number) - v)),
+      );
+      expect(worst, want.name).toBeLessThan(1e-4);
+    });
+    tf.dispose([x, ...outputs]);
+    model.dispose();
+  });
+
+  it('registers timm’s default pretrained checkpoint and input size', () => {
+    const cfgs = readFixtureJson<{
+      models: Record<string, { hf_hub_id: string; input_size: number[]; classifier: string }>;
+    }>('pretrained-cfgs.json');
+    const cfg = cfgs.models.mobilenetv4_hybrid_medium!;
+    const { info } = getArchitecture('mobilenetv4_hybrid_medium');
+    expect(info.pretrainedHubId).toBe(cfg.hf_hub_id);
+    expect(info.defaultInputSize).toBe(cfg.input_size[2]);
+    expect(info.headLayers).toEqual([cfg.classifier]);
   });
 });
 
@@ -176,7 +280,12 @@ describe('the zoo’s state dicts are timm’s (full-size models, keys and shape
   const listing = readFixtureJson<{
     models: Record<string, { numClasses: number; tensors: Record<string, { shape: number[] }> }>;
   }>('state-dict-keys.json');
-  it.each(['mobilenetv4_conv_small', 'mobilenetv4_conv_small_050', 'mobilenetv4_conv_small_035'])(
+  it.each([
+    'mobilenetv4_conv_small',
+    'mobilenetv4_conv_small_050',
+    'mobilenetv4_conv_small_035',
+    'mobilenetv4_hybrid_medium',
+  ])(
     '%s at 1000 classes',
     (arch) => {
       const timm = listing.models[arch]!;
