@@ -8,6 +8,7 @@ import type { Storage } from '@google-cloud/storage';
 import { LocalArtifactStore, MlopsError, type ResolvedConfig } from '@mlops/core';
 import { GcsArtifactStore } from './gcs/gcs-artifact-store.js';
 import { createStorageClient } from './gcs/storage-client.js';
+import { apiBase, type GoogleApiEndpoints } from './google-api/endpoints.js';
 import { GoogleApiClient } from './google-api/google-api-client.js';
 import type { GcpPlacement, GcpPluginOptions } from './options.js';
 import { GcsModelRegistry } from './registry/gcs-model-registry.js';
@@ -106,12 +107,17 @@ export class GcpContext {
     return this.bucketRegistry;
   }
 
-  /** Client of the Cloud Run / Vertex REST APIs, authenticated with ADC unless tokens are given. */
+  /** Client of the Google REST APIs, authenticated with ADC unless tokens are given. */
   apiClient(): GoogleApiClient {
     return new GoogleApiClient({
       tokens: this.options.tokens ?? this.storage().authClient,
       ...(this.options.apiRetry ? { retry: this.options.apiRetry } : {}),
     });
+  }
+
+  /** Base URL of one of the Google APIs (configured, else Google's; Vertex AI's is regional). */
+  endpoint(api: keyof GoogleApiEndpoints, region?: string): string {
+    return apiBase(this.options.endpoints, api, region);
   }
 
   /** The Google Cloud project; a usage error naming the flag and env var when unknown. */

@@ -1,12 +1,14 @@
 /**
  * The `gcp()` plugin: puts the artifact store and/or the registry in a bucket when asked, and adds
- * `mlops data push|pull`, `mlops deploy --target cloud-run`, `mlops vertex train` and the `vertex` remote
- * target (`mlops train --remote vertex`). Inside a
- * Vertex job (env `MLOPS_GCP_JOB`) it also restores the job's data and reports the run's outcome.
+ * `mlops data push|pull`, `mlops deploy --target cloud-run`, `mlops monitor status`, `mlops vertex
+ * train` and the `vertex` remote target (`mlops train --remote vertex`). Inside a Vertex job (env
+ * `MLOPS_GCP_JOB`) it also reads the job's package back (config, data versions, code version),
+ * restores the job's data and reports the run's outcome.
  */
 import { ArtifactStore, type MlopsPlugin, ModelRegistry, RemoteRunner } from '@mlops/core';
 import { dataSyncCommands } from './commands/data-sync-commands.js';
 import { deployCommand } from './commands/deploy-command.js';
+import { monitorStatusCommand } from './commands/monitor-command.js';
 import { vertexTrainCommand } from './commands/vertex-train-command.js';
 import { GcpContext } from './gcp-context.js';
 import type { GcpPluginOptions } from './options.js';
@@ -33,6 +35,7 @@ export function gcp(options: GcpPluginOptions = {}): MlopsPlugin {
         api.provide(ModelRegistry, context.remoteRegistry('registry: "bucket"'));
       for (const command of dataSyncCommands(context)) api.command(command);
       api.command(deployCommand(context));
+      api.command(monitorStatusCommand(context));
       api.command(vertexTrainCommand(context));
       api.provide(RemoteRunner, vertexRemoteRunner(context));
       const jobId = process.env.MLOPS_GCP_JOB;

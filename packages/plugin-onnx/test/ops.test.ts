@@ -10,6 +10,7 @@ import {
   type SymbolicTensor,
   sequential,
 } from '@tensorflow/tfjs-layers';
+import { LayerScale, MultiQueryAttention } from '@mlops/plugin-tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectRawParity, opTypes } from './helpers/parity.js';
 import { useCpuBackend } from './helpers/tfjs.js';
@@ -296,4 +297,46 @@ describe('merge layers', () => {
     const y = layers.concatenate({ axis: -1 }).apply(merged) as SymbolicTensor;
     await expectRawParity(functionalModel({ inputs: x, outputs: y }));
   });
+});
+
+describe('MobileNetV4-hybrid layers', () => {
+  it('LayerScale after a conv: one Mul by the per-channel gamma', async () => {
+    const { converted } = await expectRawParity(
+      chain(
+        [5, 6, 4],
+        layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same' }),
+        new LayerScale({ initValue: 1e-5 }),
+      ),
+    );
+    expect(opTypes(converted)).toEqual(['Transpose', 'Conv', 'Mul', 'Transpose', 'Identity']);
+  });
+
+  it.each([
+    { size: [6, 5, 8], kvStride: 2, heads: 3, keyDim: 4, valueDim: 5 },
+    { size: [4, 4, 8], kvStride: 1, heads: 2, keyDim: 6, valueDim: 6 },
+    { size: [1, 1, 8], kvStride: 1, heads: 4, keyDim: 2, valueDim: 3 },
+  ])(
+    'MultiQueryAttention on $size: $heads heads, key/value stride $kvStride',
+    async ({ size, kvStride, heads, keyDim, valueDim }) => {
+      const x = input({ shape: size });
+      const pw = (t: SymbolicTensor, filters: number) =>
+        layers.conv2d({ filters, kernelSize: 1, useBias: false }).apply(t) as SymbolicTensor;
+      const down = (t: SymbolicTensor) =>
+        kvStride === 1
+          ? t
+          : (layers
+              .depthwiseConv2d({ kernelSize: 3, strides: kvStride, padding: 'valid', useBias: false })
+              .apply(layers.zeroPadding2d({ padding: 1 }).apply(t) as SymbolicTensor) as SymbolicTensor);
+      const q = pw(x, heads * keyDim);
+      const k = pw(down(x), keyDim);
+      const v = pw(down(x), valueDim);
+      const attn = new MultiQueryAttention({ numHeads: heads, keyDim, valueDim }).apply([q, k, v]);
+      const y = pw(attn as SymbolicTensor, 7);
+      const { converted } = await expectRawParity(functionalModel({ inputs: x, outputs: y }));
+      const ops = opTypes(converted);
+      expect(ops.filter((op) => op === 'MatMul')).toHaveLength(2);
+      expect(ops.filter((op) => op === 'Softmax')).toHaveLength(1);
+      expect(converted.model.opset).toBe(13);
+    },
+  );
 });

@@ -11,10 +11,12 @@ export { connectWandb, missingKeyError } from './connect.js';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './http/retry-policy.js';
 export {
   type FileStreamBody,
+  type FileStreamResponse,
   type RunPath,
   WandbClient,
   type WandbClientOptions,
 } from './http/wandb-client.js';
+export { parseExtendedJson, stringifyExtendedJson } from './json/extended-json.js';
 export { wandb, wandb as default } from './plugin.js';
 export { manifestDigest, md5Base64 } from './registry/artifact-manifest.js';
 export {
@@ -22,7 +24,11 @@ export {
   type FallbackModelRegistryOptions,
 } from './registry/fallback-registry.js';
 export { type RegistryIntent, SpoolingModelRegistry } from './registry/spooling-registry.js';
-export { WandbModelRegistry, type WandbModelRegistryOptions } from './registry/wandb-model-registry.js';
+export {
+  type RegistryLinkOptions,
+  WandbModelRegistry,
+  type WandbModelRegistryOptions,
+} from './registry/wandb-model-registry.js';
 export { resolveSettings, type WandbPluginOptions, type WandbSettings } from './settings.js';
 export {
   listSpooledRuns,
@@ -31,7 +37,17 @@ export {
   type SpooledRun,
   type SyncState,
 } from './spool/run-spool.js';
-export { type RegistrySyncReport, syncRegistryIntents } from './sync/registry-sync.js';
-export { HISTORY_FILE, SUMMARY_FILE, type UploadReport, uploadSpooledRun } from './sync/run-uploader.js';
+export {
+  type RefusedPromotion,
+  type RegistrySyncReport,
+  syncRegistryIntents,
+} from './sync/registry-sync.js';
+export {
+  HISTORY_FILE,
+  MAX_FILE_STREAM_REQUEST_BYTES,
+  SUMMARY_FILE,
+  type UploadReport,
+  uploadSpooledRun,
+} from './sync/run-uploader.js';
 export { toWandbConfig, WandbTracker, type WandbTrackerOptions } from './tracker/wandb-tracker.js';
 export { PLUGIN_WANDB_VERSION } from './version.js';

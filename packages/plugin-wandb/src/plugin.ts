@@ -49,6 +49,8 @@ export function wandb(options: WandbPluginOptions = {}): MlopsPlugin {
           tags: settings.tags,
           jobType: settings.jobType,
           ...(options.flushIntervalMs ? { flushIntervalMs: options.flushIntervalMs } : {}),
+          ...(options.transmitIntervalMs ? { transmitIntervalMs: options.transmitIntervalMs } : {}),
+          ...(options.heartbeatIntervalMs ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
           logger: api.logger,
         }),
       );
@@ -71,6 +73,8 @@ export function wandb(options: WandbPluginOptions = {}): MlopsPlugin {
         project: settings.project,
         store,
         stateDir: settings.stateDir,
+        ...(options.link !== undefined ? { link: options.link } : {}),
+        logger: api.logger,
       });
       api.provide(ModelRegistry, new FallbackModelRegistry({ online, spool, logger: api.logger }));
     },

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { MlopsError, type ResolvedConfig } from '@mlops/core';
 import type { RetryPolicy } from './http/retry-policy.js';
+import type { RegistryLinkOptions } from './registry/wandb-model-registry.js';
 
 /** Options of the {@link wandb} plugin factory. */
 export interface WandbPluginOptions {
@@ -10,6 +11,14 @@ export interface WandbPluginOptions {
   project?: string;
   /** Use W&B as the model registry (artifacts and aliases). Default false. */
   registry?: boolean;
+  /**
+   * With `registry: true`: also link every registered version into a registry collection named
+   * after the model, with its aliases, as the SDK's `run.link_model` / `run.link_artifact` do, so
+   * it shows in W&B's registry UI. Default `{ registry: 'model' }` (`wandb-registry-model/<model>`
+   * of the entity's organization); `{ legacy: true }` links to `<entity>/model-registry/<model>`;
+   * `false` links nothing.
+   */
+  link?: RegistryLinkOptions | false;
   /**
    * `online` streams runs while they train; `offline` only spools them under the store for
    * `mlops wandb sync`; `disabled` turns the plugin off. `WANDB_MODE` overrides it, so a CI job
@@ -24,8 +33,12 @@ export interface WandbPluginOptions {
   tags?: string[];
   /** Job type of runs. Default `train`. */
   jobType?: string;
-  /** Milliseconds between background flushes of the tracker. Default 2000. */
+  /** Milliseconds between the tracker's writes of what was logged to the local spool. Default 2000. */
   flushIntervalMs?: number;
+  /** Least milliseconds between two uploads of new run data to W&B. Default 15000 (as wandb-core). */
+  transmitIntervalMs?: number;
+  /** Milliseconds of silence after which a `file_stream` heartbeat is sent. Default 30000 (as wandb-core). */
+  heartbeatIntervalMs?: number;
   /** Retry of failed requests. */
   retry?: Partial<RetryPolicy>;
   /** Where the netrc is. Default `$NETRC` or `~/.netrc`. */

@@ -81,4 +81,38 @@ describe('fake W&B server strictness', () => {
     const res = await fetch(`${fake.url}/graphql`, { method: 'POST', body: '{}' });
     expect(res.status).toBe(401);
   });
+
+  it('refuses the old alias shape and a quoted NaN in history, as the current schema and format do', async () => {
+    expect(
+      await gql(
+        'ArtifactByID',
+        'query ArtifactByID($id: ID!) { artifact(id: $id) { aliases { artifactCollectionName alias } } }',
+        { id: 'art-1' },
+      ),
+    ).toBe(400);
+    expect(fake.violations.join('\n')).toMatch(
+      /unknown field ArtifactByID.artifact.aliases.artifactCollectionName/,
+    );
+    expect(
+      await gql(
+        'UpsertBucket',
+        'mutation UpsertBucket($name: String, $project: String, $entity: String) { upsertBucket(input: {name: $name, modelName: $project, entityName: $entity}) { inserted } }',
+        { name: 'r', project: 'p', entity: 'e' },
+      ),
+    ).toBe(200);
+    const stream = (line: string) =>
+      fetch(`${fake.url}/files/e/p/r/file_stream`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ files: { 'wandb-history.jsonl': { offset: 0, content: [line] } } }),
+      });
+    expect((await stream('{"loss":"NaN","_step":0}')).status).toBe(400);
+    expect(fake.violations.at(-1)).toMatch(/history value loss is the string "NaN"/);
+    const ok = await stream('{"loss":NaN,"grad":-Infinity,"_step":0}');
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ exitcode: null, limits: {} });
+    expect(fake.historyRows('e', 'p', 'r')[0]?.loss).toBeNaN();
+    fake.requestStop('e', 'p', 'r');
+    expect(await (await stream('{"loss":1,"_step":0}')).json()).toMatchObject({ stopped: true });
+  });
 });

@@ -11,6 +11,19 @@
  *   history offsets may not leave gaps; nothing is streamed to a completed run;
  * - the API key must be on API requests (Basic `api:<key>`), and must not be sent to upload URLs.
  *
+ * It answers with the real schema's semantics where a lenient fake would hide a bug:
+ *
+ * - an artifact file's path is its `displayName`; its `name` is the server's name for the stored
+ *   object (here `<artifact id>/<md5 hex>`), as `Api.create_artifact_files` (keyed by
+ *   `displayName`) and the SDK's `FileFragment` (`name: displayName`) show;
+ * - an alias names its collection as `artifactCollection { name project { name entity { name } } }`
+ *   (the current `ArtifactAliasFragment` + `CollectionInfoFragment`), and an artifact linked into a
+ *   registry collection lists that collection's aliases too;
+ * - history and summary lines are W&B's extended JSON: `NaN`/`Infinity` bare, and a row value that
+ *   is the *string* `"NaN"` is a violation (the SDK never writes one);
+ * - `file_stream` answers `{exitcode, limits}` and, once {@link FakeWandbServer.requestStop} was
+ *   called for the run, `stopped: true`, as wandb-core reads it.
+ *
  * A violation is recorded in {@link FakeWandbServer.violations} (tests assert it stays empty) and
  * answered with HTTP 400. Faults (401, 429, 5xx, lost responses) are injected with
  * {@link FakeWandbServer.fail}. Responses are shaped to the selected fields, as GraphQL does.
@@ -43,6 +56,8 @@ export interface FakeRun {
   summary: Record<string, unknown> | null;
   files: Map<string, Buffer>;
   exitcode: number | null;
+  /** The body of the request that completed the run: resending it (a lost answer) is harmless. */
+  completedBy?: string;
 }
 
 /** An artifact version as the fake stores it. */
@@ -58,7 +73,7 @@ export interface FakeArtifact {
   metadata: string | null;
   createdAt: string;
   runName: string | null;
-  /** name → md5 (base64) and the bytes once uploaded. */
+  /** Path in the artifact (`displayName`) → md5 (base64) and the bytes once uploaded. */
   files: Map<string, { md5: string; bytes?: Buffer }>;
   manifest: string | null;
 }
@@ -67,6 +82,8 @@ export interface FakeArtifact {
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** When it arrived (epoch ms). */
+  at: number;
   operation?: string;
   variables?: Record<string, unknown>;
   body?: unknown;
@@ -79,6 +96,14 @@ export interface FaultMatch {
   operation?: string;
   /** A path test (`/file_stream`, `/upload/`). */
   path?: RegExp;
+  /** A test of the GraphQL variables. */
+  variables?: (variables: Record<string, unknown>) => boolean;
+}
+
+/** An organization as `FetchOrgEntityFromEntity` answers it. */
+export interface FakeOrganization {
+  name: string;
+  orgEntity: { name: string };
 }
 
 interface Fault {
@@ -111,8 +136,19 @@ export class FakeWandbServer {
   readonly runs = new Map<string, FakeRun>();
   /** Artifacts by id. */
   readonly artifacts = new Map<string, FakeArtifact>();
-  /** `entity/project/collection` → alias → artifact id. */
+  /** `entity/project/collection` → alias → artifact id (source collections and linked ones). */
   readonly aliases = new Map<string, Map<string, string>>();
+  /** Linked collections (`entity/project/portfolio`) → artifact ids in link order (`v0`, `v1`, …). */
+  readonly links = new Map<string, string[]>();
+  /**
+   * Organizations by entity: `team` entities have one (`organization`), `personal` ones may have
+   * several (`user.organizations`). An entity not listed is a team entity of organization
+   * `<entity> Org`, whose org entity is `<entity>-org`.
+   */
+  readonly organizations = new Map<string, { kind: 'team' | 'personal'; orgs: FakeOrganization[] }>();
+  /** Runs (`entity/project/name`) asked to stop: their `file_stream` answers say `stopped: true`. */
+  readonly #stopRequested = new Set<string>();
+  readonly #hooks: { match: FaultMatch; action: () => void; remaining: number }[] = [];
 
   readonly #apiKey: string;
   readonly #server: Server;
@@ -174,6 +210,29 @@ export class FakeWandbServer {
     };
   }
 
+  /**
+   * Runs `action` right after a matching request was applied (before it is answered), `times`
+   * times: what another client does in between two requests of this one.
+   */
+  after(match: FaultMatch, action: () => void, options: { times?: number } = {}): void {
+    this.#hooks.push({ match, action, remaining: options.times ?? 1 });
+  }
+
+  /** Asks for run `entity/project/name` to stop, as the Stop button of the W&B UI does. */
+  requestStop(entity: string, project: string, name: string): void {
+    this.#stopRequested.add(`${entity}/${project}/${name}`);
+  }
+
+  /** The organizations of an entity (see {@link FakeWandbServer.organizations}). */
+  organizationsOf(entity: string): { kind: 'team' | 'personal'; orgs: FakeOrganization[] } {
+    return (
+      this.organizations.get(entity) ?? {
+        kind: 'team',
+        orgs: [{ name: `${entity} Org`, orgEntity: { name: `${entity}-org` } }],
+      }
+    );
+  }
+
   /** The run `entity/project/name`. */
   run(entity: string, project: string, name: string): FakeRun | undefined {
     return this.runs.get(`${entity}/${project}/${name}`);
@@ -181,9 +240,7 @@ export class FakeWandbServer {
 
   /** Parsed history rows of a run, in line order. */
   historyRows(entity: string, project: string, name: string): Record<string, unknown>[] {
-    return (this.run(entity, project, name)?.history ?? []).map(
-      (line) => JSON.parse(line) as Record<string, unknown>,
-    );
+    return (this.run(entity, project, name)?.history ?? []).map((line) => parseExtendedJson(line));
   }
 
   /** Committed versions of a collection, oldest first. */
@@ -211,7 +268,7 @@ export class FakeWandbServer {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks);
-    const record: RecordedRequest = { method: req.method ?? '', path: url.pathname };
+    const record: RecordedRequest = { method: req.method ?? '', path: url.pathname, at: Date.now() };
     if (req.headers.authorization) record.authorization = req.headers.authorization;
     this.requests.push(record);
     try {
@@ -229,6 +286,14 @@ export class FakeWandbServer {
       if (stream && req.method === 'POST') {
         const [entity, project, name] = stream.slice(1).map(decodeURIComponent) as [string, string, string];
         return this.#fileStream(res, entity, project, name, raw, record);
+      }
+      const manifest = /^\/manifests\/([^/]+)$/.exec(url.pathname);
+      if (manifest && req.method === 'GET') {
+        const text = this.artifacts.get(decodeURIComponent(manifest[1]!))?.manifest;
+        if (!text) throw new Violation(`download of an unknown manifest ${manifest[1]}`);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(text);
+        return;
       }
       const download = /^\/artifactsV2\/default\/[^/]+\/([^/]+)\/(.+)$/.exec(url.pathname);
       if (download && req.method === 'GET')
@@ -250,12 +315,7 @@ export class FakeWandbServer {
 
   /** Takes a matching fault; answers it now unless it is an after-apply fault (returned). */
   #fault(res: ServerResponse, record: RecordedRequest): Fault | 'answered' | undefined {
-    const fault = this.#faults.find(
-      (f) =>
-        f.remaining > 0 &&
-        (f.match.operation === undefined || f.match.operation === record.operation) &&
-        (f.match.path === undefined || f.match.path.test(record.path)),
-    );
+    const fault = this.#faults.find((f) => f.remaining > 0 && matches(f.match, record));
     if (!fault) return undefined;
     if (fault.skip > 0) {
       fault.skip--;
@@ -294,6 +354,12 @@ export class FakeWandbServer {
     const fault = this.#fault(res, record);
     if (fault === 'answered') return;
     const data = this.#resolve(operation.name, variables);
+    for (const hook of this.#hooks) {
+      if (hook.remaining > 0 && matches(hook.match, record)) {
+        hook.remaining--;
+        hook.action();
+      }
+    }
     if (fault) {
       answerFault(res, fault);
       return;
@@ -337,6 +403,28 @@ export class FakeWandbServer {
       }
       case 'ArtifactFiles':
         return { artifact: this.#files(str(v.id), v) };
+      case 'FetchArtifactManifest': {
+        const artifact = this.artifacts.get(str(v.id));
+        if (artifact?.state !== 'COMMITTED') return { artifact: null };
+        return {
+          artifact: {
+            currentManifest: {
+              file: { directUrl: `${this.url}/manifests/${encodeURIComponent(artifact.id)}` },
+            },
+          },
+        };
+      }
+      case 'LinkArtifact':
+        return { linkArtifact: this.#link(v) };
+      case 'FetchOrgEntityFromEntity': {
+        const { kind, orgs } = this.organizationsOf(str(v.entityName));
+        return {
+          entity: {
+            organization: kind === 'team' ? (orgs[0] ?? null) : null,
+            user: kind === 'personal' ? { organizations: orgs } : null,
+          },
+        };
+      }
       case 'ArtifactCollectionVersions': {
         const nodes = this.versions(str(v.entityName), str(v.projectName), str(v.collectionName)).filter(
           (a) => a.type === v.artifactTypeName,
@@ -415,6 +503,7 @@ export class FakeWandbServer {
     }
     // Upserting a finished run is how a resume starts: the run is running again.
     run.exitcode = null;
+    delete run.completedBy;
     if (typeof v.displayName === 'string') run.displayName = v.displayName;
     if (typeof v.groupName === 'string') run.group = v.groupName;
     if (typeof v.jobType === 'string') run.jobType = v.jobType;
@@ -487,9 +576,7 @@ export class FakeWandbServer {
     const latest = this.versions(entity, project, collection).at(-1);
     return {
       id: artifact.id,
-      digest: artifact.digest,
       state: artifact.state,
-      aliases: this.#aliasesOf(artifact),
       artifactSequence: {
         id: `seq-${collection}`,
         latestArtifact: latest ? { id: latest.id, versionIndex: latest.versionIndex } : null,
@@ -555,8 +642,8 @@ export class FakeWandbServer {
       }
       return {
         node: {
-          id: `f-${name}`,
-          name,
+          id: `f-${artifact.id}-${name}`,
+          name: storageName(artifact.id, md5),
           displayName: name,
           uploadUrl,
           uploadHeaders: [],
@@ -602,12 +689,56 @@ export class FakeWandbServer {
       ) {
         throw new Violation(`ArtifactCollectionAliasInput has fields ${keys}`);
       }
-      if (input.artifactCollectionName !== artifact.collection)
-        throw new Violation('alias for another collection');
-      const map = this.#aliasMap(artifact);
+      // The collection the alias is in: the artifact's own, or one it is linked into.
+      const key =
+        input.entityName === undefined
+          ? `${artifact.entity}/${artifact.project}/${str(input.artifactCollectionName)}`
+          : `${str(input.entityName)}/${str(input.projectName)}/${str(input.artifactCollectionName)}`;
+      const own = `${artifact.entity}/${artifact.project}/${artifact.collection}`;
+      if (key !== own && !this.links.get(key)?.includes(artifact.id))
+        throw new Violation(`alias for collection ${key}, which artifact ${artifact.id} is not in`);
+      const map = this.#aliasMapOf(key);
       if (add) map.set(str(input.alias), artifact.id);
       else if (map.get(str(input.alias)) === artifact.id) map.delete(str(input.alias));
     }
+  }
+
+  #link(v: Record<string, unknown>): unknown {
+    const artifact = this.artifacts.get(str(v.artifactID));
+    if (artifact?.state !== 'COMMITTED')
+      throw new Violation(`LinkArtifact of uncommitted or unknown artifact ${str(v.artifactID)}`);
+    const entity = str(v.entityName);
+    const project = str(v.projectName);
+    const portfolio = str(v.artifactPortfolioName);
+    if (project.startsWith('wandb-registry-')) {
+      const orgEntities = this.organizationsOf(artifact.entity).orgs.map((o) => o.orgEntity.name);
+      if (!orgEntities.includes(entity)) {
+        throw new Violation(
+          `LinkArtifact to registry ${project} under ${entity}, which is not an org entity of ${artifact.entity} (${orgEntities.join(', ') || 'none'})`,
+        );
+      }
+    } else if (project !== 'model-registry' || entity !== artifact.entity) {
+      throw new Violation(`LinkArtifact to ${entity}/${project}, neither a registry nor the model registry`);
+    }
+    const aliases = (v.aliases ?? []) as Record<string, unknown>[];
+    for (const alias of aliases) {
+      const keys = Object.keys(alias).sort().join(',');
+      if (keys !== 'alias,artifactCollectionName')
+        throw new Violation(`ArtifactAliasInput has fields ${keys}`);
+      if (alias.artifactCollectionName !== portfolio)
+        throw new Violation(`LinkArtifact alias for collection ${str(alias.artifactCollectionName)}`);
+    }
+    const key = `${entity}/${project}/${portfolio}`;
+    const members = this.links.get(key) ?? [];
+    this.links.set(key, members);
+    let index = members.indexOf(artifact.id);
+    if (index === -1) {
+      members.push(artifact.id);
+      index = members.length - 1;
+      this.#aliasMapOf(key).set('latest', artifact.id);
+    }
+    for (const alias of aliases) this.#aliasMapOf(key).set(str(alias.alias), artifact.id);
+    return { versionIndex: index };
   }
 
   #byName(entity: string, project: string, name: string): unknown {
@@ -626,7 +757,9 @@ export class FakeWandbServer {
     const artifact = this.artifacts.get(id);
     if (artifact?.state !== 'COMMITTED') return null;
     const nodes = [...artifact.files].map(([name, f]) => ({
-      name,
+      id: `f-${artifact.id}-${name}`,
+      name: storageName(artifact.id, f.md5),
+      displayName: name,
       md5: f.md5,
       sizeBytes: f.bytes?.length ?? 0,
       directUrl: `${this.url}/artifactsV2/default/${artifact.entity}/${artifact.id}/${encodeURIComponent(name)}`,
@@ -689,7 +822,10 @@ export class FakeWandbServer {
     const run = this.run(entity, project, name);
     if (!run)
       throw new Violation(`file_stream for run ${entity}/${project}/${name}, which was never upserted`);
-    if (run.exitcode !== null) throw new Violation(`file_stream for run ${name} after it completed`);
+    // A client whose answer to the completing request was lost sends that request again (wandb-core
+    // retries it as it is); anything else after completion is a bug.
+    if (run.exitcode !== null && raw.toString('utf8') !== run.completedBy)
+      throw new Violation(`file_stream for run ${name} after it completed`);
     const fault = this.#fault(res, record);
     if (fault === 'answered') return;
     for (const [file, chunk] of Object.entries(
@@ -701,13 +837,17 @@ export class FakeWandbServer {
         if (chunk.offset > run.history.length)
           throw new Violation(`history offset ${chunk.offset} leaves a gap after line ${run.history.length}`);
         chunk.content.forEach((line, i) => {
-          JSON.parse(line); // every line must be JSON
+          const row = parseExtendedJson(line); // every line must be (extended) JSON
+          for (const [key, value] of Object.entries(row)) {
+            if (value === 'NaN' || value === 'Infinity' || value === '-Infinity')
+              throw new Violation(`history value ${key} is the string "${value}"; W&B writes it bare`);
+          }
           run.history[chunk.offset + i] = line;
         });
       } else if (file === 'wandb-summary.json') {
         if (chunk.offset !== 0 || chunk.content.length !== 1)
           throw new Violation('summary must be one line at offset 0');
-        run.summary = JSON.parse(chunk.content[0]!) as Record<string, unknown>;
+        run.summary = parseExtendedJson(chunk.content[0]!);
       } else {
         throw new Violation(`file_stream for unexpected file ${file}`);
       }
@@ -715,12 +855,14 @@ export class FakeWandbServer {
     if (body.complete === true) {
       if (typeof body.exitcode !== 'number') throw new Violation('complete without an exitcode');
       run.exitcode = body.exitcode;
+      run.completedBy = raw.toString('utf8');
     }
     if (fault) {
       answerFault(res, fault);
       return;
     }
-    send(res, 200, { exitcode: null, limits: {} });
+    const stopped = this.#stopRequested.has(`${entity}/${project}/${name}`);
+    send(res, 200, { exitcode: null, limits: {}, ...(stopped ? { stopped: true } : {}) });
   }
 
   #bytesByMd5(md5: string): Buffer | undefined {
@@ -732,7 +874,10 @@ export class FakeWandbServer {
   }
 
   #aliasMap(artifact: FakeArtifact): Map<string, string> {
-    const key = `${artifact.entity}/${artifact.project}/${artifact.collection}`;
+    return this.#aliasMapOf(`${artifact.entity}/${artifact.project}/${artifact.collection}`);
+  }
+
+  #aliasMapOf(key: string): Map<string, string> {
     let map = this.aliases.get(key);
     if (!map) {
       map = new Map();
@@ -741,12 +886,33 @@ export class FakeWandbServer {
     return map;
   }
 
-  #aliasesOf(artifact: FakeArtifact): { artifactCollectionName: string; alias: string }[] {
-    const out = [...this.#aliasMap(artifact)]
-      .filter(([, id]) => id === artifact.id)
-      .map(([alias]) => ({ artifactCollectionName: artifact.collection, alias }));
-    if (artifact.versionIndex !== null)
-      out.push({ artifactCollectionName: artifact.collection, alias: `v${artifact.versionIndex}` });
+  /** Aliases of every collection the artifact is in: its own, then those it is linked into. */
+  #aliasesOf(artifact: FakeArtifact): Record<string, unknown>[] {
+    const collections: { key: string; index: number | null }[] = [
+      { key: `${artifact.entity}/${artifact.project}/${artifact.collection}`, index: artifact.versionIndex },
+    ];
+    for (const [key, members] of this.links) {
+      if (members.includes(artifact.id)) collections.push({ key, index: members.indexOf(artifact.id) });
+    }
+    const out: Record<string, unknown>[] = [];
+    for (const { key, index } of collections) {
+      const [entity, project, name] = key.split('/') as [string, string, string];
+      const collection = {
+        __typename: 'ArtifactCollection',
+        name,
+        project: { id: `p-${entity}/${project}`, internalId: 1, name: project, entity: { name: entity } },
+      };
+      const names = [...this.#aliasMapOf(key)].filter(([, id]) => id === artifact.id).map(([a]) => a);
+      if (index !== null) names.push(`v${index}`);
+      for (const alias of names) {
+        out.push({
+          __typename: 'ArtifactAlias',
+          id: `alias-${key}-${alias}`,
+          alias,
+          artifactCollection: collection,
+        });
+      }
+    }
     return out;
   }
 
@@ -766,6 +932,30 @@ export class FakeWandbServer {
     this.#ids++;
     return `${prefix}-${this.#ids}`;
   }
+}
+
+function matches(match: FaultMatch, record: RecordedRequest): boolean {
+  return (
+    (match.operation === undefined || match.operation === record.operation) &&
+    (match.path === undefined || match.path.test(record.path)) &&
+    (match.variables === undefined || match.variables(record.variables ?? {}))
+  );
+}
+
+/** Parses W&B's extended JSON (bare `NaN`, `Infinity`, `-Infinity`); written apart from the plugin's. */
+export function parseExtendedJson(text: string): Record<string, unknown> {
+  const marker = '\u0000fake-nonfinite:';
+  const plain = text.replace(/"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g, (token) =>
+    token.startsWith('"') ? token : JSON.stringify(`${marker}${token}`),
+  );
+  return JSON.parse(plain, (_key, value: unknown) =>
+    typeof value === 'string' && value.startsWith(marker) ? Number(value.slice(marker.length)) : value,
+  ) as Record<string, unknown>;
+}
+
+/** The server's name of a stored artifact file: not its path (that is `displayName`). */
+function storageName(artifactId: string, md5: string): string {
+  return `${artifactId}/${Buffer.from(md5, 'base64').toString('hex')}`;
 }
 
 function page<T>(

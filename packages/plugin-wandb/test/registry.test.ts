@@ -5,9 +5,9 @@ import { isMlopsError, LocalArtifactStore } from '@mlops/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UPSERT_BUCKET } from '../src/graphql/operations.js';
 import { WandbClient } from '../src/http/wandb-client.js';
-import { WandbModelRegistry } from '../src/registry/wandb-model-registry.js';
+import { type RegistryLinkOptions, WandbModelRegistry } from '../src/registry/wandb-model-registry.js';
 import type { FakeWandbServer } from './fake-wandb-server.js';
-import { FAST_RETRY, startFake, TEST_KEY, tempDir } from './helpers.js';
+import { capturingLogger, FAST_RETRY, startFake, TEST_KEY, tempDir } from './helpers.js';
 
 let fake: FakeWandbServer;
 let client: WandbClient;
@@ -21,17 +21,20 @@ afterEach(async () => {
 
 async function machine(
   watchIntervalMs?: number,
+  extra: { link?: RegistryLinkOptions | false; lines?: string[]; entity?: string } = {},
 ): Promise<{ store: LocalArtifactStore; registry: WandbModelRegistry; root: string }> {
   const root = await tempDir();
   const store = new LocalArtifactStore(join(root, '.mlops'));
   const registry = new WandbModelRegistry({
     client,
-    entity: 'team',
+    entity: extra.entity ?? 'team',
     project: 'fashion',
     store,
     stateDir: join(root, '.mlops', 'wandb'),
     actor: 'tester',
     ...(watchIntervalMs ? { watchIntervalMs } : {}),
+    ...(extra.link !== undefined ? { link: extra.link } : {}),
+    ...(extra.lines ? { logger: capturingLogger(extra.lines) } : {}),
   });
   return { store, registry, root };
 }
@@ -178,5 +181,152 @@ describe('WandbModelRegistry', () => {
     for (let i = 0; i < 100 && moves.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     stop();
     expect(moves).toEqual(['production:1->2']);
+  });
+
+  it('finds files by their path in the artifact (displayName, as in the manifest), not the stored name', async () => {
+    const first = await machine();
+    const tfjs = await first.store.putDir(await modelFiles(first.root, 7), { name: 'model' });
+    await first.registry.register({ model: 'fashion', artifacts: { tfjs }, aliases: ['production'] });
+    // On W&B a file's `name` is not its path: the fake answers as the real service does.
+    const listed = await client.graphql<{
+      artifact: { files: { edges: { node: { name: string; displayName: string } }[] } };
+    }>(
+      'ArtifactFiles',
+      'query ArtifactFiles($id: ID!) { artifact(id: $id) { files { edges { node { name displayName } } } } }',
+      { id: fake.versions('team', 'fashion', 'fashion')[0]!.id },
+    );
+    const nodes = listed.artifact.files.edges.map((e) => e.node);
+    expect(nodes.map((n) => n.displayName).sort()).toEqual(['tfjs/model.json', 'tfjs/shards/weights.bin']);
+    expect(nodes.every((n) => n.name !== n.displayName)).toBe(true);
+
+    const second = await machine();
+    const resolved = await second.registry.resolve('fashion', { alias: 'production' });
+    expect(resolved.artifacts.tfjs?.hash).toBe(tfjs.hash);
+    const path = await second.store.localPath(resolved.artifacts.tfjs!);
+    expect(await readFile(join(path, 'model.json'), 'utf8')).toBe('{"seed":7}');
+    expect(fake.requests.some((r) => r.path.startsWith('/manifests/'))).toBe(true);
+    expect(fake.violations).toEqual([]);
+  });
+
+  it('links versions into the W&B Registry and mirrors alias moves there, keeping its aliases apart', async () => {
+    const { registry, store, root } = await machine();
+    const v1 = await registry.register({
+      model: 'fashion',
+      artifacts: { tfjs: await store.putDir(await modelFiles(root, 8)) },
+      metrics: { top1: 0.7 },
+      aliases: ['best'],
+    });
+    const v2 = await registry.register({
+      model: 'fashion',
+      artifacts: { tfjs: await store.putDir(await modelFiles(root, 9)) },
+      metrics: { top1: 0.8 },
+    });
+    const [a1, a2] = fake.versions('team', 'fashion', 'fashion');
+    // `wandb-registry-model/fashion` of the entity's organization, as run.link_artifact does.
+    expect(fake.links.get('team-org/wandb-registry-model/fashion')).toEqual([a1!.id, a2!.id]);
+    const linked = () => fake.aliases.get('team-org/wandb-registry-model/fashion');
+    expect(linked()?.get('best')).toBe(a1!.id);
+    expect(linked()?.get('latest')).toBe(a2!.id);
+
+    await registry.promote('fashion', v2.version, 'production', { gate: { metric: 'top1' } });
+    expect(linked()?.get('production')).toBe(a2!.id);
+    expect(fake.aliases.get('team/fashion/fashion')?.get('production')).toBe(a2!.id);
+
+    // An alias set in the registry only (a person in the Registry UI) is not an alias of the
+    // project's collection, although the collections share the name `fashion`.
+    linked()?.set('staging', a1!.id);
+    const versions = await registry.listVersions('fashion');
+    expect(versions.find((v) => v.version === v1.version)?.aliases).toEqual(['best']);
+    await expect(registry.resolve('fashion', { alias: 'staging' })).rejects.toSatisfy((e) =>
+      isMlopsError(e, 'MLOPS_ERR_REGISTRY_ALIAS_NOT_FOUND'),
+    );
+    await registry.removeAlias('fashion', 'production');
+    expect(linked()?.has('production')).toBe(false);
+    expect(fake.violations).toEqual([]);
+  });
+
+  it('links to the legacy Model Registry on request, not at all with link: false, and warns when the organization is unclear', async () => {
+    const legacy = await machine(undefined, { link: { legacy: true } });
+    await legacy.registry.register({
+      model: 'fashion',
+      artifacts: { tfjs: await legacy.store.putDir(await modelFiles(legacy.root, 10)) },
+      aliases: ['production'],
+    });
+    expect(fake.links.get('team/model-registry/fashion')).toHaveLength(1);
+    expect(fake.aliases.get('team/model-registry/fashion')?.get('production')).toBeDefined();
+
+    const off = await machine(undefined, { link: false });
+    await off.registry.register({
+      model: 'plain',
+      artifacts: { tfjs: await off.store.putDir(await modelFiles(off.root, 11)) },
+    });
+    expect([...fake.links.keys()].some((key) => key.endsWith('/plain'))).toBe(false);
+
+    // A personal entity in two organizations: the SDK refuses to guess, so does this plugin.
+    fake.organizations.set('me', {
+      kind: 'personal',
+      orgs: [
+        { name: 'Acme', orgEntity: { name: 'acme' } },
+        { name: 'Beta', orgEntity: { name: 'beta' } },
+      ],
+    });
+    const lines: string[] = [];
+    const personal = await machine(undefined, { entity: 'me', lines });
+    const version = await personal.registry.register({
+      model: 'mine',
+      artifacts: { tfjs: await personal.store.putDir(await modelFiles(personal.root, 12)) },
+    });
+    expect(version.version).toBe(1);
+    expect(lines.join('\n')).toMatch(
+      /belongs to several organizations \(Acme, Beta\).*link: \{ organization \}/,
+    );
+    const chosen = await machine(undefined, { entity: 'me', link: { organization: 'Beta' } });
+    await chosen.registry.register({
+      model: 'mine',
+      artifacts: { tfjs: await chosen.store.putDir(await modelFiles(chosen.root, 13)) },
+    });
+    expect(fake.links.get('beta/wandb-registry-model/mine')).toHaveLength(1);
+    expect(fake.violations).toEqual([]);
+  });
+
+  it('re-checks the gate when another writer moves the alias while it compares, and does not overwrite a better holder', async () => {
+    const { registry, store, root } = await machine();
+    for (const [seed, top1] of [
+      [14, 0.7],
+      [15, 0.8],
+      [16, 0.95],
+    ] as const) {
+      await registry.register({
+        model: 'fashion',
+        artifacts: { tfjs: await store.putDir(await modelFiles(root, seed)) },
+        metrics: { top1 },
+      });
+    }
+    await registry.promote('fashion', 1, 'production');
+    // Another machine promotes v3 (better) right after this one read v1 as the holder (by name,
+    // or by listing the versions).
+    fake.after({ variables: (v) => v.name === 'fashion:production' || v.collectionName === 'fashion' }, () =>
+      fake.setAlias('team', 'fashion', 'fashion', 'production', 2),
+    );
+    await expect(
+      registry.promote('fashion', 2, 'production', { gate: { metric: 'top1' } }),
+    ).rejects.toSatisfy(
+      (e) => isMlopsError(e, 'MLOPS_ERR_REGISTRY_GATE') && /of v3/.test((e as Error).message),
+    );
+    const [, , v3] = fake.versions('team', 'fashion', 'fashion');
+    expect(fake.aliases.get('team/fashion/fashion')?.get('production')).toBe(v3!.id);
+
+    // An alias that keeps moving (v1, v2, v1, …) makes it give up, as a conflict.
+    fake.setAlias('team', 'fashion', 'fashion', 'production', 0);
+    let reads = 0;
+    fake.after(
+      { operation: 'ArtifactByName', variables: (v) => v.name === 'fashion:production' },
+      () => fake.setAlias('team', 'fashion', 'fashion', 'production', reads++ % 2 === 0 ? 1 : 0),
+      { times: 10 },
+    );
+    await expect(
+      registry.promote('fashion', 3, 'production', { gate: { metric: 'top1' } }),
+    ).rejects.toSatisfy((e) => isMlopsError(e, 'MLOPS_ERR_REGISTRY_LOCKED'));
+    expect(fake.violations).toEqual([]);
   });
 });

@@ -4,11 +4,12 @@
  * request but the answer never arrived) and is run again leaves no duplicate history rows and no
  * duplicate artifact versions.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ArtifactStore,
   isMlopsError,
+  LocalArtifactStore,
   ModelRegistry,
   Pipeline,
   type PluginApi,
@@ -16,9 +17,9 @@ import {
   Tracker,
 } from '@mlops/core';
 import { describe, expect, it } from 'vitest';
-import wandb from '../src/index.js';
+import wandb, { WandbClient, WandbModelRegistry } from '../src/index.js';
 import type { FakeWandbServer } from './fake-wandb-server.js';
-import { capturingLogger, FAST_RETRY, useFakeWandb } from './helpers.js';
+import { capturingLogger, FAST_RETRY, TEST_KEY, tempDir, useFakeWandb } from './helpers.js';
 
 let fake: FakeWandbServer;
 let root: string;
@@ -40,14 +41,14 @@ async function offlinePipeline(): Promise<Pipeline> {
   return Pipeline.create({ config, logger: capturingLogger([]) });
 }
 
-function sync(pipeline: Pipeline, args: string[] = []): Promise<unknown> {
+function sync(pipeline: Pipeline, args: string[] = [], lines: string[] = []): Promise<unknown> {
   const command = pipeline.commands.find((c) => c.name === 'wandb sync [runId]');
   if (!command) throw new Error('wandb sync is not registered');
   const api: PluginApi = {
     hooks: pipeline.hooks,
     container: pipeline.container,
     config: pipeline.config,
-    logger: capturingLogger([]),
+    logger: capturingLogger(lines),
     provide: () => undefined,
     command: () => undefined,
   };
@@ -144,5 +145,67 @@ describe('offline spool and `mlops wandb sync`', () => {
     const error = await sync(pipeline, ['nope']).catch((e: unknown) => e);
     expect(isMlopsError(error, 'MLOPS_ERR_RUN_NOT_FOUND')).toBe(true);
     expect((error as { hint: string }).hint).toContain('offline-run');
+  });
+
+  it('replays an offline promotion with its gate, against what W&B holds by then; only a forced one is forced', async () => {
+    // Meanwhile, another machine put a better version on W&B, holding `production` and `canary`.
+    const elsewhere = await tempDir();
+    const otherStore = new LocalArtifactStore(join(elsewhere, '.mlops'));
+    await mkdir(join(elsewhere, 'm'), { recursive: true });
+    await writeFile(join(elsewhere, 'm', 'model.json'), '{"other":true}');
+    await new WandbModelRegistry({
+      client: new WandbClient({ baseUrl: fake.url, apiKey: TEST_KEY, retry: FAST_RETRY }),
+      entity: 'team',
+      project: 'fashion',
+      store: otherStore,
+      stateDir: join(elsewhere, '.mlops', 'wandb'),
+    }).register({
+      model: 'fashion',
+      artifacts: { tfjs: await otherStore.putDir(join(elsewhere, 'm')) },
+      metrics: { top1: 0.95 },
+      aliases: ['production', 'canary'],
+    });
+
+    const pipeline = await offlinePipeline();
+    const store = pipeline.container.resolve(ArtifactStore);
+    const registry = pipeline.container.resolve(ModelRegistry);
+    const gate = { metric: 'top1', mode: 'max' } as const;
+    for (const [seed, top1, alias, force] of [
+      [1, 0.9, 'production', false],
+      [2, 0.5, 'canary', true],
+    ] as const) {
+      const dir = join(root, `model-${seed}`);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'model.json'), JSON.stringify({ seed }));
+      const version = await registry.register({
+        model: 'fashion',
+        artifacts: { tfjs: await store.putDir(dir, { name: 'model' }) },
+        metrics: { top1 },
+      });
+      // Offline, the gate only sees the local registry, where nothing holds the alias yet.
+      await registry.promote('fashion', version.version, alias, { gate, ...(force ? { force } : {}) });
+    }
+
+    const lines: string[] = [];
+    const result = (await sync(pipeline, [], lines)) as { registry: unknown };
+    expect(result.registry).toEqual({
+      registered: 2,
+      aliases: 1,
+      refused: [
+        {
+          model: 'fashion',
+          version: 2,
+          alias: 'production',
+          reason: expect.stringMatching(/top1 0.9 is worse than 0.95 of v1/),
+        },
+      ],
+    });
+    expect(lines.join('\n')).toMatch(/offline promotion of fashion v2 to "production" is not replayed/);
+    const [w1, , w3] = fake.versions('team', 'fashion', 'fashion');
+    expect(fake.aliases.get('team/fashion/fashion')?.get('production')).toBe(w1!.id); // kept
+    expect(fake.aliases.get('team/fashion/fashion')?.get('canary')).toBe(w3!.id); // forced, as recorded
+    expect(fake.violations).toEqual([]);
+    // A second sync does not try again.
+    expect(await sync(pipeline)).toEqual({ runs: [] });
   });
 });

@@ -4,7 +4,7 @@
  * summary and tables, then finish). The full pipeline is exercised in pipeline.test.ts.
  */
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WandbClient } from '../src/http/wandb-client.js';
 import { RunSpool } from '../src/spool/run-spool.js';
 import { uploadSpooledRun } from '../src/sync/run-uploader.js';
@@ -224,5 +224,124 @@ describe('WandbTracker online', () => {
     await t.finish('succeeded');
     expect(fake.historyRows('team', 'fashion', 'slow').map((r) => r._step)).toEqual([1]);
     expect(fake.run('team', 'fashion', 'slow')?.exitcode).toBe(0);
+  });
+
+  it("writes NaN and ±Infinity bare in history and summary, as W&B's history format does", async () => {
+    const t = tracker();
+    await t.start({ id: 'diverged', project: 'fashion', config: {}, dir });
+    t.logMetrics({ loss: 1, grad: 0.5 }, 1);
+    t.logMetrics({ loss: Number.NaN, grad: Number.POSITIVE_INFINITY, lr: Number.NEGATIVE_INFINITY }, 2);
+    await t.finish('failed');
+    expect(fake.violations).toEqual([]); // the fake refuses the string "NaN" in a history row
+    const lines = fake.run('team', 'fashion', 'diverged')?.history ?? [];
+    expect(lines[1]).toContain('"loss":NaN');
+    expect(lines[1]).toContain('"grad":Infinity');
+    expect(lines[1]).toContain('"lr":-Infinity');
+    const [, row] = fake.historyRows('team', 'fashion', 'diverged');
+    expect(row?.loss).toBeNaN();
+    expect(row?.grad).toBe(Number.POSITIVE_INFINITY);
+    // The summary takes the last value of each key, in the same format.
+    expect(fake.run('team', 'fashion', 'diverged')?.summary?.loss).toBeNaN();
+  });
+
+  it('sends a file_stream heartbeat when an epoch logs nothing for a while', async () => {
+    const t = tracker({ flushIntervalMs: 10, transmitIntervalMs: 10_000, heartbeatIntervalMs: 60 });
+    await t.start({ id: 'long-epoch', project: 'fashion', config: {}, dir });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const heartbeats = fake.requests.filter(
+      (r) => r.path.endsWith('/file_stream') && JSON.stringify(r.body) === '{}',
+    );
+    expect(heartbeats.length).toBeGreaterThanOrEqual(2);
+    // Spaced by the heartbeat period, not by the 10 ms tick.
+    for (let i = 1; i < heartbeats.length; i++)
+      expect(heartbeats[i]!.at - heartbeats[i - 1]!.at).toBeGreaterThanOrEqual(55);
+    await t.finish('succeeded');
+    expect(fake.run('team', 'fashion', 'long-epoch')?.exitcode).toBe(0);
+    expect(fake.violations).toEqual([]);
+  });
+
+  it('batches rows logged between transmissions, and sends summary and completion with the last rows', async () => {
+    const t = tracker({ flushIntervalMs: 5, transmitIntervalMs: 1000, heartbeatIntervalMs: 60_000 });
+    await t.start({ id: 'paced', project: 'fashion', config: {}, dir });
+    for (let step = 1; step <= 20; step++) {
+      t.logMetrics({ loss: 1 / step }, step);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    t.logSummary({ 'test/top1': 0.5 });
+    await t.finish('succeeded');
+    const streams = fake.requests.filter((r) => r.path.endsWith('/file_stream'));
+    // 20 rows over ~200 ms with a tick every 5 ms: at most one pass while logging, then the finish.
+    expect(streams.length).toBeLessThanOrEqual(2);
+    const last = streams.at(-1)?.body as {
+      files: Record<string, unknown>;
+      complete: boolean;
+      exitcode: number;
+    };
+    expect(Object.keys(last.files).sort()).toEqual(['wandb-history.jsonl', 'wandb-summary.json']);
+    expect(last).toMatchObject({ complete: true, exitcode: 0 });
+    expect(fake.historyRows('team', 'fashion', 'paced').map((r) => r._step)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    expect(fake.violations).toEqual([]);
+  });
+
+  it('stops the run when W&B asks (the Stop button), once, with a clear warning', async () => {
+    const lines: string[] = [];
+    const onStopRequested = vi.fn();
+    const t = tracker({
+      flushIntervalMs: 10,
+      transmitIntervalMs: 20,
+      heartbeatIntervalMs: 40,
+      logger: capturingLogger(lines),
+      onStopRequested,
+    });
+    await t.start({ id: 'stop-me', project: 'fashion', config: {}, dir });
+    t.logMetrics({ loss: 1 }, 1);
+    fake.requestStop('team', 'fashion', 'stop-me');
+    for (let i = 0; i < 100 && onStopRequested.mock.calls.length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, 100)); // more answers say stopped: still once
+    expect(onStopRequested).toHaveBeenCalledTimes(1);
+    expect(t.stopRequested).toBe(true);
+    expect(lines.filter((l) => l.startsWith('warn'))).toEqual([
+      'warn W&B asked to stop run stop-me (stopped from the W&B UI or API); stopping it after the current step, as Ctrl-C does',
+    ]);
+    // The run then ends as an interrupted one does.
+    await t.finish('interrupted');
+    expect(fake.run('team', 'fashion', 'stop-me')?.exitcode).toBe(255);
+    expect(fake.violations).toEqual([]);
+  });
+
+  it('by default stops the run the way Ctrl-C does: the SIGINT handlers run', async () => {
+    const saved = process.listeners('SIGINT');
+    process.removeAllListeners('SIGINT');
+    const handler = vi.fn();
+    process.on('SIGINT', handler);
+    try {
+      const t = tracker({ flushIntervalMs: 10, transmitIntervalMs: 20, heartbeatIntervalMs: 40 });
+      fake.requestStop('team', 'fashion', 'ctrl-c');
+      await t.start({ id: 'ctrl-c', project: 'fashion', config: {}, dir });
+      for (let i = 0; i < 100 && handler.mock.calls.length === 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(handler).toHaveBeenCalledWith('SIGINT');
+      await t.finish('interrupted');
+    } finally {
+      process.removeAllListeners('SIGINT');
+      for (const listener of saved) process.on('SIGINT', listener as NodeJS.SignalsListener);
+    }
+  });
+
+  it('waits as long as a 429 Retry-After asks, not the shorter backoff cap', async () => {
+    fake.fail({ path: /file_stream/ }, 429, { retryAfter: '1' });
+    const client = new WandbClient({ baseUrl: fake.url, apiKey: TEST_KEY, retry: FAST_RETRY }); // cap 50 ms
+    const t = tracker({ connect: async () => client });
+    await t.start({ id: 'limited', project: 'fashion', config: {}, dir });
+    t.logMetrics({ loss: 1 }, 1);
+    await t.finish('succeeded');
+    const streams = fake.requests.filter((r) => r.path.endsWith('/file_stream'));
+    expect(streams).toHaveLength(2);
+    expect(streams[1]!.at - streams[0]!.at).toBeGreaterThanOrEqual(950);
+    expect(fake.run('team', 'fashion', 'limited')?.exitcode).toBe(0);
+    expect(fake.violations).toEqual([]);
   });
 });

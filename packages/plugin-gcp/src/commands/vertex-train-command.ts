@@ -1,11 +1,12 @@
 /**
- * `mlops vertex train [--dry-run]`: packages the run (resolved config, data versions, code
- * version), builds the Vertex AI CustomJob and either prints it (`--dry-run`) or pushes the data
- * versions, writes the package to the bucket, submits the job, streams its state and, when it
- * succeeds, registers the version it produced in the project's registry like a local run.
- *
- * `mlops train --remote vertex` (core's `--remote`, through `vertexRemoteRunner`) runs the
- * same action with the stages of the local command.
+ * `mlops vertex train [--dry-run]` (and `mlops train --remote vertex`, through
+ * `vertexRemoteRunner`): builds the project image with Cloud Build unless `--image` names one
+ * (reused when the project has not changed), packages the run (resolved config, data versions and
+ * their manifests, code version) into the bucket as `jobs/<id>/job.json`, submits the Vertex AI
+ * CustomJob (machine and accelerators checked first, env and secrets, a timeout), prints its
+ * console and logs links, streams its state, cancels it on Ctrl-C, and when it succeeds registers
+ * the version it produced in the project's registry like a local run. `--dry-run` prints the
+ * requests and sends none.
  */
 import { randomBytes } from 'node:crypto';
 import { relative, resolve } from 'node:path';
@@ -13,46 +14,55 @@ import {
   configToJson,
   formatGitSha,
   gitInfo,
+  isMlopsError,
+  loadConfig,
   MlopsError,
   ModelRegistry,
   type PluginCommand,
+  type ResolvedConfig,
 } from '@mlops/core';
+import { describeImagePlan, ensureProjectImage, planProjectImage } from '../build/project-image.js';
 import { pushDataVersion } from '../data/data-remote.js';
+import { checkSecretsExist, listFlag, parseEnvPairs, refuseCredentials } from '../deploy/secrets.js';
 import type { GcpContext } from '../gcp-context.js';
 import { adoptRemoteVersion } from '../vertex/adopt-remote-version.js';
-import { buildVertexJobRequest, vertexApiBase } from '../vertex/custom-job.js';
+import { configOverrides } from '../vertex/config-drift.js';
+import { buildVertexJobRequest } from '../vertex/custom-job.js';
 import { readJobResult, writeJobFile } from '../vertex/job-files.js';
 import { runVertexJob } from '../vertex/run-vertex-job.js';
+import { configFileName, secretRefs, warnings } from './deploy-command.js';
+import { stringFlag, withCancelOnInterrupt } from './interrupt.js';
 
 /** The command, bound to the plugin's resources. */
 export function vertexTrainCommand(context: GcpContext): PluginCommand {
   return {
     name: 'vertex train',
-    description: 'run training as a Vertex AI custom job with this config; --dry-run prints the request',
+    description:
+      'run training as a Vertex AI custom job with this config, building the image with Cloud Build unless --image is given; --dry-run prints the requests',
     options: [
-      ['--dry-run', 'print the CustomJob request without sending it'],
-      ['--image <image>', 'training image (the project and its dependencies)'],
-      ['--machine-type <type>', 'machine type (default n1-standard-8)'],
+      ['--dry-run', 'print the build and CustomJob requests without sending them'],
+      ['--image <image>', 'run this image (bring your own) instead of building the project with Cloud Build'],
+      ['--rebuild', 'build the image even when the registry has one for this state of the project'],
+      ['--machine-type <type>', 'machine type (default n1-standard-8; an L4 needs g2-*, an A100 a2-*)'],
       ['--accelerator <type>', 'accelerator type, e.g. NVIDIA_TESLA_V100, NVIDIA_L4'],
-      ['--accelerator-count <n>', 'accelerators per machine (default 1)'],
+      ['--accelerator-count <n>', 'accelerators per machine (default 1, or what the machine type fixes)'],
       ['--data <manifests>', 'comma-separated data manifests the job restores before the run'],
+      ['--env <pairs...>', 'plain env vars KEY=VALUE for the job (repeatable or comma-separated)'],
+      ['--secret <pairs...>', 'env vars from Secret Manager ENV=SECRET[:VERSION], read by the job at start'],
+      ['--timeout <duration>', 'longest run time, e.g. 6h, 90m, 3600s (default 24h)'],
+      ['--service-account <email>', 'service account the job runs as'],
       ['--project <id>', 'Google Cloud project (default GOOGLE_CLOUD_PROJECT)'],
       ['--region <region>', 'region (default us-central1)'],
       ['--job-id <id>', 'job id (default: time and random suffix)'],
     ],
     action: async (_args, flags, api) => {
-      const opt = (key: string) => (typeof flags[key] === 'string' ? (flags[key] as string) : undefined);
+      const opt = (key: string) => stringFlag(flags, key);
       const defaults = context.options.vertex ?? {};
-      const image = opt('image') ?? defaults.image;
-      if (!image) {
-        throw new MlopsError('MLOPS_ERR_USAGE', 'mlops vertex train needs the training image', {
-          hint: 'Build an image of the project (its package.json, lockfile and mlops.config.ts) and push it to Artifact Registry, then pass --image <URI> or set gcp({ vertex: { image } }).',
-        });
-      }
       const { config } = context;
       const remote = context.requireRemote('mlops vertex train');
+      const project = context.requireProject(opt('project'));
       const region = context.region(opt('region'));
-      const baseUrl = context.options.endpoints?.vertex ?? vertexApiBase(region);
+      const baseUrl = context.endpoint('vertex', region);
       const jobId = opt('jobId') ?? newJobId();
       const manifests = (opt('data') ?? defaults.checkout?.join(',') ?? '')
         .split(',')
@@ -60,31 +70,80 @@ export function vertexTrainCommand(context: GcpContext): PluginCommand {
         .map((m) => resolve(config.root, m));
       const count = opt('acceleratorCount');
       const accelerator = opt('accelerator') ?? defaults.acceleratorType;
+      const timeout = opt('timeout');
+      const serviceAccount = opt('serviceAccount') ?? defaults.serviceAccount;
+      refuseCredentials(defaults.env ?? {}, 'gcp({ vertex: { env } })');
+      const env = { ...(defaults.env ?? {}), ...parseEnvPairs(listFlag(flags.env)) };
+      const secrets = secretRefs(defaults.secrets, listFlag(flags.secret), project);
+      const configFile = defaults.configFile ?? configFileName(config.sources, config.root);
+      // The run asked for is the config file plus this command's --set overrides: pass those on.
+      const cliSets = await cliOverrides(config);
+      const remoteSets = defaults.set ?? [];
+      const byo = opt('image') ?? defaults.image;
+      const plan = byo ? undefined : await planProjectImage(context, { project, region, configFile });
+      const image = byo ?? (plan as NonNullable<typeof plan>).image;
       const request = buildVertexJobRequest(
         {
           ...defaults,
-          project: context.requireProject(opt('project')),
+          project,
           region,
           image,
           remote,
           jobId,
           projectName: config.project,
+          configFile,
+          set: [...cliSets, ...remoteSets],
+          env,
+          secrets,
           ...(opt('machineType') ? { machineType: opt('machineType') } : {}),
           ...(accelerator ? { acceleratorType: accelerator } : {}),
           ...(count ? { acceleratorCount: positiveInt(count, '--accelerator-count') } : {}),
+          ...(timeout ? { timeoutSeconds: parseDuration(timeout) } : {}),
+          ...(serviceAccount ? { serviceAccount } : {}),
           checkout: manifests.map((m) => relative(config.root, m).split('\\').join('/')),
           ...(Array.isArray(flags.stages) ? { stages: flags.stages as string[] } : {}),
           ...(flags.force === true ? { force: true } : {}),
         },
         baseUrl,
       );
-      if (flags.dryRun) return { jobId, request };
+      warnings(context, api, secrets, env);
+      if (flags.dryRun) {
+        const secretManager = context.endpoint('secretManager');
+        return {
+          jobId,
+          image,
+          ...(plan ? { build: describeImagePlan(plan) } : {}),
+          ...(secrets.length
+            ? {
+                secretChecks: secrets.map((s) => ({
+                  method: 'GET',
+                  url: `${secretManager}/projects/${s.project}/secrets/${s.secret}`,
+                })),
+              }
+            : {}),
+          request,
+        };
+      }
 
+      const built = plan
+        ? await withCancelOnInterrupt('the image build', (signal) =>
+            ensureProjectImage(context, plan, {
+              logger: api.logger,
+              rebuild: flags.rebuild === true,
+              signal,
+            }),
+          )
+        : undefined;
+      const client = context.apiClient();
+      if (secrets.length) await checkSecretsExist(client, secrets, context.endpoint('secretManager'));
       const store = context.remoteStore('mlops vertex train');
       const data: Record<string, string> = {};
+      const manifestObjects: Record<string, string> = {};
       for (const manifest of manifests) {
         const pushed = await pushDataVersion(manifest, store);
-        data[relative(config.root, manifest)] = pushed.version;
+        const key = relative(config.root, manifest).split('\\').join('/');
+        data[key] = pushed.version;
+        manifestObjects[key] = (await store.putFile(manifest, { name: key })).hash;
         api.logger.info(
           `data version ${pushed.version.slice(0, 12)}: ${pushed.transferred} object(s) uploaded`,
         );
@@ -95,17 +154,49 @@ export function vertexTrainCommand(context: GcpContext): PluginCommand {
         jobId,
         createdAt: new Date().toISOString(),
         config: configToJson(config),
+        ...(remoteSets.length ? { remoteOverrides: remoteSets } : {}),
         data,
+        manifests: manifestObjects,
         ...(git ? { gitSha: formatGitSha(git) } : {}),
+        image,
         request: request.body,
       });
       api.logger.info(`job package: ${packageUrl}`);
-      const job = await runVertexJob(context.apiClient(), request, {
-        baseUrl,
-        pollIntervalMs: context.options.pollIntervalMs ?? 15_000,
-        onState: (state, status) => api.logger.info(`${status.name}: ${state.replace('JOB_STATE_', '')}`),
-      });
+      let job: Awaited<ReturnType<typeof runVertexJob>>;
+      try {
+        job = await withCancelOnInterrupt(`Vertex AI job ${jobId}`, (signal) =>
+          runVertexJob(client, request, {
+            baseUrl,
+            project,
+            signal,
+            pollIntervalMs: context.options.pollIntervalMs ?? 15_000,
+            onSubmitted: (status, links) => {
+              api.logger.info(`submitted ${status.name}`);
+              if (links.console) api.logger.info(`console: ${links.console}`);
+              if (links.logs) api.logger.info(`logs: ${links.logs}`);
+            },
+            onCancel: (status) =>
+              api.logger.warn(`cancelling ${status.name}; waiting for Vertex AI to stop it`),
+            onState: (state, status) => api.logger.info(`${status.name}: ${state.replace('JOB_STATE_', '')}`),
+          }),
+        );
+      } catch (error) {
+        // The job's own account of why it stopped (a config or data mismatch) beats "exit status 1".
+        const reported = await readJobResult(context.storage(), remote, jobId, true).catch(() => undefined);
+        if (reported?.error && isMlopsError(error)) {
+          throw new MlopsError(error.code, `${error.message}; the job said: ${reported.error}`, {
+            ...(error.hint ? { hint: error.hint } : {}),
+            cause: error,
+          });
+        }
+        throw error;
+      }
       const result = await readJobResult(context.storage(), remote, jobId);
+      if (!result.verified) {
+        api.logger.warn(
+          `the job's image did not confirm job.json (its @mlops/plugin-gcp predates the check): the run may not match the config and data submitted; rebuild the image`,
+        );
+      }
       const remoteRegistry = context.remoteRegistry();
       const localRegistry = api.container.resolve(ModelRegistry);
       const adopted = await adoptRemoteVersion({
@@ -126,12 +217,53 @@ export function vertexTrainCommand(context: GcpContext): PluginCommand {
         jobId,
         job: job.name,
         state: job.state,
+        image,
+        built: built?.built ?? false,
         runId: result.runId,
         metrics: result.metrics ?? {},
+        ...(result.verified ? { verified: result.verified } : {}),
         registered: adopted ?? null,
       };
     },
   };
+}
+
+/**
+ * The `--set` overrides of the command line, recovered as the difference between the resolved
+ * config and the config file loaded without them. Empty when the file cannot be loaded again
+ * (a config given programmatically).
+ */
+async function cliOverrides(config: ResolvedConfig): Promise<string[]> {
+  const file = config.sources.find((s) => /mlops\.config\.([cm]?[jt]s|ya?ml)$/.test(s));
+  if (!file) return [];
+  try {
+    const base = await loadConfig({ configFile: file });
+    return configOverrides(configToJson(config), configToJson(base.config));
+  } catch {
+    return [];
+  }
+}
+
+/** `6h`, `90m`, `3600s`, `3600` or `1d` in seconds. */
+export function parseDuration(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)?$/.exec(value.trim());
+  if (!match) {
+    throw new MlopsError(
+      'MLOPS_ERR_USAGE',
+      `--timeout expects a duration like 6h, 90m or 3600s, not "${value}"`,
+      {
+        hint: 'e.g. --timeout 6h',
+      },
+    );
+  }
+  const factor = { s: 1, m: 60, h: 3600, d: 86_400 }[(match[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
+  const seconds = Math.round(Number(match[1]) * factor);
+  if (seconds < 1) {
+    throw new MlopsError('MLOPS_ERR_USAGE', `--timeout ${value} is shorter than a second`, {
+      hint: 'e.g. --timeout 6h',
+    });
+  }
+  return seconds;
 }
 
 function newJobId(): string {

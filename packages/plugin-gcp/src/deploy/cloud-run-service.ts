@@ -1,11 +1,17 @@
 /**
  * The Cloud Run Admin API v2 request that deploys the inference server:
- * `PATCH https://run.googleapis.com/v2/projects/{p}/locations/{r}/services/{s}?allowMissing=true`
- * with a `Service` body (one request creates the service or rolls out a new revision). Field names
- * follow the v2 REST reference: Service.template (RevisionTemplate) → scaling, containers[] (image,
- * args, ports, env, resources.limits, probes), maxInstanceRequestConcurrency; Service.traffic.
+ * `PATCH https://run.googleapis.com/v2/projects/{p}/locations/{r}/services/{s}?allowMissing=true&updateMask=...`
+ * with a `Service` body (one request creates the service or rolls out a new revision). The
+ * `updateMask` names only the fields mlops owns — labels and annotations (merged with the
+ * current ones), ingress, the template's labels, scaling bounds, concurrency, timeout, service
+ * account, its containers (mlops's `server` container merged into the current one), and traffic —
+ * so VPC access, volumes, custom audiences, sidecars, env vars set elsewhere and the rest survive a
+ * deploy. Field names follow the v2 REST reference: Service.template (RevisionTemplate) → scaling,
+ * containers[] (image, args, ports, env with `valueSource.secretKeyRef`, resources.limits,
+ * probes), maxInstanceRequestConcurrency; Service.traffic.
  */
 import { MlopsError } from '@mlops/core';
+import type { SecretRef } from './secrets.js';
 
 /** What to deploy; everything but `project`, `region`, `image` and `model` has a default. */
 export interface CloudRunDeployOptions {
@@ -15,7 +21,7 @@ export interface CloudRunDeployOptions {
   region: string;
   /** Service name. Default: the model name, made DNS-safe. */
   service?: string;
-  /** Container image built from the written Dockerfile, e.g. `europe-docker.pkg.dev/p/repo/server:1`. */
+  /** Container image, e.g. `europe-west1-docker.pkg.dev/p/mlops/shoes:ctx-...`. */
   image: string;
   /** Registry model to serve. */
   model: string;
@@ -42,15 +48,19 @@ export interface CloudRunDeployOptions {
   configFile?: string;
   /** Container port. Default 8080. */
   port?: number;
-  /** Service account the revision runs as (needs read access to the bucket). */
+  /** Service account the revision runs as (needs read access to the bucket and the secrets). */
   serviceAccount?: string;
-  /** Extra environment variables. */
+  /** Extra environment variables (plain values; credentials go in `secrets`). */
   env?: Record<string, string>;
-  /** Who may call it: `all` (public ingress) or `internal`. Default `all`. */
+  /** Env vars read from Secret Manager by Cloud Run (`--secret`). */
+  secrets?: SecretRef[];
+  /** Who may reach it on the network: `all` (public ingress) or `internal`. Default `all`. */
   ingress?: 'all' | 'internal';
+  /** Traffic targets; default all traffic to the new revision. */
+  traffic?: CloudRunTrafficTarget[];
 }
 
-/** An HTTP request as the deploy sends it and `--dry-run` prints it. */
+/** An HTTP request as the commands send it and `--dry-run` prints it. */
 export interface ApiRequest<T> {
   /** HTTP method. */
   method: 'PATCH' | 'POST' | 'GET';
@@ -60,10 +70,48 @@ export interface ApiRequest<T> {
   body: T;
 }
 
+/** A v2 `EnvVar`: a plain value or a Secret Manager reference. */
+export type CloudRunEnvVar =
+  | { name: string; value: string }
+  | { name: string; valueSource: { secretKeyRef: { secret: string; version: string } } };
+
+/** A v2 `TrafficTarget`. */
+export interface CloudRunTrafficTarget {
+  type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST' | 'TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION';
+  percent: number;
+  revision?: string;
+  tag?: string;
+}
+
+/** The v2 `Container` fields mlops writes (others, set elsewhere, are kept by the merge). */
+export interface CloudRunContainer {
+  name: string;
+  image: string;
+  command: string[];
+  args: string[];
+  ports: { name: string; containerPort: number }[];
+  env: CloudRunEnvVar[];
+  resources: { limits: Record<string, string>; cpuIdle: boolean; startupCpuBoost: boolean };
+  startupProbe: {
+    httpGet: { path: string; port: number };
+    initialDelaySeconds: number;
+    periodSeconds: number;
+    timeoutSeconds: number;
+    failureThreshold: number;
+  };
+  livenessProbe: {
+    httpGet: { path: string; port: number };
+    periodSeconds: number;
+    timeoutSeconds: number;
+  };
+  [field: string]: unknown;
+}
+
 /** The subset of the v2 `Service` resource mlops writes. */
 export interface CloudRunService {
   name: string;
   labels: Record<string, string>;
+  annotations: Record<string, string>;
   ingress: 'INGRESS_TRAFFIC_ALL' | 'INGRESS_TRAFFIC_INTERNAL_ONLY';
   template: {
     labels: Record<string, string>;
@@ -71,41 +119,45 @@ export interface CloudRunService {
     scaling: { minInstanceCount: number; maxInstanceCount: number };
     maxInstanceRequestConcurrency: number;
     timeout: string;
-    containers: {
-      name: string;
-      image: string;
-      command: string[];
-      args: string[];
-      ports: { name: string; containerPort: number }[];
-      env: { name: string; value: string }[];
-      resources: { limits: { cpu: string; memory: string }; cpuIdle: boolean; startupCpuBoost: boolean };
-      startupProbe: {
-        httpGet: { path: string; port: number };
-        initialDelaySeconds: number;
-        periodSeconds: number;
-        timeoutSeconds: number;
-        failureThreshold: number;
-      };
-      livenessProbe: {
-        httpGet: { path: string; port: number };
-        periodSeconds: number;
-        timeoutSeconds: number;
-      };
-    }[];
+    containers: CloudRunContainer[];
   };
-  traffic: { type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST'; percent: number }[];
+  traffic: CloudRunTrafficTarget[];
+}
+
+/** The Service as the API returns it: what the merge and the traffic split read. */
+export interface CurrentService {
+  name?: string;
+  uri?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  latestReadyRevision?: string;
+  template?: { labels?: Record<string, string>; containers?: Record<string, unknown>[] };
+  traffic?: CloudRunTrafficTarget[];
+  trafficStatuses?: { type?: string; revision?: string; percent?: number; tag?: string; uri?: string }[];
+  terminalCondition?: { state?: string; message?: string };
 }
 
 /** Base URL of the Cloud Run Admin API. */
 export const CLOUD_RUN_API = 'https://run.googleapis.com/v2';
+
+/** Annotation listing the env vars mlops set last time (so removing one from the config removes it). */
+export const MANAGED_ENV_ANNOTATION = 'mlops.dev/managed-env';
+
+const SERVER_CONTAINER = 'server';
+
+/** The service name a deploy uses: `service`, else the model name made DNS-safe. */
+export function cloudRunServiceName(options: { service?: string; model: string }): string {
+  const service = options.service ?? dnsLabel(options.model);
+  assertDnsLabel(service);
+  return service;
+}
 
 /** The request that creates or updates the service; see the module comment. */
 export function buildCloudRunRequest(
   options: CloudRunDeployOptions,
   baseUrl = CLOUD_RUN_API,
 ): ApiRequest<CloudRunService> {
-  const service = options.service ?? dnsLabel(options.model);
-  assertDnsLabel(service);
+  const service = cloudRunServiceName(options);
   const alias = options.alias ?? 'production';
   const port = options.port ?? 8080;
   const name = `projects/${options.project}/locations/${options.region}/services/${service}`;
@@ -120,9 +172,31 @@ export function buildCloudRunRequest(
     MLOPS_GCP_REGISTRY: 'bucket',
     ...(options.env ?? {}),
   };
+  const secrets = options.secrets ?? [];
+  for (const ref of secrets) {
+    if (ref.env in env) {
+      throw new MlopsError('MLOPS_ERR_USAGE', `${ref.env} is given both as --env and as --secret`, {
+        hint: 'Keep one of them.',
+      });
+    }
+  }
+  const envVars: CloudRunEnvVar[] = [
+    ...Object.entries(env).map(([key, value]) => ({ name: key, value })),
+    ...secrets.map((ref) => ({
+      name: ref.env,
+      valueSource: {
+        secretKeyRef: {
+          secret:
+            ref.project === options.project ? ref.secret : `projects/${ref.project}/secrets/${ref.secret}`,
+          version: ref.version,
+        },
+      },
+    })),
+  ];
   const body: CloudRunService = {
     name,
     labels,
+    annotations: { [MANAGED_ENV_ANNOTATION]: envVars.map((e) => e.name).join(',') },
     ingress: options.ingress === 'internal' ? 'INGRESS_TRAFFIC_INTERNAL_ONLY' : 'INGRESS_TRAFFIC_ALL',
     template: {
       labels,
@@ -132,7 +206,7 @@ export function buildCloudRunRequest(
       timeout: '60s',
       containers: [
         {
-          name: 'server',
+          name: SERVER_CONTAINER,
           image: options.image,
           // Stated in full (they override the image's CMD) so the request shows exactly what runs.
           command: ['node', 'node_modules/@mlops/core/bin/mlops.js'],
@@ -152,7 +226,7 @@ export function buildCloudRunRequest(
             alias,
           ],
           ports: [{ name: 'http1', containerPort: port }],
-          env: Object.entries(env).map(([key, value]) => ({ name: key, value })),
+          env: envVars,
           resources: {
             limits: { cpu: options.cpu ?? '1', memory: options.memory ?? '1Gi' },
             cpuIdle: true,
@@ -169,9 +243,72 @@ export function buildCloudRunRequest(
         },
       ],
     },
-    traffic: [{ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 100 }],
+    traffic: options.traffic ?? [{ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 100 }],
   };
-  return { method: 'PATCH', url: `${baseUrl}/${name}?allowMissing=true`, body };
+  const mask = [
+    'labels',
+    'annotations',
+    'ingress',
+    'template.labels',
+    ...(options.serviceAccount ? ['template.serviceAccount'] : []),
+    'template.scaling.minInstanceCount',
+    'template.scaling.maxInstanceCount',
+    'template.maxInstanceRequestConcurrency',
+    'template.timeout',
+    'template.containers',
+    'traffic',
+  ];
+  return {
+    method: 'PATCH',
+    url: `${baseUrl}/${name}?allowMissing=true&updateMask=${encodeURIComponent(mask.join(','))}`,
+    body,
+  };
+}
+
+/**
+ * The body merged with the service as it is: labels and annotations of others kept, mlops's
+ * container merged into the current main one (its volume mounts, working dir, extra limits and the
+ * env vars that mlops did not set before are kept), other containers (sidecars) kept as they are.
+ */
+export function mergeWithCurrent(
+  body: CloudRunService,
+  current: CurrentService | undefined,
+): CloudRunService {
+  if (!current) return body;
+  const ours = body.template.containers[0] as CloudRunContainer;
+  const containers = [...(current.template?.containers ?? [])];
+  let index = containers.findIndex((c) => c.name === SERVER_CONTAINER);
+  if (index === -1 && containers.length === 1) index = 0; // the main container of a service made elsewhere
+  const previous = index === -1 ? undefined : containers[index];
+  const managedBefore = new Set(
+    (current.annotations?.[MANAGED_ENV_ANNOTATION] ?? '').split(',').filter(Boolean),
+  );
+  const ourNames = new Set(ours.env.map((e) => e.name));
+  const keptEnv = ((previous?.env as CloudRunEnvVar[] | undefined) ?? []).filter(
+    (e) => !ourNames.has(e.name) && !managedBefore.has(e.name),
+  );
+  const previousResources = (previous?.resources ?? {}) as { limits?: Record<string, string> };
+  const merged: CloudRunContainer = {
+    ...(previous ?? {}),
+    ...ours,
+    env: [...ours.env, ...keptEnv],
+    resources: {
+      ...ours.resources,
+      limits: { ...(previousResources.limits ?? {}), ...ours.resources.limits },
+    },
+  };
+  if (index === -1) containers.unshift(merged);
+  else containers[index] = merged;
+  return {
+    ...body,
+    labels: { ...(current.labels ?? {}), ...body.labels },
+    annotations: { ...(current.annotations ?? {}), ...body.annotations },
+    template: {
+      ...body.template,
+      labels: { ...(current.template?.labels ?? {}), ...body.template.labels },
+      containers: containers as CloudRunContainer[],
+    },
+  };
 }
 
 /** A Cloud Run service name from a model name: lowercase letters, digits and dashes. */
@@ -195,7 +332,7 @@ function assertDnsLabel(service: string): void {
 }
 
 /** Label values: lowercase letters, digits, `_` and `-`, at most 63 characters. */
-function labelValue(value: string): string {
+export function labelValue(value: string): string {
   return value
     .toLowerCase()
     .replace(/[^a-z0-9_-]+/g, '_')

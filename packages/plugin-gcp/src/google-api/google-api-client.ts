@@ -1,5 +1,6 @@
 /**
- * A small JSON client for Google REST APIs (Cloud Run Admin v2, Vertex AI v1): bearer token from
+ * A small JSON client for Google REST APIs (Cloud Run Admin v2, Vertex AI v1, Cloud Build v1,
+ * Artifact Registry v1, Cloud Monitoring v3, Secret Manager v1): bearer token from
  * Application Default Credentials, retries with exponential backoff and jitter on 429/5xx and
  * network errors (honouring Retry-After), and Google's error body turned into an MlopsError.
  * `fetch` and the token source are injectable, so tests drive it against a local server.
@@ -33,6 +34,31 @@ export interface GoogleApiClientOptions {
   retry?: ApiRetryOptions;
 }
 
+/** Per-request settings of {@link GoogleApiClient.request}. */
+export interface ApiRequestOptions {
+  /** Answer `undefined` instead of raising when the API says 404 (a lookup of something optional). */
+  allowNotFound?: boolean;
+  /** The IAM role the call needs, named in the permission-denied hint. */
+  role?: string;
+}
+
+/** An API's refusal: an {@link MlopsError} that also carries the HTTP status. */
+export class GoogleApiError extends MlopsError {
+  /** HTTP status of the answer, e.g. 409 for a conflict. */
+  readonly status: number;
+
+  /** See {@link MlopsError}; `status` is the HTTP status. */
+  constructor(status: number, ...args: ConstructorParameters<typeof MlopsError>) {
+    super(...args);
+    this.status = status;
+  }
+}
+
+/** True when `error` is a {@link GoogleApiError} with HTTP status `status`. */
+export function isApiStatus(error: unknown, status: number): boolean {
+  return error instanceof GoogleApiError && error.status === status;
+}
+
 /** Google's JSON error body. */
 interface GoogleErrorBody {
   error?: { code?: number; message?: string; status?: string };
@@ -58,7 +84,22 @@ export class GoogleApiClient {
   }
 
   /** Sends a JSON request and parses the JSON answer; `what` names the action in errors. */
-  async request<T>(method: string, url: string, body: unknown, what: string): Promise<T> {
+  async request<T>(method: string, url: string, body: unknown, what: string): Promise<T>;
+  /** The same; with `allowNotFound`, a 404 answers `undefined`. */
+  async request<T>(
+    method: string,
+    url: string,
+    body: unknown,
+    what: string,
+    options: ApiRequestOptions,
+  ): Promise<T | undefined>;
+  async request<T>(
+    method: string,
+    url: string,
+    body: unknown,
+    what: string,
+    options: ApiRequestOptions = {},
+  ): Promise<T | undefined> {
     const token = await this.token(what);
     for (let attempt = 0; ; attempt++) {
       let response: Response;
@@ -87,12 +128,16 @@ export class GoogleApiClient {
         );
       }
       if (response.ok) return (await response.json()) as T;
+      if (response.status === 404 && options.allowNotFound) {
+        await response.body?.cancel();
+        return undefined;
+      }
       if (RETRYABLE.has(response.status) && attempt < this.maxRetries) {
         await response.body?.cancel();
         await sleep(retryAfterMs(response) ?? this.backoff(attempt));
         continue;
       }
-      throw await apiError(what, url, response);
+      throw await apiError(what, url, response, options.role);
     }
   }
 
@@ -113,7 +158,12 @@ export class GoogleApiClient {
   }
 }
 
-async function apiError(what: string, url: string, response: Response): Promise<MlopsError> {
+async function apiError(
+  what: string,
+  url: string,
+  response: Response,
+  role: string | undefined,
+): Promise<MlopsError> {
   const text = await response.text();
   let message = text.slice(0, 500);
   try {
@@ -123,12 +173,14 @@ async function apiError(what: string, url: string, response: Response): Promise<
   }
   if (response.status === 401) return credentialError(what, new Error(message));
   if (response.status === 403) {
-    return new MlopsError('MLOPS_ERR_REMOTE_AUTH', `permission denied: ${what}: ${message}`, {
-      hint: 'Enable the API in the project and grant the credential its role (roles/run.admin for Cloud Run, roles/aiplatform.user for Vertex AI).',
+    return new GoogleApiError(403, 'MLOPS_ERR_REMOTE_AUTH', `permission denied: ${what}: ${message}`, {
+      hint: role
+        ? `Enable the API in the project and grant the credential ${role}.`
+        : 'Enable the API in the project and grant the credential its role (roles/run.admin for Cloud Run, roles/aiplatform.user for Vertex AI).',
     });
   }
   const code = RETRYABLE.has(response.status) ? 'MLOPS_ERR_REMOTE_UNAVAILABLE' : 'MLOPS_ERR_REMOTE_REQUEST';
-  return new MlopsError(code, `${what} failed (HTTP ${response.status}): ${message}`, {
+  return new GoogleApiError(response.status, code, `${what} failed (HTTP ${response.status}): ${message}`, {
     hint: `The request went to ${url}; fix what the message names and run the command again (--dry-run prints the request body).`,
   });
 }
@@ -140,7 +192,16 @@ function retryAfterMs(response: Response): number | undefined {
   return Number.isFinite(seconds) ? Math.min(seconds * 1000, 60_000) : undefined;
 }
 
-/** Resolves after `ms`. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or as soon as `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

@@ -1,5 +1,6 @@
 /**
- * Waiting on a google.longrunning.Operation (what Cloud Run's create/patch return): poll
+ * Waiting on a google.longrunning.Operation (what Cloud Run's create/patch, Cloud Build's
+ * builds.create and Artifact Registry's repositories.create return): poll
  * `GET {base}/{operation.name}` until `done`, then return its `response` or raise its `error`.
  */
 import { MlopsError } from '@mlops/core';
@@ -13,6 +14,8 @@ export interface LongRunningOperation<T> {
   done?: boolean;
   /** The failure, when done and failed. */
   error?: { code?: number; message?: string };
+  /** Service-specific progress, e.g. Cloud Build's `{ build: {...} }`. */
+  metadata?: Record<string, unknown>;
   /** The result, when done and succeeded. */
   response?: T;
 }
@@ -24,7 +27,9 @@ export interface WaitOptions {
   /** Give up after, ms. Default 15 minutes. */
   timeoutMs?: number;
   /** Called after each poll. */
-  onPoll?: (operation: LongRunningOperation<unknown>) => void;
+  onPoll?: (operation: LongRunningOperation<unknown>) => void | Promise<void>;
+  /** What to do when the operation fails, for the error's hint. */
+  failureHint?: string;
 }
 
 /** Polls until the operation is done; see the module comment. */
@@ -43,7 +48,7 @@ export async function waitForOperation<T>(
         'MLOPS_ERR_STAGE_FAILED',
         `${what}: operation ${current.name} is still running after ${Math.round((Date.now() - started) / 1000)} s`,
         {
-          hint: `It may still finish; check it with \`gcloud run operations describe\` or the console, then rerun.`,
+          hint: 'It may still finish; check it in the Google Cloud console, then rerun.',
         },
       );
     }
@@ -54,14 +59,16 @@ export async function waitForOperation<T>(
       undefined,
       `${what} (polling ${current.name})`,
     );
-    options.onPoll?.(current);
+    await options.onPoll?.(current);
   }
   if (current.error) {
     throw new MlopsError(
       'MLOPS_ERR_STAGE_FAILED',
       `${what} failed: ${current.error.message ?? `code ${current.error.code}`}`,
       {
-        hint: 'Fix what the message names (image, permissions, quota) and run the command again.',
+        hint:
+          options.failureHint ??
+          'Fix what the message names (image, permissions, quota) and run the command again.',
       },
     );
   }

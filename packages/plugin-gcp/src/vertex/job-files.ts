@@ -1,8 +1,10 @@
 /**
  * The two small objects that tie a local `mlops vertex train` to the job it started, under
- * `<prefix>/jobs/<jobId>/` in the bucket: `job.json` (the package: resolved config, data versions,
- * code version and the exact request; written before submission) and `result.json` (written by
- * the remote run when it ends: status, run id, the registered version).
+ * `<prefix>/jobs/<jobId>/` in the bucket: `job.json` (the package: resolved config, data versions
+ * with their manifests, code version, image and the exact request; written before submission and
+ * read back by the job, which restores exactly those data versions, checks that its config is the
+ * one submitted and records the code version) and `result.json` (written by the remote run when it
+ * ends: status, run id, the registered version, and what it verified against `job.json`).
  */
 import type { Storage } from '@google-cloud/storage';
 import { MlopsError } from '@mlops/core';
@@ -19,10 +21,19 @@ export interface VertexJobPackage {
   createdAt: string;
   /** The resolved config, as a run record stores it. */
   config: unknown;
-  /** Data versions the job trains on: manifest path → tree hash. */
+  /** `--set` overrides only the job gets (`gcp({ vertex: { set } })`): their keys may differ from `config`. */
+  remoteOverrides?: string[];
+  /** Data versions the job trains on: manifest path (relative to the project root) → tree hash. */
   data: Record<string, string>;
+  /**
+   * The manifests themselves: path → sha256 of the manifest file, stored in the bucket store. The
+   * job writes these over the image's copies, so it restores exactly the versions submitted.
+   */
+  manifests?: Record<string, string>;
   /** Code version: commit, with `-dirty` when the tree had uncommitted changes. */
   gitSha?: string;
+  /** The image the job runs. */
+  image?: string;
   /** The CustomJob request body. */
   request: unknown;
 }
@@ -41,6 +52,17 @@ export interface VertexJobResult {
   registered?: { model: string; version: number; aliases: string[] };
   /** Test metrics of the run. */
   metrics?: Record<string, number>;
+  /** What the job read back from `job.json` and confirmed before the run. */
+  verified?: {
+    /** Data versions restored: manifest path → tree hash. */
+    data: Record<string, string>;
+    /** The code version recorded in the run. */
+    gitSha?: string;
+    /** The resolved config in the image equals the one submitted. */
+    config: boolean;
+  };
+  /** Why the run did not start or failed, when it did. */
+  error?: string;
 }
 
 /** Writes `jobs/<jobId>/<file>` as JSON. */
@@ -68,12 +90,56 @@ export async function writeJobFile(
   return url;
 }
 
+/** Reads `jobs/<jobId>/job.json`; `MLOPS_ERR_STAGE_FAILED` when it is missing or not a package. */
+export async function readJobPackage(
+  storage: Storage,
+  remote: string,
+  jobId: string,
+): Promise<VertexJobPackage> {
+  const gs = parseGsUrl(remote);
+  const url = formatGsUrl(gs, `jobs/${jobId}/job.json`);
+  let bytes: Buffer;
+  try {
+    [bytes] = await storage
+      .bucket(gs.bucket)
+      .file(objectNameIn(gs, `jobs/${jobId}/job.json`))
+      .download();
+  } catch (error) {
+    if (isNotFound(error)) {
+      throw new MlopsError('MLOPS_ERR_STAGE_FAILED', `job ${jobId} has no package at ${url}`, {
+        hint: 'Submit jobs with `mlops train --remote vertex` (it writes job.json before submitting); MLOPS_GCP_JOB must name the job.',
+      });
+    }
+    throw toMlopsError(`read ${url}`, error);
+  }
+  const pkg = JSON.parse(bytes.toString('utf8')) as VertexJobPackage;
+  if (pkg.format !== 'mlops-vertex-job/1') {
+    throw new MlopsError('MLOPS_ERR_STORE_CORRUPT', `${url} is not a job package (mlops-vertex-job/1)`, {
+      hint: 'Submit the job again.',
+    });
+  }
+  return pkg;
+}
+
 /** Reads `jobs/<jobId>/result.json`; `MLOPS_ERR_STAGE_FAILED` when the run left none. */
 export async function readJobResult(
   storage: Storage,
   remote: string,
   jobId: string,
-): Promise<VertexJobResult> {
+): Promise<VertexJobResult>;
+/** With `optional`: undefined when the run left no result. */
+export async function readJobResult(
+  storage: Storage,
+  remote: string,
+  jobId: string,
+  optional: true,
+): Promise<VertexJobResult | undefined>;
+export async function readJobResult(
+  storage: Storage,
+  remote: string,
+  jobId: string,
+  optional = false,
+): Promise<VertexJobResult | undefined> {
   const gs = parseGsUrl(remote);
   const path = `jobs/${jobId}/result.json`;
   const url = formatGsUrl(gs, path);
@@ -82,6 +148,7 @@ export async function readJobResult(
     [bytes] = await storage.bucket(gs.bucket).file(objectNameIn(gs, path)).download();
   } catch (error) {
     if (isNotFound(error)) {
+      if (optional) return undefined;
       throw new MlopsError('MLOPS_ERR_STAGE_FAILED', `the Vertex job ${jobId} succeeded but left no ${url}`, {
         hint: 'The image must include @mlops/plugin-gcp in its config plugins (it writes the result); check the job logs.',
       });

@@ -1,8 +1,10 @@
 /**
  * The `vertex` remote target: `mlops train --remote vertex [--dry-run] [--remote-option image=...]`
  * runs the same job as `mlops vertex train`, with the stages of the local command. Remote options
- * use the command's flag names (`image`, `machine-type`, `accelerator`, `accelerator-count`,
- * `data`, `project`, `region`, `job-id`); unset ones come from `gcp({ vertex })`.
+ * use the command's flag names (`image`, `rebuild`, `machine-type`, `accelerator`,
+ * `accelerator-count`, `data`, `env`, `secret`, `timeout`, `service-account`, `project`, `region`,
+ * `job-id`); list values are comma-separated (`env=A=1,B=2`); unset ones come from
+ * `gcp({ vertex })`.
  */
 import { MlopsError, type RemoteRunner } from '@mlops/core';
 import { vertexTrainCommand } from '../commands/vertex-train-command.js';
@@ -11,10 +13,15 @@ import type { GcpContext } from '../gcp-context.js';
 /** Remote option names the runner accepts, kebab-case as on the command line. */
 const REMOTE_OPTIONS = [
   'image',
+  'rebuild',
   'machine-type',
   'accelerator',
   'accelerator-count',
   'data',
+  'env',
+  'secret',
+  'timeout',
+  'service-account',
   'project',
   'region',
   'job-id',
@@ -40,7 +47,7 @@ export function vertexRemoteRunner(context: GcpContext): RemoteRunner {
             hint: `options: ${REMOTE_OPTIONS.join(', ')}`,
           });
         }
-        flags[camelCase(key)] = value;
+        flags[camelCase(key)] = key === 'rebuild' ? value !== 'false' : value;
       }
       return command.action([], flags, api);
     },

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import {
   type BackendMeasurement,
   type BackendProbe,
@@ -18,6 +18,13 @@ import {
   DEFAULT_PROBE_BUDGET_MS,
 } from './choose-fastest-backend.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
+import { machineThreads } from './wasm-threads/thread-count.js';
+import {
+  getWasmThreads,
+  installThreadedWasmBackend,
+  setWasmThreads,
+  wasmThreadsFallback,
+} from './wasm-threads/wasm-threads.js';
 
 /** Which backend to use; `auto` picks the fastest one available. */
 export type BackendPreference = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -30,7 +37,10 @@ export interface BackendInfo {
   requested: string;
   /** Why this backend was chosen, including why faster ones were skipped under `auto`. */
   reason: string;
-  /** Compute threads the backend uses, where known (wasm: 1 under Node, cpu: 1). */
+  /**
+   * Compute threads the backend uses, where known (wasm: XNNPACK's pool and the training kernels'
+   * workers, every core by default; cpu: 1).
+   */
   threads?: number;
   /** Under `auto` with a probe and several accelerated backends: what each measured. */
   measurements?: BackendMeasurement[];
@@ -46,10 +56,16 @@ export interface SelectBackendOptions {
   probe?: BackendProbe;
   /** Total probing time; default 20 s. */
   probeBudgetMs?: number;
+  /**
+   * Threads of the `wasm` backend (1..8): XNNPACK's pool in the threaded tfjs-wasm build and this
+   * package's kernel workers. Default: every core (Node's `availableParallelism`). 1 on a fresh
+   * process keeps tfjs's single-threaded build, with no worker threads at all.
+   */
+  threads?: number;
 }
 
 /** One attempt to activate a backend: resolves to its info, or rejects with a helpful Error. */
-type Attempt = (requested: string) => Promise<BackendInfo>;
+type Attempt = (requested: string, options: SelectBackendOptions) => Promise<BackendInfo>;
 
 /**
  * Imports an optional package by name. The specifier is a variable so that TypeScript and bundlers
@@ -148,18 +164,28 @@ function configureWasmPaths(): void {
   }
 }
 
-/** XNNPACK-backed wasm, with the gradient kernels it lacks registered. */
-const tryWasm: Attempt = async (requested) => {
+/**
+ * XNNPACK-backed wasm, with the gradient kernels it lacks registered; multi-threaded (tfjs's
+ * threaded build, see `wasm-threads/`) unless one thread is asked for.
+ */
+const tryWasm: Attempt = async (requested, options) => {
   configureWasmPaths();
   registerWasmTrainingKernels();
+  const threads = options.threads ?? machineThreads();
+  installThreadedWasmBackend(threads);
   if (!(await activate('wasm'))) {
     throw new Error('wasm backend failed to initialise; reinstall @tensorflow/tfjs-backend-wasm@4.22.0.');
   }
+  if (options.threads != null) setWasmThreads(options.threads);
+  const count = getWasmThreads();
+  const fallback = wasmThreadsFallback();
   return {
     name: 'wasm',
     requested,
-    reason: 'WebAssembly + XNNPACK, with the wasm training kernels registered',
-    threads: getThreadsCount(),
+    reason:
+      `WebAssembly + XNNPACK, with the wasm training kernels registered, ${count} thread${count === 1 ? '' : 's'}` +
+      (fallback ? ` (the threaded build failed to start: ${fallback})` : ''),
+    threads: count,
   };
 };
 
@@ -207,14 +233,14 @@ export async function selectBackend(
   if (preference !== 'auto') {
     const attempt = ATTEMPTS[preference];
     if (attempt == null) throw new Error(`Unknown backend '${String(preference)}'`);
-    const info = await attempt(preference);
+    const info = await attempt(preference, options);
     log?.(`tfjs backend: ${info.name} (${info.reason})`);
     return info;
   }
   const skipped: string[] = [];
   for (const name of AUTO_ORDER) {
     try {
-      const info = await ATTEMPTS[name]('auto');
+      const info = await ATTEMPTS[name]('auto', options);
       const reason = skipped.length > 0 ? `${info.reason}; skipped: ${skipped.join('; ')}` : info.reason;
       log?.(`tfjs backend: ${info.name} (${info.reason})`);
       return { ...info, reason };
@@ -237,7 +263,7 @@ async function selectMeasured(
   const available: BackendInfo[] = [];
   for (const name of ACCELERATED) {
     try {
-      available.push(await ATTEMPTS[name]('auto'));
+      available.push(await ATTEMPTS[name]('auto', options));
     } catch (err) {
       const msg = messageOf(err);
       skipped.push(`${name}: ${msg}`);
@@ -247,7 +273,7 @@ async function selectMeasured(
   const withSkipped = (reason: string): string =>
     skipped.length > 0 ? `${reason}; skipped: ${skipped.join('; ')}` : reason;
   if (available.length <= 1) {
-    const only = available[0] ?? (await ATTEMPTS.cpu('auto'));
+    const only = available[0] ?? (await ATTEMPTS.cpu('auto', options));
     // Probing activated later candidates; the one to use must be active again.
     if (!(await activate(only.name))) throw new Error(`tfjs backend ${only.name} failed to re-activate`);
     log?.(`tfjs backend: ${only.name} (${only.reason})`);

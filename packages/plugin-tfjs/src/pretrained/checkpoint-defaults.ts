@@ -1,5 +1,5 @@
 import type { ConfigDefaultsEnv, PluginConfigDefaults } from '@mlops/core';
-import { MlopsError } from '@mlops/core';
+import { isMlopsError, MlopsError } from '@mlops/core';
 import { listArchitectures } from '../models/registry.js';
 import type { LocateOptions } from './timm-checkpoint.js';
 import {
@@ -24,7 +24,23 @@ export async function checkpointConfigDefaults(
   const model = (values.model ?? {}) as Record<string, unknown>;
   const spec = checkpointSpecOf(model);
   if (!spec || !isTimmCheckpointSpec(spec, env.root)) return undefined;
-  const config = await readCheckpointConfig(locateTimmCheckpoint(spec, { ...options, root: env.root }));
+  let config: Awaited<ReturnType<typeof readCheckpointConfig>>;
+  try {
+    config = await readCheckpointConfig(locateTimmCheckpoint(spec, { ...options, root: env.root }));
+  } catch (error) {
+    // Commands that only read the config (runs list, registry show, serve) must not need the Hub:
+    // the defaults are left out with a warning, and a run stops at the model stage with this error.
+    if (
+      !isMlopsError(error, 'MLOPS_ERR_CHECKPOINT_UNAVAILABLE') &&
+      !isMlopsError(error, 'MLOPS_ERR_REMOTE_AUTH')
+    ) {
+      throw error;
+    }
+    options.log?.(
+      `warning: ${(error as Error).message}; the checkpoint's architecture and preprocessing are not applied`,
+    );
+    return undefined;
+  }
   if (!config) return undefined;
   if (!env.isSet('model.architecture') && !listArchitectures().includes(config.architecture)) {
     throw new MlopsError(

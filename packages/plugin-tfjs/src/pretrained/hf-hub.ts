@@ -148,10 +148,12 @@ async function writeRef(settings: HubSettings, ref: HubRepoRef, path: string): P
 
 /**
  * Returns a local path of `file` from a Hub repo, downloading it into the shared Hugging Face
- * cache when needed (`@huggingface/hub`). Online, the Hub is asked which blob the revision points
- * at and a blob already in the cache is reused without downloading it again; when the network is
- * down, a cached copy is used; offline (`HF_HUB_OFFLINE=1`) only the cache is read. Failing all
- * that, one error names the cache folder and how to place the files by hand.
+ * cache when the cache does not hold it yet (`@huggingface/hub`; a blob another revision already
+ * brought is not downloaded again). A cached copy is used without asking the network — so every
+ * command that reads the config works offline once a checkpoint was fetched; pin a revision
+ * (`hf-hub:<repo>@<commit>`) to be exact, or delete the repo's cache folder to refresh a branch.
+ * Offline (`HF_HUB_OFFLINE=1`) only the cache is read. Failing all that, one error names the cache
+ * folder and how to place the files by hand.
  */
 export async function hubFile(
   ref: HubRepoRef,
@@ -160,15 +162,14 @@ export async function hubFile(
   log: (message: string) => void = () => {},
 ): Promise<string> {
   const cached = await cachedHubFile(settings, ref, file);
+  if (cached) return cached;
   if (settings.offline) {
-    if (cached) return cached;
     throw unavailable(settings, ref, file, 'HF_HUB_OFFLINE is set and the file is not in the cache');
   }
   try {
-    if (!cached)
-      log(
-        `downloading ${file} from ${settings.endpoint}/${ref.repo} (revision ${ref.revision}) into ${settings.cacheDir}`,
-      );
+    log(
+      `downloading ${file} from ${settings.endpoint}/${ref.repo} (revision ${ref.revision}) into ${settings.cacheDir}`,
+    );
     const path = await downloadFileToCacheDir({
       repo: { type: 'model', name: ref.repo },
       path: file,
@@ -183,10 +184,6 @@ export async function hubFile(
   } catch (error) {
     if (isMlopsError(error)) throw error;
     if (isNetworkError(error)) {
-      if (cached) {
-        log(`${settings.endpoint} is unreachable; using the cached ${file}`);
-        return cached;
-      }
       throw unavailable(
         settings,
         ref,

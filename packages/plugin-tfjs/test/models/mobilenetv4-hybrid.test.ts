@@ -231,9 +231,13 @@ describe('MultiQueryAttention', () => {
 
   it('rejects inputs whose channels do not fit its heads and dimensions', () => {
     const layer = new MultiQueryAttention({ numHeads: 4, keyDim: 8, valueDim: 8 });
-    expect(() => layer.computeOutputShape([[null, 4, 4, 30], [null, 2, 2, 8], [null, 2, 2, 8]])).toThrow(
-      /do not fit numHeads 4/,
-    );
+    expect(() =>
+      layer.computeOutputShape([
+        [null, 4, 4, 30],
+        [null, 2, 2, 8],
+        [null, 2, 2, 8],
+      ]),
+    ).toThrow(/do not fit numHeads 4/);
     expect(() => new MultiQueryAttention({ numHeads: 0, keyDim: 8, valueDim: 8 })).toThrow(/numHeads/);
   });
 });

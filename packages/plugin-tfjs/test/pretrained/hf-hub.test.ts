@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMlopsError } from '@mlops/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { checkpointConfigDefaults } from '../../src/pretrained/checkpoint-defaults.js';
 import { type HubSettings, hubFile, hubSettingsFromEnv, parseHubSpec } from '../../src/pretrained/hf-hub.js';
 import { type FakeHub, startFakeHub } from './fake-hub.js';
 import { TIMM_FIXTURES } from './timm-fixtures.js';
@@ -64,9 +65,11 @@ describe('hubFile against a stand-in Hub', () => {
     const first = await hubFile(ref, 'model.safetensors', settings());
     expect(first).toContain(join(cacheDir, 'models--timm--mobilenetv4_conv_small_035.test', 'snapshots'));
     expect(Buffer.compare(await readFile(first), weights)).toBe(0);
+    const seen = hub.requests.length;
     const second = await hubFile(ref, 'model.safetensors', settings());
     expect(second).toBe(first);
     expect(hub.downloads('model.safetensors')).toBe(1);
+    expect(hub.requests.length).toBe(seen);
     // refs/main written, as Python's cache does, so offline runs find the snapshot
     const ref_ = await readFile(
       join(cacheDir, 'models--timm--mobilenetv4_conv_small_035.test', 'refs', 'main'),
@@ -104,9 +107,7 @@ describe('hubFile against a stand-in Hub', () => {
     const { url } = hub;
     await hub.close();
     hub = undefined;
-    const log: string[] = [];
-    expect(await hubFile(ref, 'config.json', settings({ endpoint: url }), (m) => log.push(m))).toBe(cached);
-    expect(log.join('\n')).toContain('unreachable');
+    expect(await hubFile(ref, 'config.json', settings({ endpoint: url }))).toBe(cached);
     const error = await hubFile(ref, 'model.safetensors', settings({ endpoint: url })).catch(
       (e: unknown) => e,
     );
@@ -132,5 +133,40 @@ describe('hubFile against a stand-in Hub', () => {
       (e: unknown) => e,
     );
     expect(isMlopsError(error, 'MLOPS_ERR_CHECKPOINT_UNAVAILABLE')).toBe(true);
+  });
+});
+
+describe('pretrained: true', () => {
+  it('resolves to timm’s default Hub repo of the architecture, through HF_ENDPOINT into the cache', async () => {
+    const config050 = new Uint8Array(
+      readFileSync(join(TIMM_FIXTURES, 'mobilenetv4_conv_small_050', 'config.json')),
+    );
+    hub = await startFakeHub({
+      'timm/mobilenetv4_conv_small_050.e3000_r224_in1k': { 'config.json': config050 },
+    });
+    const defaults = await checkpointConfigDefaults(
+      { model: { architecture: 'mobilenetv4_conv_small_050', pretrained: true } },
+      { root: cacheDir, isSet: (path) => path === 'model.architecture' },
+      { hub: settings() },
+    );
+    expect(defaults?.source).toBe('checkpoint hf-hub:timm/mobilenetv4_conv_small_050.e3000_r224_in1k');
+    expect(defaults?.values).toMatchObject({
+      model: { architecture: 'mobilenetv4_conv_small_050', inputSize: 64, inputChannels: 3 },
+      data: { interpolation: 'bicubic', cropPct: 0.875, normalize: { mean: [0.5, 0.5, 0.5] } },
+    });
+    expect(hub.requests.some((r) => r.path.endsWith('/resolve/main/config.json'))).toBe(true);
+  });
+});
+
+describe('a config naming an unreachable checkpoint', () => {
+  it('still loads (commands that only read the config work offline): defaults left out, with a warning', async () => {
+    const log: string[] = [];
+    const defaults = await checkpointConfigDefaults(
+      { model: { initialCheckpoint: `hf-hub:${REPO}` } },
+      { root: cacheDir, isSet: () => false },
+      { hub: settings({ offline: true }), log: (m) => log.push(m) },
+    );
+    expect(defaults).toBeUndefined();
+    expect(log.join('\n')).toMatch(/warning: .*HF_HUB_OFFLINE/);
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMlopsError } from '@mlops/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { type LayersModel, model as functionalModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { model as functionalModel, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel, getArchitecture } from '../../src/models/registry.js';
 import { readSafetensors, type SafetensorsTensor } from '../../src/pretrained/safetensors.js';
@@ -285,26 +285,23 @@ describe('the zoo’s state dicts are timm’s (full-size models, keys and shape
     'mobilenetv4_conv_small_050',
     'mobilenetv4_conv_small_035',
     'mobilenetv4_hybrid_medium',
-  ])(
-    '%s at 1000 classes',
-    (arch) => {
-      const timm = listing.models[arch]!;
-      const model = buildModel(arch, {
-        numClasses: timm.numClasses,
-        inputSize: 32,
-        inputChannels: 3,
-        seed: 1,
-      });
-      const ours = expectedTimmTensors(model);
-      model.dispose();
-      const theirs = Object.fromEntries(
-        Object.entries(timm.tensors)
-          .filter(([key]) => !key.endsWith('num_batches_tracked'))
-          .map(([key, { shape }]) => [key, shape]),
-      );
-      expect(Object.fromEntries(ours)).toEqual(theirs);
-    },
-  );
+  ])('%s at 1000 classes', (arch) => {
+    const timm = listing.models[arch]!;
+    const model = buildModel(arch, {
+      numClasses: timm.numClasses,
+      inputSize: 32,
+      inputChannels: 3,
+      seed: 1,
+    });
+    const ours = expectedTimmTensors(model);
+    model.dispose();
+    const theirs = Object.fromEntries(
+      Object.entries(timm.tensors)
+        .filter(([key]) => !key.endsWith('num_batches_tracked'))
+        .map(([key, { shape }]) => [key, shape]),
+    );
+    expect(Object.fromEntries(ours)).toEqual(theirs);
+  });
 });
 
 describe('readSafetensors', () => {

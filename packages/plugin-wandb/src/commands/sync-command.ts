@@ -53,14 +53,17 @@ export function syncCommand(settings: WandbSettings, options: WandbPluginOptions
           project: settings.project,
           store,
           stateDir: settings.stateDir,
+          ...(options.link !== undefined ? { link: options.link } : {}),
+          logger: api.logger,
         });
         const registry = await syncRegistryIntents(
           new LocalModelRegistry(store.location),
           remote,
           join(root, 'registry.jsonl'),
           join(root, 'registry-sync.json'),
+          api.logger,
         );
-        if (registry.registered || registry.aliases) result.registry = registry;
+        if (registry.registered || registry.aliases || registry.refused) result.registry = registry;
       }
       return result;
     },

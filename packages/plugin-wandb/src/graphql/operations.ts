@@ -1,8 +1,10 @@
 /**
  * The GraphQL documents this plugin sends, each a subset of the document the wandb Python SDK
- * sends for the same operation (`wandb/sdk/internal/internal_api.py` and the public API's
- * artifact queries): same operation names, argument names, input fields and result fields, so the
- * real server accepts them. The test server checks requests against these shapes.
+ * sends for the same operation (`wandb/sdk/internal/internal_api.py` and the artifact queries of
+ * `tools/graphql_codegen/artifacts/*.graphql`): same operation names, argument names, input fields
+ * and result fields, so the real server accepts them. Result fields follow the current schema
+ * (e.g. an alias names its collection as `artifactCollection { name project { … } }`). The test
+ * server checks requests against these shapes.
  */
 
 /** Creates or updates a run ("bucket"): name, display name, group, tags, config. */
@@ -104,12 +106,7 @@ export const CREATE_ARTIFACT = `mutation CreateArtifact(
   }) {
     artifact {
       id
-      digest
       state
-      aliases {
-        artifactCollectionName
-        alias
-      }
       artifactSequence {
         id
         latestArtifact {
@@ -208,7 +205,12 @@ export const DELETE_ALIASES = `mutation DeleteAliases($artifactID: ID!, $aliases
   }
 }`;
 
-/** The fields of an artifact version this plugin reads. */
+/**
+ * The fields of an artifact version this plugin reads. Aliases come with the collection they
+ * belong to, as `ArtifactAliasFragment` + `CollectionInfoFragment` read them: an artifact linked
+ * into a registry collection carries that collection's aliases too, so the name alone does not
+ * say which collection an alias is in.
+ */
 const ARTIFACT_FIELDS = `id
       digest
       state
@@ -216,8 +218,16 @@ const ARTIFACT_FIELDS = `id
       createdAt
       metadata
       aliases {
-        artifactCollectionName
         alias
+        artifactCollection {
+          name
+          project {
+            name
+            entity {
+              name
+            }
+          }
+        }
       }`;
 
 /** One artifact version by `name:alias` or `name:vN`. */
@@ -236,7 +246,12 @@ export const ARTIFACT_BY_ID = `query ArtifactByID($id: ID!) {
   }
 }`;
 
-/** Files of an artifact version, paged, with their download URLs. */
+/**
+ * Files of an artifact version, paged, with their download URLs. The path of a file inside the
+ * artifact is its `displayName` (the SDK's `FileFragment` reads `name: displayName`, and
+ * `Api.create_artifact_files` keys its answer by `displayName`); `name` is the server's own name
+ * for the stored file, which is not the path.
+ */
 export const ARTIFACT_FILES = `query ArtifactFiles($id: ID!, $first: Int, $after: String) {
   artifact(id: $id) {
     files(first: $first, after: $after) {
@@ -246,10 +261,66 @@ export const ARTIFACT_FILES = `query ArtifactFiles($id: ID!, $first: Int, $after
       }
       edges {
         node {
-          name
+          displayName
           md5
           sizeBytes
           directUrl
+        }
+      }
+    }
+  }
+}`;
+
+/** Where the artifact version's manifest (`wandb_manifest.json`: paths, digests, sizes) can be read. */
+export const FETCH_ARTIFACT_MANIFEST = `query FetchArtifactManifest($id: ID!) {
+  artifact(id: $id) {
+    currentManifest {
+      file {
+        directUrl
+      }
+    }
+  }
+}`;
+
+/**
+ * Links an artifact version into a collection of another project, e.g. a registry collection
+ * (`wandb-registry-model/<name>` under the organization's entity) or the legacy Model Registry
+ * (`<entity>/model-registry/<name>`), as `Artifact.link` / `Run.link_model` do
+ * (`Api.link_artifact` in `internal_api.py`). Linking again returns the existing membership; the
+ * aliases are set on the membership.
+ */
+export const LINK_ARTIFACT = `mutation LinkArtifact(
+  $artifactPortfolioName: String!,
+  $entityName: String!,
+  $projectName: String!,
+  $aliases: [ArtifactAliasInput!],
+  $artifactID: ID
+) {
+  linkArtifact(input: {
+    artifactPortfolioName: $artifactPortfolioName,
+    entityName: $entityName,
+    projectName: $projectName,
+    aliases: $aliases,
+    artifactID: $artifactID
+  }) {
+    versionIndex
+  }
+}`;
+
+/** The organization(s) of an entity and their org entity names (registries live under those). */
+export const FETCH_ORG_ENTITY_FROM_ENTITY = `query FetchOrgEntityFromEntity($entityName: String!) {
+  entity(name: $entityName) {
+    organization {
+      name
+      orgEntity {
+        name
+      }
+    }
+    user {
+      organizations {
+        name
+        orgEntity {
+          name
         }
       }
     }
@@ -324,8 +395,19 @@ export interface ArtifactNode {
   createdAt: string;
   /** JSON string of the metadata. */
   metadata: string | null;
-  /** Aliases, including the automatic `latest` and `vN`. */
-  aliases: { artifactCollectionName: string; alias: string }[];
+  /** Aliases, including the automatic `latest` and `vN`, of every collection the version is in. */
+  aliases: ArtifactAliasNode[];
+}
+
+/** An alias and the collection it is in. */
+export interface ArtifactAliasNode {
+  /** The alias, e.g. `production`. */
+  alias: string;
+  /** Its collection; null when the server does not say. */
+  artifactCollection: {
+    name: string;
+    project: { name: string; entity: { name: string } | null } | null;
+  } | null;
 }
 
 /** A page of a connection. */

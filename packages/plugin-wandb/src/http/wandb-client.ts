@@ -1,6 +1,12 @@
 import { type Logger, MlopsError, silentLogger } from '@mlops/core';
 import { Redactor } from '../auth/redactor.js';
-import { DEFAULT_RETRY_POLICY, isRetryableStatus, type RetryPolicy, retryDelayMs } from './retry-policy.js';
+import {
+  DEFAULT_RETRY_POLICY,
+  isRetryableStatus,
+  parseRetryAfter,
+  type RetryPolicy,
+  retryDelayMs,
+} from './retry-policy.js';
 
 /** Options of {@link WandbClient}. */
 export interface WandbClientOptions {
@@ -16,7 +22,10 @@ export interface WandbClientOptions {
   timeoutMs?: number;
 }
 
-/** The body of a `file_stream` request (W&B's run streaming endpoint). */
+/**
+ * The body of a `file_stream` request (W&B's run streaming endpoint). `{}` is a heartbeat: it
+ * tells W&B the run is alive when there is nothing to send (wandb-core sends exactly that).
+ */
 export interface FileStreamBody {
   /** Files by name: `content` lines written starting at line `offset`. */
   files?: Record<string, { offset: number; content: string[] }>;
@@ -24,6 +33,22 @@ export interface FileStreamBody {
   complete?: boolean;
   /** Exit code of the run, with `complete`. */
   exitcode?: number;
+}
+
+/**
+ * What W&B answers to a `file_stream` request. `stopped: true` means someone asked for the run to
+ * stop (the Stop button in the W&B UI); wandb-core reads it (`filestream.startProcessingFeedback`)
+ * and the SDK then interrupts the script. `limits` may carry `heartbeat_seconds` (the legacy SDK
+ * applies it to its dynamic settings). Unknown fields are kept.
+ */
+export interface FileStreamResponse {
+  /** The run was asked to stop. */
+  stopped?: boolean;
+  /** The exit code W&B holds for the run (null while it runs); not a stop signal. */
+  exitcode?: number | null;
+  /** Server-side limits, e.g. `heartbeat_seconds`. */
+  limits?: Record<string, unknown>;
+  [key: string]: unknown;
 }
 
 /** Where a run lives on W&B. */
@@ -54,6 +79,8 @@ export class WandbClient {
   readonly #retry: RetryPolicy;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
+  /** Per endpoint (`graphql`, `file_stream`): no request before this time (epoch ms), after a 429. */
+  readonly #coolDown = new Map<string, number>();
 
   /** A client for `options.baseUrl` that authenticates with `options.apiKey`. */
   constructor(options: WandbClientOptions) {
@@ -68,11 +95,16 @@ export class WandbClient {
   /** Runs a GraphQL operation; returns `data`, or throws on HTTP or GraphQL errors. */
   async graphql<T>(operationName: string, query: string, variables: Record<string, unknown>): Promise<T> {
     const url = `${this.baseUrl}/graphql`;
-    const response = await this.#send(url, `GraphQL ${operationName}`, {
-      method: 'POST',
-      headers: { authorization: this.#authorization, 'content-type': 'application/json' },
-      body: JSON.stringify({ operationName, query, variables: dropUndefined(variables) }),
-    });
+    const response = await this.#send(
+      url,
+      `GraphQL ${operationName}`,
+      {
+        method: 'POST',
+        headers: { authorization: this.#authorization, 'content-type': 'application/json' },
+        body: JSON.stringify({ operationName, query, variables: dropUndefined(variables) }),
+      },
+      'graphql',
+    );
     const body = (await response.json()) as GraphqlResponse<T>;
     if (body.errors?.length || body.data === undefined) {
       const messages = (body.errors ?? []).map((e) => e.message ?? 'unknown error').join('; ');
@@ -87,15 +119,39 @@ export class WandbClient {
     return body.data;
   }
 
-  /** Posts to the run's `file_stream` (history lines, summary, completion). */
-  async fileStream(path: RunPath, body: FileStreamBody): Promise<void> {
+  /**
+   * Posts to the run's `file_stream` (history lines, summary, completion, or `{}` as a heartbeat)
+   * and returns W&B's answer ({@link FileStreamResponse}: whether the run was asked to stop).
+   */
+  async fileStream(path: RunPath, body: FileStreamBody): Promise<FileStreamResponse> {
     const url = `${this.baseUrl}/files/${enc(path.entity)}/${enc(path.project)}/${enc(path.run)}/file_stream`;
-    const response = await this.#send(url, 'file_stream', {
-      method: 'POST',
-      headers: { authorization: this.#authorization, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    await response.arrayBuffer();
+    const response = await this.#send(
+      url,
+      'file_stream',
+      {
+        method: 'POST',
+        headers: { authorization: this.#authorization, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      },
+      'file_stream',
+    );
+    const text = await response.text();
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+        ? (parsed as FileStreamResponse)
+        : {};
+    } catch {
+      return {};
+    }
+  }
+
+  /**
+   * Milliseconds until W&B accepts requests to `endpoint` again after a 429 with `Retry-After`
+   * (0 when it does now). Background work uses it to skip a pass instead of queueing behind it.
+   */
+  coolingDownMs(endpoint: 'graphql' | 'file_stream'): number {
+    return Math.max(0, (this.#coolDown.get(endpoint) ?? 0) - Date.now());
   }
 
   /**
@@ -122,10 +178,13 @@ export class WandbClient {
     return Buffer.from(await response.arrayBuffer());
   }
 
-  async #send(url: string, what: string, init: RequestInit): Promise<Response> {
+  async #send(url: string, what: string, init: RequestInit, endpoint?: string): Promise<Response> {
     const shownUrl = redactQuery(url);
     let lastProblem = '';
     for (let attempt = 1; attempt <= this.#retry.attempts; attempt++) {
+      // A 429 told every request to this endpoint to wait, not only the one that got it.
+      const wait = endpoint ? (this.#coolDown.get(endpoint) ?? 0) - Date.now() : 0;
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       let response: Response | undefined;
       try {
         response = await fetch(url, { ...init, signal: AbortSignal.timeout(this.#timeoutMs) });
@@ -158,6 +217,11 @@ export class WandbClient {
         retryAfter = response.headers.get('retry-after');
         lastProblem = `HTTP ${response.status}`;
         await response.arrayBuffer().catch(() => undefined);
+        const askedMs = parseRetryAfter(retryAfter);
+        if (endpoint && response.status === 429 && askedMs !== undefined) {
+          const until = Date.now() + Math.min(askedMs, this.#retry.maxRetryAfterMs);
+          this.#coolDown.set(endpoint, Math.max(until, this.#coolDown.get(endpoint) ?? 0));
+        }
       }
       if (attempt < this.#retry.attempts) {
         const delay = retryDelayMs(this.#retry, attempt, retryAfter);

@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ArtifactRef, type ArtifactStore, type JsonObject, MlopsError } from '@mlops/core';
 import {
-  type ArtifactNode,
   COMMIT_ARTIFACT,
   CREATE_ARTIFACT,
   CREATE_ARTIFACT_FILES,
@@ -53,7 +52,7 @@ export async function logModelArtifact(
 ): Promise<string> {
   const entries = await localEntries(store, input.artifacts);
   const digest = manifestDigest(entries);
-  const created = await client.graphql<{ createArtifact: { artifact: ArtifactNode } }>(
+  const created = await client.graphql<{ createArtifact: { artifact: { id: string; state: string } } }>(
     'CreateArtifact',
     CREATE_ARTIFACT,
     {

@@ -31,7 +31,8 @@ export interface FallbackModelRegistryOptions {
  *
  * Reads stay on W&B (the local registry does not know its versions) until the switch; after it
  * they use the offline registry, which holds the versions this process registered. While offline,
- * a promotion gate compares with the local registry only, as in `WANDB_MODE=offline`.
+ * a promotion gate compares with the local registry only, as in `WANDB_MODE=offline`; the spool
+ * keeps the gate, and `mlops wandb sync` checks it again against W&B before moving the alias.
  */
 export class FallbackModelRegistry implements ModelRegistry {
   readonly #online: ModelRegistry;

@@ -4,7 +4,7 @@
  * {@link ModelVersion} under `mlops`.
  */
 import type { ArtifactRef, JsonObject, ModelLineage, ModelVersion } from '@mlops/core';
-import type { ArtifactNode } from '../graphql/operations.js';
+import type { ArtifactAliasNode, ArtifactNode } from '../graphql/operations.js';
 
 /** The `mlops` part of the metadata. */
 export interface MlopsArtifactMetadata {
@@ -31,12 +31,33 @@ export function fileRefPath(role: string, ref: ArtifactRef): string {
   return `${role}/${base}`;
 }
 
+/** Where a collection lives: its entity and project. */
+export interface CollectionScope {
+  /** Entity. */
+  entity: string;
+  /** Project. */
+  project: string;
+}
+
+/**
+ * Whether an alias is one of collection `model` in `scope`. An artifact linked into a registry
+ * collection carries that collection's aliases too, often under the same collection name, so the
+ * project and entity must match as well (when the server names them).
+ */
+export function isAliasOf(alias: ArtifactAliasNode, model: string, scope?: CollectionScope): boolean {
+  const collection = alias.artifactCollection;
+  if (!collection || collection.name !== model) return false;
+  if (!scope || !collection.project) return true;
+  if (collection.project.name !== scope.project) return false;
+  return !collection.project.entity || collection.project.entity.name === scope.entity;
+}
+
 /**
  * The {@link ModelVersion} an artifact version describes. Versions count from 1 in mlops and from
- * 0 in W&B (`v0`), so version = versionIndex + 1. Aliases are those of this collection, without
- * the automatic `vN`.
+ * 0 in W&B (`v0`), so version = versionIndex + 1. Aliases are those of collection `model` in
+ * `scope` (see {@link isAliasOf}), without the automatic `vN`.
  */
-export function toModelVersion(model: string, node: ArtifactNode): ModelVersion {
+export function toModelVersion(model: string, node: ArtifactNode, scope?: CollectionScope): ModelVersion {
   const parsed = parseMetadata(node.metadata);
   const mlops = parsed.mlops as unknown as Partial<MlopsArtifactMetadata> | undefined;
   return {
@@ -48,7 +69,7 @@ export function toModelVersion(model: string, node: ArtifactNode): ModelVersion 
     metadata: mlops?.metadata ?? parsed,
     createdAt: node.createdAt,
     aliases: node.aliases
-      .filter((a) => a.artifactCollectionName === model && !/^v\d+$/.test(a.alias))
+      .filter((a) => isAliasOf(a, model, scope) && !/^v\d+$/.test(a.alias))
       .map((a) => a.alias)
       .sort(),
   };

@@ -6,14 +6,32 @@ import type {
   ModelSummary,
   ModelVersion,
   PromoteOptions,
+  PromotionGate,
   RegisterModelInput,
   VersionSelector,
 } from '@mlops/core';
 
-/** One registry change waiting to be sent to W&B. */
+/**
+ * One registry change waiting to be sent to W&B. An alias move keeps the promotion gate it was
+ * made under and whether it was forced, so `mlops wandb sync` replays it under the same terms
+ * against what W&B holds by then (lines written before the gate was recorded have neither: they
+ * replay as the unconditional moves they were recorded as).
+ */
 export type RegistryIntent =
   | { op: 'register'; model: string; version: number; aliases: string[] }
-  | { op: 'alias'; model: string; version: number; alias: string }
+  | {
+      op: 'alias';
+      model: string;
+      version: number;
+      alias: string;
+      /** The gate the move was made under. */
+      gate?: PromotionGate;
+      /** Whether the move was made with `force` (the gate is then only recorded). */
+      force?: boolean;
+      /** Who moved it, and why. */
+      actor?: string;
+      reason?: string;
+    }
   | { op: 'unalias'; model: string; alias: string };
 
 /**
@@ -61,7 +79,18 @@ export class SpoolingModelRegistry implements ModelRegistry {
   /** {@inheritDoc @mlops/core#ModelRegistry.promote} */
   async promote(model: string, version: number, alias: string, options?: PromoteOptions): Promise<AliasMove> {
     const move = await this.#inner.promote(model, version, alias, options);
-    if (move.from !== move.to) await this.#append({ op: 'alias', model, version, alias });
+    if (move.from !== move.to) {
+      await this.#append({
+        op: 'alias',
+        model,
+        version,
+        alias,
+        ...(options?.gate ? { gate: { ...options.gate } } : {}),
+        ...(options?.force ? { force: true } : {}),
+        ...(options?.actor ? { actor: options.actor } : {}),
+        ...(options?.reason ? { reason: options.reason } : {}),
+      });
+    }
     return move;
   }
 

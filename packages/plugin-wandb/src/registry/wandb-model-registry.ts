@@ -8,6 +8,8 @@ import {
   assertModelName,
   checkPromotionGate,
   defaultRegistryActor,
+  isMlopsError,
+  type Logger,
   MlopsError,
   type ModelRegistry,
   type ModelSummary,
@@ -15,6 +17,7 @@ import {
   type PromoteOptions,
   type RegisterModelInput,
   readHistory,
+  silentLogger,
   type VersionSelector,
 } from '@mlops/core';
 import {
@@ -26,13 +29,43 @@ import {
   type ArtifactNode,
   type Connection,
   DELETE_ALIASES,
+  FETCH_ORG_ENTITY_FROM_ENTITY,
+  LINK_ARTIFACT,
   RUN_RESUME_STATUS,
   UPSERT_BUCKET,
 } from '../graphql/operations.js';
 import type { WandbClient } from '../http/wandb-client.js';
 import { materializeArtifact } from './artifact-download.js';
 import { logModelArtifact } from './artifact-upload.js';
-import { toArtifactMetadata, toModelVersion } from './model-metadata.js';
+import { type CollectionScope, isAliasOf, toArtifactMetadata, toModelVersion } from './model-metadata.js';
+
+/**
+ * Where registered versions are also linked, so they appear in W&B's registry UI as models logged
+ * with the SDK's `run.link_model` / `run.link_artifact` do.
+ */
+export interface RegistryLinkOptions {
+  /**
+   * Registry name: versions are linked to collection `<model>` of project `wandb-registry-<name>`
+   * under the organization's entity (the W&B Registry). Default `model`.
+   */
+  registry?: string;
+  /** Organization (display or org entity name); needed when the entity belongs to several. */
+  organization?: string;
+  /**
+   * Link to the legacy Model Registry instead, `<entity>/model-registry/<model>`, which is what
+   * `run.link_model` targets.
+   */
+  legacy?: boolean;
+}
+
+/** Where links go, once resolved. */
+interface LinkTarget {
+  entity: string;
+  project: string;
+}
+
+/** Tries of a gated promotion whose alias keeps moving while the gate compares. */
+const PROMOTE_ATTEMPTS = 3;
 
 /** Options of {@link WandbModelRegistry}. */
 export interface WandbModelRegistryOptions {
@@ -52,19 +85,32 @@ export interface WandbModelRegistryOptions {
   actor?: string;
   /** Poll interval of {@link WandbModelRegistry.watch}, ms. Default 30000. */
   watchIntervalMs?: number;
+  /**
+   * Also link each version into a registry collection named after the model (and mirror the
+   * alias moves made here onto it). Default `{ registry: 'model' }`: the W&B Registry's Model
+   * registry. `false` links nothing.
+   */
+  link?: RegistryLinkOptions | false;
+  /** Where a registry link that cannot be made is reported (a warning; the version stays registered). */
+  logger?: Logger;
 }
 
 /**
  * {@link ModelRegistry} on W&B artifacts: each version is an artifact of type `model` in the
  * collection named after the model (W&B's `v0` is mlops version 1), with metrics, lineage and the
  * store refs in its metadata; aliases are W&B aliases, moved with `addAliases` (W&B keeps an alias
- * on one version of a collection, so adding it moves it). `resolve` downloads the version's files
- * into the local store (once; later resolves use the cache), so `mlops serve` serves from W&B.
- * W&B keeps no alias history readable over the API, so `history` lists the moves made through
- * this registry, kept in `<store>/wandb/registry/<entity>/<project>/<model>/history.jsonl`.
+ * on one version of a collection, so adding it moves it). Each version is also linked into a
+ * registry collection of the same name (`linkArtifact`, by default in the W&B Registry's
+ * `wandb-registry-model`), and alias moves made here are mirrored there; the project's collection
+ * stays the one this registry reads. `resolve` downloads the version's files into the local store
+ * (once; later resolves use the cache), so `mlops serve` serves from W&B. W&B keeps no alias
+ * history readable over the API, so `history` lists the moves made through this registry, kept in
+ * `<store>/wandb/registry/<entity>/<project>/<model>/history.jsonl`.
  */
 export class WandbModelRegistry implements ModelRegistry {
   readonly #o: Required<WandbModelRegistryOptions>;
+  /** The resolved link target; undefined when linking is off or could not be resolved. */
+  #linkTarget: Promise<LinkTarget | undefined> | undefined;
 
   /** A registry over the artifacts of `options.entity`/`options.project`. */
   constructor(options: WandbModelRegistryOptions) {
@@ -73,6 +119,8 @@ export class WandbModelRegistry implements ModelRegistry {
       artifactType: options.artifactType ?? 'model',
       watchIntervalMs: options.watchIntervalMs ?? 30_000,
       actor: options.actor ?? defaultRegistryActor(),
+      link: options.link ?? {},
+      logger: options.logger ?? silentLogger,
     };
   }
 
@@ -107,7 +155,9 @@ export class WandbModelRegistry implements ModelRegistry {
       aliases,
       description: `${input.model} registered by mlops${runName ? ` from run ${runName}` : ''}`,
     });
-    const version = toModelVersion(input.model, await this.#byId(id));
+    const node = await this.#byId(id);
+    const version = toModelVersion(input.model, node, this.#scopeOf());
+    await this.#link(input.model, id, aliases);
     await this.#record(
       aliases.map((alias) =>
         this.#move(input.model, alias, before.get(alias) ?? null, version.version, { reason: 'registered' }),
@@ -156,7 +206,9 @@ export class WandbModelRegistry implements ModelRegistry {
     assertModelName(model);
     const nodes = await this.#versionNodes(model);
     if (nodes === undefined) throw this.#modelNotFound(model);
-    return nodes.map((node) => toModelVersion(model, node)).sort((a, b) => a.version - b.version);
+    return nodes
+      .map((node) => toModelVersion(model, node, this.#scopeOf()))
+      .sort((a, b) => a.version - b.version);
   }
 
   /** {@inheritDoc @mlops/core#ModelRegistry.resolve} Downloads the files into the store (cached). */
@@ -169,10 +221,15 @@ export class WandbModelRegistry implements ModelRegistry {
       model,
       node,
     );
-    return { ...toModelVersion(model, node), artifacts };
+    return { ...toModelVersion(model, node, this.#scopeOf()), artifacts };
   }
 
-  /** {@inheritDoc @mlops/core#ModelRegistry.promote} */
+  /**
+   * {@inheritDoc @mlops/core#ModelRegistry.promote} W&B has no conditional alias move, so a gated
+   * promotion re-reads the alias right before moving it: when another writer moved it while the
+   * gate compared, the gate runs again against the new holder (at most 3 times, then
+   * `MLOPS_ERR_REGISTRY_LOCKED`). What remains is the round trip between that re-read and the move.
+   */
   async promote(
     model: string,
     version: number,
@@ -180,27 +237,42 @@ export class WandbModelRegistry implements ModelRegistry {
     options: PromoteOptions = {},
   ): Promise<AliasMove> {
     assertAliasName(alias);
-    const candidate = await this.#lookup(model, { version });
-    const aliases = await this.#aliasMap(model);
-    const from = aliases.get(alias) ?? null;
-    if (from === version) return this.#move(model, alias, from, version, options);
-    let forced = false;
-    if (options.gate) {
-      const holder =
-        from === null ? undefined : toModelVersion(model, await this.#lookup(model, { version: from }));
-      const refusal = checkPromotionGate(options.gate, alias, toModelVersion(model, candidate), holder);
-      if (refusal && !options.force) throw refusal;
-      forced = refusal !== undefined;
+    const candidateNode = await this.#lookup(model, { version });
+    const candidate = toModelVersion(model, candidateNode, this.#scopeOf());
+    let holder = await this.#holder(model, alias);
+    for (let attempt = 1; ; attempt++) {
+      const from = holder ? (holder.versionIndex ?? 0) + 1 : null;
+      if (from === version) return this.#move(model, alias, from, version, options);
+      let forced = false;
+      if (options.gate) {
+        const held = holder ? toModelVersion(model, holder, this.#scopeOf()) : undefined;
+        const refusal = checkPromotionGate(options.gate, alias, candidate, held);
+        if (refusal && !options.force) throw refusal;
+        forced = refusal !== undefined;
+        const now = await this.#holder(model, alias);
+        if ((now?.id ?? null) !== (holder?.id ?? null)) {
+          if (attempt >= PROMOTE_ATTEMPTS) {
+            throw new MlopsError(
+              'MLOPS_ERR_REGISTRY_LOCKED',
+              `"${alias}" of W&B model ${this.#where(model)} moved ${attempt} times while the promotion gate compared v${version} with its holder; another promotion is under way`,
+              { hint: `Try again once it is done: \`mlops registry promote ${model} ${version} ${alias}\`.` },
+            );
+          }
+          holder = now;
+          continue;
+        }
+      }
+      await this.#o.client.graphql('AddAliases', ADD_ALIASES, {
+        artifactID: candidateNode.id,
+        aliases: [
+          { artifactCollectionName: model, alias, entityName: this.#o.entity, projectName: this.#o.project },
+        ],
+      });
+      await this.#link(model, candidateNode.id, [alias]);
+      const move = this.#move(model, alias, from, version, { ...options, forced });
+      await this.#record([move]);
+      return move;
     }
-    await this.#o.client.graphql('AddAliases', ADD_ALIASES, {
-      artifactID: candidate.id,
-      aliases: [
-        { artifactCollectionName: model, alias, entityName: this.#o.entity, projectName: this.#o.project },
-      ],
-    });
-    const move = this.#move(model, alias, from, version, { ...options, forced });
-    await this.#record([move]);
-    return move;
   }
 
   /** {@inheritDoc @mlops/core#ModelRegistry.removeAlias} */
@@ -216,6 +288,16 @@ export class WandbModelRegistry implements ModelRegistry {
         { artifactCollectionName: model, alias, entityName: this.#o.entity, projectName: this.#o.project },
       ],
     });
+    // The linked registry collection mirrors the moves made here: drop it there too.
+    const target = await this.#target();
+    if (target && node.aliases.some((a) => a.alias === alias && isAliasOf(a, model, target))) {
+      await this.#o.client.graphql('DeleteAliases', DELETE_ALIASES, {
+        artifactID: node.id,
+        aliases: [
+          { artifactCollectionName: model, alias, entityName: target.entity, projectName: target.project },
+        ],
+      });
+    }
     const move = this.#move(model, alias, (node.versionIndex ?? 0) + 1, null, options);
     await this.#record([move]);
     return move;
@@ -291,6 +373,99 @@ export class WandbModelRegistry implements ModelRegistry {
     );
   }
 
+  /** The version that holds `alias` in the model's collection, or undefined. */
+  async #holder(model: string, alias: string): Promise<ArtifactNode | undefined> {
+    const data = await this.#o.client.graphql<{ project: { artifact: ArtifactNode | null } | null }>(
+      'ArtifactByName',
+      ARTIFACT_BY_NAME,
+      { ...this.#scope(), name: `${model}:${alias}` },
+    );
+    return data.project?.artifact ?? undefined;
+  }
+
+  /**
+   * Links artifact `id` into the registry collection `model` with `aliases` (linking again is
+   * harmless: W&B keeps one membership and sets the aliases). A link W&B refuses (no organization,
+   * no permission) is a warning: the version is registered in the project either way.
+   */
+  async #link(model: string, id: string, aliases: string[]): Promise<void> {
+    const target = await this.#target();
+    if (!target) return;
+    try {
+      await this.#o.client.graphql('LinkArtifact', LINK_ARTIFACT, {
+        artifactID: id,
+        artifactPortfolioName: model,
+        entityName: target.entity,
+        projectName: target.project,
+        aliases: aliases.map((alias) => ({ artifactCollectionName: model, alias })),
+      });
+    } catch (error) {
+      if (!isMlopsError(error, 'MLOPS_ERR_REMOTE_REQUEST')) throw error;
+      this.#o.logger.warn(
+        `W&B: could not link ${model} into ${target.entity}/${target.project}/${model} (${error.message}); it stays registered in ${this.#o.entity}/${this.#o.project}`,
+      );
+    }
+  }
+
+  /** Where links go: resolved once (the organization's entity for the W&B Registry). */
+  #target(): Promise<LinkTarget | undefined> {
+    if (!this.#linkTarget) {
+      const pending = this.#resolveTarget();
+      this.#linkTarget = pending;
+      // A network failure is asked again next time; a refusal is remembered (as undefined).
+      pending.catch(() => {
+        if (this.#linkTarget === pending) this.#linkTarget = undefined;
+      });
+    }
+    return this.#linkTarget;
+  }
+
+  async #resolveTarget(): Promise<LinkTarget | undefined> {
+    const link = this.#o.link;
+    if (link === false) return undefined;
+    if (link.legacy) return { entity: this.#o.entity, project: 'model-registry' };
+    const project = `wandb-registry-${link.registry ?? 'model'}`;
+    type Org = { name: string; orgEntity: { name: string } | null };
+    type Answer = {
+      entity: { organization: Org | null; user: { organizations: Org[] | null } | null } | null;
+    };
+    let data: Answer;
+    try {
+      data = await this.#o.client.graphql<Answer>('FetchOrgEntityFromEntity', FETCH_ORG_ENTITY_FROM_ENTITY, {
+        entityName: this.#o.entity,
+      });
+    } catch (error) {
+      // A server without organizations (older W&B Server) refuses the query: no registry to link to.
+      if (!isMlopsError(error, 'MLOPS_ERR_REMOTE_REQUEST')) throw error;
+      this.#o.logger.warn(
+        `W&B: versions of ${this.#o.entity}/${this.#o.project} are not linked to the registry ${project}: the organization of ${this.#o.entity} could not be read (${error.message}); set wandb({ link: { legacy: true } }) or link: false`,
+      );
+      return undefined;
+    }
+    // A team entity has one organization; a personal entity may be in several (as the SDK's
+    // `resolve_org_entity_name` decides).
+    const team = data.entity?.organization;
+    const orgs = (team ? [team] : (data.entity?.user?.organizations ?? [])).filter(
+      (org): org is Org & { orgEntity: { name: string } } => Boolean(org.orgEntity?.name),
+    );
+    const wanted = link.organization;
+    const matching = wanted
+      ? orgs.filter((org) => org.name === wanted || org.orgEntity.name === wanted)
+      : orgs;
+    if (matching.length === 1) return { entity: matching[0]!.orgEntity.name, project };
+    const known = orgs.map((org) => org.name).join(', ') || 'none';
+    this.#o.logger.warn(
+      `W&B: versions of ${this.#o.entity}/${this.#o.project} are not linked to the registry ${project}: ${
+        matching.length === 0
+          ? wanted
+            ? `entity ${this.#o.entity} is not in organization "${wanted}" (its organizations: ${known})`
+            : `entity ${this.#o.entity} belongs to no organization`
+          : `entity ${this.#o.entity} belongs to several organizations (${known})`
+      }; set wandb({ link: { organization } }), or link: false`,
+    );
+    return undefined;
+  }
+
   async #runExists(name: string): Promise<boolean> {
     const data = await this.#o.client.graphql<{ model: { bucket: { id: string } | null } | null }>(
       'RunResumeStatus',
@@ -338,13 +513,22 @@ export class WandbModelRegistry implements ModelRegistry {
   async #aliasMap(model: string): Promise<Map<string, number>> {
     const map = new Map<string, number>();
     for (const node of (await this.#versionNodes(model)) ?? []) {
-      for (const alias of toModelVersion(model, node).aliases) map.set(alias, (node.versionIndex ?? 0) + 1);
+      for (const alias of toModelVersion(model, node, this.#scopeOf()).aliases)
+        map.set(alias, (node.versionIndex ?? 0) + 1);
     }
     return map;
   }
 
   #scope(): { entityName: string; projectName: string } {
     return { entityName: this.#o.entity, projectName: this.#o.project };
+  }
+
+  #scopeOf(): CollectionScope {
+    return { entity: this.#o.entity, project: this.#o.project };
+  }
+
+  #where(model: string): string {
+    return `${this.#o.entity}/${this.#o.project}/${model}`;
   }
 
   #move(

@@ -2,9 +2,9 @@
  * The on-disk record of a W&B run, written before anything is sent: `<store>/wandb/spool/<run>/`
  *
  * - `run.json`     entity, project, name, tags, group, config ({@link SpooledRun})
- * - `history.jsonl` one W&B history row per line, appended
+ * - `history.jsonl` one W&B history row per line, appended, in W&B's extended JSON (bare `NaN`)
  * - `files/`       run files the rows point at (`media/images/...png`, tables)
- * - `summary.json` the run summary
+ * - `summary.json` the run summary (extended JSON, like history: NaN and ±Infinity stay numbers)
  * - `exit.json`    written by `finish`: exit code and status
  * - `sync.json`    what the server has acknowledged ({@link SyncState})
  *
@@ -15,6 +15,7 @@
 import { appendFile, mkdir, open, readdir, readFile, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type JsonObject, readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '@mlops/core';
+import { parseExtendedJson, stringifyExtendedJson } from '../json/extended-json.js';
 
 /** What `run.json` holds. */
 export interface SpooledRun {
@@ -178,14 +179,20 @@ export class RunSpool {
     return names.sort();
   }
 
-  /** `summary.json`. */
+  /** `summary.json` (extended JSON: non-finite numbers come back as numbers). */
   async readSummary(): Promise<JsonObject | undefined> {
-    return readJsonIfExists<JsonObject>(join(this.dir, 'summary.json'));
+    let text: string;
+    try {
+      text = await readFile(join(this.dir, 'summary.json'), 'utf8');
+    } catch {
+      return undefined;
+    }
+    return parseExtendedJson<JsonObject>(text);
   }
 
-  /** Rewrites `summary.json`. */
+  /** Rewrites `summary.json`, atomically, in extended JSON. */
   writeSummary(summary: JsonObject): Promise<void> {
-    return writeJsonAtomic(join(this.dir, 'summary.json'), summary);
+    return writeFileAtomic(join(this.dir, 'summary.json'), `${stringifyExtendedJson(summary)}\n`);
   }
 
   /** `exit.json`, once the run finished. */

@@ -1,4 +1,11 @@
-import { type ModelRegistry, readJsonIfExists, writeJsonAtomic } from '@mlops/core';
+import {
+  isMlopsError,
+  type Logger,
+  type ModelRegistry,
+  readJsonIfExists,
+  silentLogger,
+  writeJsonAtomic,
+} from '@mlops/core';
 import { readIntents } from '../registry/spooling-registry.js';
 import type { WandbModelRegistry } from '../registry/wandb-model-registry.js';
 
@@ -10,12 +17,26 @@ interface RegistrySyncState {
   versions: Record<string, number>;
 }
 
+/** An offline promotion that the gate refused when it was replayed on W&B. */
+export interface RefusedPromotion {
+  /** Model. */
+  model: string;
+  /** The W&B version (1-based) that was to get the alias. */
+  version: number;
+  /** The alias. */
+  alias: string;
+  /** The gate's reason. */
+  reason: string;
+}
+
 /** What one replay did. */
 export interface RegistrySyncReport {
   /** Versions logged as artifacts (or found already logged). */
   registered: number;
   /** Alias changes applied. */
   aliases: number;
+  /** Gated promotions the gate refused against W&B's current holder (not applied); absent when none. */
+  refused?: RefusedPromotion[];
 }
 
 /**
@@ -23,12 +44,18 @@ export interface RegistrySyncReport {
  * Each step is idempotent (an artifact with the same content digest is the same version; an
  * alias already in place stays), so a crash between a step and the saved progress repeats that
  * step without creating anything twice.
+ *
+ * An alias move replays under the terms it was made with: a gated promotion is gated again, now
+ * against the version that holds the alias on W&B (which may be better than what the offline
+ * machine knew); when the gate refuses, the alias is not moved, the refusal is reported and
+ * logged, and the replay goes on. Only a move made with `force` is replayed with `force`.
  */
 export async function syncRegistryIntents(
   local: ModelRegistry,
   remote: WandbModelRegistry,
   intentsPath: string,
   statePath: string,
+  logger: Logger = silentLogger,
 ): Promise<RegistrySyncReport> {
   const intents = await readIntents(intentsPath);
   const state = (await readJsonIfExists<RegistrySyncState>(statePath)) ?? { done: 0, versions: {} };
@@ -53,8 +80,22 @@ export async function syncRegistryIntents(
       report.registered++;
     } else if (intent.op === 'alias') {
       const version = await remoteVersion(intent.model, intent.version);
-      await remote.promote(intent.model, version, intent.alias, { force: true, reason: 'mlops wandb sync' });
-      report.aliases++;
+      try {
+        await remote.promote(intent.model, version, intent.alias, {
+          ...(intent.gate ? { gate: intent.gate } : {}),
+          ...(intent.force ? { force: true } : {}),
+          ...(intent.actor ? { actor: intent.actor } : {}),
+          reason: intent.reason ? `${intent.reason} (mlops wandb sync)` : 'mlops wandb sync',
+        });
+        report.aliases++;
+      } catch (error) {
+        if (!isMlopsError(error, 'MLOPS_ERR_REGISTRY_GATE')) throw error;
+        report.refused ??= [];
+        report.refused.push({ model: intent.model, version, alias: intent.alias, reason: error.message });
+        logger.warn(
+          `W&B sync: the offline promotion of ${intent.model} v${version} to "${intent.alias}" is not replayed: ${error.message}`,
+        );
+      }
     } else {
       await remote
         .removeAlias(intent.model, intent.alias, { reason: 'mlops wandb sync' })

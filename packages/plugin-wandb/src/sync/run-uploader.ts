@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { hashJson, MlopsError, sha256 } from '@mlops/core';
 import { CREATE_RUN_FILES, RUN_RESUME_STATUS, UPSERT_BUCKET } from '../graphql/operations.js';
-import type { RunPath, WandbClient } from '../http/wandb-client.js';
+import type { FileStreamBody, FileStreamResponse, RunPath, WandbClient } from '../http/wandb-client.js';
+import { stringifyExtendedJson } from '../json/extended-json.js';
 import type { RunSpool, SpooledRun, SyncState } from '../spool/run-spool.js';
 
 /** W&B's names of the streamed run files. */
@@ -9,10 +10,18 @@ export const HISTORY_FILE = 'wandb-history.jsonl';
 /** See {@link HISTORY_FILE}. */
 export const SUMMARY_FILE = 'wandb-summary.json';
 
+/**
+ * Approximate most bytes of one `file_stream` request: wandb-core's `defaultMaxRequestSizeBytes`
+ * (10 MiB, `core/internal/filestream/filestream.go`).
+ */
+export const MAX_FILE_STREAM_REQUEST_BYTES = 10 << 20;
+
 /** Options of {@link uploadSpooledRun}. */
 export interface UploadOptions {
   /** Most history lines per `file_stream` request. Default 500. */
   batchLines?: number;
+  /** Most bytes of history (and summary) per `file_stream` request. Default 10 MiB. */
+  maxRequestBytes?: number;
   /** Most run files per `createRunFiles` request. Default 50. */
   batchFiles?: number;
 }
@@ -29,15 +38,23 @@ export interface UploadReport {
   summary: boolean;
   /** Whether the run is complete on the server (now or before). */
   completed: boolean;
+  /** `file_stream` requests made in this pass. */
+  streamRequests: number;
+  /** W&B asked for the run to stop (`stopped: true` in a `file_stream` answer: the UI's Stop button). */
+  stopRequested: boolean;
+  /** `limits.heartbeat_seconds` from W&B's last answer, when it sent one. */
+  heartbeatSeconds?: number;
 }
 
 /**
  * Sends what the server does not have yet of a spooled run, in this order: the run itself
  * (upsertBucket), run files (createRunFiles + signed PUTs), history lines (file_stream from the
- * acknowledged offset), the summary, and completion with the exit code. `sync.json` is rewritten
- * after every acknowledged step, so a crash at any point costs at most one step, which is resent
- * at the same offset: W&B's file_stream writes lines at their offset, so a resent batch replaces
- * the lines it sent before instead of adding rows.
+ * acknowledged offset), the summary, and completion with the exit code. Like wandb-core's
+ * `CollectLoop`, everything pending goes in as few `file_stream` requests as the size limits
+ * allow: the summary and `complete` ride on the last history request. `sync.json` is rewritten
+ * after every acknowledged request, so a crash at any point costs at most one request, which is
+ * resent at the same offset: W&B's file_stream writes lines at their offset, so a resent batch
+ * replaces the lines it sent before instead of adding rows.
  */
 export async function uploadSpooledRun(
   client: WandbClient,
@@ -58,6 +75,8 @@ export async function uploadSpooledRun(
     files: 0,
     summary: false,
     completed: false,
+    streamRequests: 0,
+    stopRequested: false,
   };
   const save = () => spool.writeState(state);
 
@@ -74,40 +93,92 @@ export async function uploadSpooledRun(
   report.files = await uploadRunFiles(client, spool, run, state, options.batchFiles ?? 50);
 
   const lines = await spool.readHistoryFrom(state.historyBytesSent ?? 0);
-  const batch = options.batchLines ?? 500;
+  const maxLines = options.batchLines ?? 500;
+  const maxBytes = options.maxRequestBytes ?? MAX_FILE_STREAM_REQUEST_BYTES;
+  const chunks: { line: string; bytes: number }[][] = [];
+  let current: { line: string; bytes: number }[] = [];
+  let currentBytes = 0;
+  for (const line of lines) {
+    if (current.length > 0 && (current.length >= maxLines || currentBytes + line.bytes > maxBytes)) {
+      chunks.push(current);
+      current = [];
+      currentBytes = 0;
+    }
+    current.push(line);
+    currentBytes += line.bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+
+  const summary = await spool.readSummary();
+  const summaryText = summary ? stringifyExtendedJson(summary) : undefined;
+  const summaryDigest = summaryText === undefined ? undefined : sha256(summaryText);
+  let summaryPending = summaryDigest !== undefined && state.summarySent !== summaryDigest;
+  const exit = await spool.readExit();
+  let completePending = exit !== undefined && !state.completed;
+
   const base = state.historyBase ?? 0;
-  for (let i = 0; i < lines.length; i += batch) {
-    const chunk = lines.slice(i, i + batch);
-    await client.fileStream(path, {
+  const send = async (body: FileStreamBody): Promise<void> => {
+    const answer = await client.fileStream(path, body);
+    report.streamRequests++;
+    noteAnswer(report, answer);
+  };
+  for (const [index, chunk] of chunks.entries()) {
+    const body: FileStreamBody = {
       files: { [HISTORY_FILE]: { offset: base + state.historySent, content: chunk.map((l) => l.line) } },
-    });
+    };
+    const last = index === chunks.length - 1;
+    const chunkBytes = chunk.reduce((sum, l) => sum + l.bytes, 0);
+    const withSummary =
+      last && summaryPending && chunkBytes + Buffer.byteLength(summaryText ?? '') <= maxBytes;
+    if (withSummary && body.files) body.files[SUMMARY_FILE] = { offset: 0, content: [summaryText ?? '{}'] };
+    const withComplete = last && completePending && (withSummary || !summaryPending);
+    if (withComplete && exit) Object.assign(body, { complete: true, exitcode: exit.exitcode });
+    await send(body);
     state.historySent += chunk.length;
-    state.historyBytesSent = (state.historyBytesSent ?? 0) + chunk.reduce((sum, l) => sum + l.bytes, 0);
+    state.historyBytesSent = (state.historyBytesSent ?? 0) + chunkBytes;
     report.historyLines += chunk.length;
+    if (withSummary) {
+      state.summarySent = summaryDigest;
+      report.summary = true;
+      summaryPending = false;
+    }
+    if (withComplete) {
+      state.completed = true;
+      completePending = false;
+    }
     await save();
   }
 
-  const summary = await spool.readSummary();
-  if (summary) {
-    const text = JSON.stringify(summary);
-    const digest = sha256(text);
-    if (state.summarySent !== digest) {
-      // The summary is one line, always at offset 0: each send replaces the previous one.
-      await client.fileStream(path, { files: { [SUMMARY_FILE]: { offset: 0, content: [text] } } });
-      state.summarySent = digest;
+  if (summaryPending || completePending) {
+    // The summary is one line, always at offset 0: each send replaces the previous one.
+    const body: FileStreamBody = summaryPending
+      ? { files: { [SUMMARY_FILE]: { offset: 0, content: [summaryText ?? '{}'] } } }
+      : {};
+    if (completePending && exit) Object.assign(body, { complete: true, exitcode: exit.exitcode });
+    await send(body);
+    if (summaryPending) {
+      state.summarySent = summaryDigest;
       report.summary = true;
-      await save();
     }
-  }
-
-  const exit = await spool.readExit();
-  if (exit && !state.completed) {
-    await client.fileStream(path, { complete: true, exitcode: exit.exitcode });
-    state.completed = true;
+    if (completePending) state.completed = true;
     await save();
   }
   report.completed = state.completed;
   return report;
+}
+
+/**
+ * Reads W&B's answer to a `file_stream` request: a stop request (`stopped: true`, the only signal
+ * wandb-core acts on; the `exitcode` W&B echoes is not one) and `limits.heartbeat_seconds`.
+ */
+export function noteAnswer(
+  report: Pick<UploadReport, 'stopRequested' | 'heartbeatSeconds'>,
+  answer: FileStreamResponse,
+): void {
+  if (answer.stopped === true) report.stopRequested = true;
+  const heartbeat = answer.limits?.heartbeat_seconds;
+  if (typeof heartbeat === 'number' && Number.isFinite(heartbeat) && heartbeat > 0)
+    report.heartbeatSeconds = heartbeat;
 }
 
 /** The upsertBucket variables of a run. */

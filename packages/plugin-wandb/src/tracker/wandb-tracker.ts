@@ -9,8 +9,9 @@ import {
   type Tracker,
 } from '@mlops/core';
 import type { WandbClient } from '../http/wandb-client.js';
+import { stringifyExtendedJson } from '../json/extended-json.js';
 import { RunSpool, type SpooledRun } from '../spool/run-spool.js';
-import { uploadSpooledRun } from '../sync/run-uploader.js';
+import { noteAnswer, type UploadReport, uploadSpooledRun } from '../sync/run-uploader.js';
 import { histogramValue, imageValue, tablePicture, tableValue } from './history-values.js';
 
 /** Options of {@link WandbTracker}. */
@@ -31,8 +32,27 @@ export interface WandbTrackerOptions {
   tags?: string[];
   /** Job type. Default `train`. */
   jobType?: string;
-  /** Milliseconds between background flushes. Default 2000. */
+  /** Milliseconds between background writes of what was logged to the spool (local disk). Default 2000. */
   flushIntervalMs?: number;
+  /**
+   * Least milliseconds between two upload passes that stream new data to W&B. Default 15000,
+   * wandb-core's `defaultTransmitInterval`: what was logged in between goes in one batch, which
+   * keeps a run well under W&B's rate limits.
+   */
+  transmitIntervalMs?: number;
+  /**
+   * After this many milliseconds without a `file_stream` request, a heartbeat (`{}`) is sent, so
+   * W&B does not mark a run whose epoch is long as crashed. Default 30000, wandb-core's
+   * `defaultHeartbeatInterval` (W&B may change it with `limits.heartbeat_seconds`, unless set here).
+   */
+  heartbeatIntervalMs?: number;
+  /**
+   * Called once when W&B asks for the run to stop (`stopped: true` in a `file_stream` answer,
+   * e.g. the Stop button in the W&B UI), after a warning says so. Default: what Ctrl-C does — the
+   * `SIGINT` handlers of this process run (mlops stops the run after the current step and records
+   * it as interrupted); with no `SIGINT` handler the run goes on and the warning says so.
+   */
+  onStopRequested?: (message: string) => void;
   /** After W&B could not be reached, wait this long before trying again. Default 30000. */
   reconnectIntervalMs?: number;
   /** Most history lines per request. Default 500. */
@@ -84,12 +104,25 @@ export class WandbTracker implements Tracker {
   #uploading: Promise<void> | undefined;
   #offlineSince: number | undefined;
   #finished = false;
+  /** The run exists on W&B (a pass succeeded), so heartbeats may be sent. */
+  #created = false;
+  /** When the last upload pass started, and the last `file_stream` request was answered (clock ms). */
+  #lastPassAt = Number.NEGATIVE_INFINITY;
+  #lastStreamAt = Number.NEGATIVE_INFINITY;
+  #heartbeatMs: number;
+  #stopRequested = false;
 
   /** A tracker; it touches nothing until {@link WandbTracker.start}. */
   constructor(options: WandbTrackerOptions) {
     this.#options = options;
     this.#logger = (options.logger ?? silentLogger).child({ tracker: 'wandb' });
     this.#now = options.now ?? Date.now;
+    this.#heartbeatMs = options.heartbeatIntervalMs ?? 30_000;
+  }
+
+  /** Whether W&B asked for this run to stop. */
+  get stopRequested(): boolean {
+    return this.#stopRequested;
   }
 
   /** The spool directory of the current run. */
@@ -145,7 +178,12 @@ export class WandbTracker implements Tracker {
         }
       }
     }
-    this.#timer = setInterval(() => void this.#tick(), this.#options.flushIntervalMs ?? 2000);
+    const tickMs = Math.min(
+      this.#options.flushIntervalMs ?? 2000,
+      this.#options.transmitIntervalMs ?? 15_000,
+      this.#heartbeatMs,
+    );
+    this.#timer = setInterval(() => void this.#tick(), tickMs);
     this.#timer.unref();
   }
 
@@ -160,10 +198,8 @@ export class WandbTracker implements Tracker {
   logMetrics(metrics: Record<string, number>, step: number): void {
     if (this.#finished) return;
     const row = this.#rowAt(step);
-    for (const [key, value] of Object.entries(metrics)) {
-      // JSON has no NaN/Infinity; W&B's SDK writes them as these strings.
-      row[key] = Number.isFinite(value) ? value : nonFinite(value);
-    }
+    // NaN and ±Infinity stay numbers: the row is written in W&B's extended JSON (bare `NaN`).
+    for (const [key, value] of Object.entries(metrics)) row[key] = value;
   }
 
   /** {@inheritDoc @mlops/core#Tracker.logImage} */
@@ -250,7 +286,7 @@ export class WandbTracker implements Tracker {
       _runtime: (now - this.#startedAt) / 1000,
       _timestamp: now / 1000,
     };
-    this.#lines.push(JSON.stringify(row));
+    this.#lines.push(stringifyExtendedJson(row));
     for (const [key, value] of Object.entries(open.values)) this.#historySummary[key] = value;
     this.#summaryDirty = true;
   }
@@ -275,22 +311,47 @@ export class WandbTracker implements Tracker {
     }
   }
 
+  /**
+   * Every tick writes the spool. Streaming follows wandb-core's cadence: a pass at most every
+   * `transmitIntervalMs` (its data batched), a heartbeat after `heartbeatIntervalMs` of silence,
+   * nothing while W&B's `Retry-After` runs, and every `reconnectIntervalMs` while unreachable.
+   */
   async #tick(): Promise<void> {
     await this.flush();
-    if (!this.#client || this.#uploading) return;
+    const client = this.#client;
+    if (!client || this.#uploading || this.#finished) return;
+    const now = this.#now();
     const retryAfter = this.#options.reconnectIntervalMs ?? 30_000;
-    if (this.#offlineSince !== undefined && this.#now() - this.#offlineSince < retryAfter) return;
-    await this.#upload(this.#offlineSince !== undefined);
+    if (this.#offlineSince !== undefined && now - this.#offlineSince < retryAfter) return;
+    if (client.coolingDownMs('file_stream') > 0 || client.coolingDownMs('graphql') > 0) return;
+    const transmitDue = now - this.#lastPassAt >= (this.#options.transmitIntervalMs ?? 15_000);
+    const heartbeatDue = this.#created && now - this.#lastStreamAt >= this.#heartbeatMs;
+    if (!transmitDue && !heartbeatDue) return;
+    await this.#upload(this.#offlineSince !== undefined, heartbeatDue);
   }
 
-  /** One upload pass; a failure switches to spooling. Never rejects. */
-  #upload(retrying = false): Promise<void> {
+  /** One upload pass (and a heartbeat when one is due and nothing else was sent); a failure switches to spooling. Never rejects. */
+  #upload(retrying = false, heartbeat = false): Promise<void> {
     const client = this.#client;
     const spool = this.#spool;
-    if (!client || !spool) return Promise.resolve();
+    const run = this.#run;
+    if (!client || !spool || !run) return Promise.resolve();
     const pass = (async () => {
       try {
-        await uploadSpooledRun(client, spool, { batchLines: this.#options.batchLines ?? 500 });
+        this.#lastPassAt = this.#now();
+        const report = await uploadSpooledRun(client, spool, { batchLines: this.#options.batchLines ?? 500 });
+        this.#created = true;
+        if (report.streamRequests > 0) {
+          this.#lastStreamAt = this.#now();
+        } else if (heartbeat && !report.completed) {
+          const answer = await client.fileStream(
+            { entity: run.entity, project: run.project, run: run.runId },
+            {},
+          );
+          this.#lastStreamAt = this.#now();
+          noteAnswer(report, answer);
+        }
+        this.#readAnswers(report);
         if (retrying && this.#offlineSince !== undefined) {
           this.#offlineSince = undefined;
           this.#logger.info('W&B is reachable again; streaming the spooled run');
@@ -310,6 +371,26 @@ export class WandbTracker implements Tracker {
     return this.#uploading;
   }
 
+  /** Acts on what W&B said in its `file_stream` answers: a new heartbeat period, a stop request. */
+  #readAnswers(report: UploadReport): void {
+    if (report.heartbeatSeconds !== undefined && this.#options.heartbeatIntervalMs === undefined)
+      this.#heartbeatMs = Math.max(1000, report.heartbeatSeconds * 1000);
+    if (!report.stopRequested || this.#stopRequested || this.#finished) return;
+    this.#stopRequested = true;
+    const id = this.#run?.runId;
+    const message = `W&B asked to stop run ${id} (stopped from the W&B UI or API); stopping it after the current step, as Ctrl-C does`;
+    this.#logger.warn(message);
+    if (this.#options.onStopRequested) {
+      this.#options.onStopRequested(message);
+    } else if (process.listenerCount('SIGINT') > 0) {
+      process.emit('SIGINT', 'SIGINT');
+    } else {
+      this.#logger.warn(
+        `W&B: nothing in this process handles SIGINT, so run ${id} goes on; stop it yourself if W&B should not get more of it`,
+      );
+    }
+  }
+
   #goOffline(reason: string, retry: boolean): void {
     this.#offlineSince = this.#now();
     if (!retry) this.#client = undefined;
@@ -326,10 +407,6 @@ export class WandbTracker implements Tracker {
 /** mlops config (plain JSON) in W&B's config shape: each top-level key `{ value, desc }`. */
 export function toWandbConfig(config: JsonObject): JsonObject {
   return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, { value, desc: null }]));
-}
-
-function nonFinite(value: number): string {
-  return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
 }
 
 /** Resolves after `ms` without keeping the process alive. */

@@ -4,14 +4,23 @@
  * version switches add), so a request that asks for a field, argument or input field the SDK does
  * not use — and the real server may not know — fails the test. Sources:
  *
- * - `wandb/sdk/internal/internal_api.py` (wandb 0.15–0.16): UpsertBucket (`upsert_run`),
- *   RunResumeStatus (`run_resume_status`), CreateRunFiles (`upload_urls`), CreateArtifact,
- *   CreateArtifactManifest, CreateArtifactFiles, CommitArtifact.
- * - `wandb/apis/public/artifacts.py` / `wandb/sdk/artifacts/artifact.py`: ArtifactByName,
- *   ArtifactByID (ArtifactFragment fields), AddAliases / DeleteAliases (`_add_aliases`,
- *   `_delete_aliases`), ArtifactCollectionVersions (`ArtifactVersions` query), ArtifactFiles
- *   (the `files(names, after, first)` connection of an artifact), ArtifactCollections
+ * - `wandb/sdk/internal/internal_api.py` (wandb 0.15–0.16 variables; result fields as the current
+ *   SDK selects them): UpsertBucket (`upsert_run`), RunResumeStatus (`run_resume_status`),
+ *   CreateRunFiles (`upload_urls`), CreateArtifact (`_get_create_artifact_mutation`: the artifact's
+ *   id, state and sequence; no `aliases`), CreateArtifactManifest, CreateArtifactFiles
+ *   (`create_artifact_files`, which keys the answer by `displayName`), CommitArtifact,
+ *   LinkArtifact (`link_artifact`), FetchOrgEntityFromEntity
+ *   (`_fetch_orgs_and_org_entities_from_entity`).
+ * - `wandb/sdk/artifacts/artifact.py` and `tools/graphql_codegen/artifacts/*.graphql` (current
+ *   SDK): the `ArtifactFragment` fields of ArtifactByName, ArtifactByID and
+ *   ArtifactCollectionVersions — aliases as `ArtifactAliasFragment` with the collection as
+ *   `CollectionInfoFragment`; the old `artifactCollectionName` field of an alias is not read
+ *   any more —, AddAliases / DeleteAliases (`_add_aliases`, `_delete_aliases`), ArtifactFiles
+ *   (`FileFragment`, whose `name: displayName` makes the display name the path, plus the raw
+ *   `name` of `FileWithUrlFragment`), FetchArtifactManifest, ArtifactCollections
  *   (`ProjectArtifactCollections`).
+ *
+ * The parser has no fragments, so they are written out.
  */
 export const SDK_DOCUMENTS: Record<string, string> = {
   UpsertBucket: `mutation UpsertBucket(
@@ -66,8 +75,7 @@ export const SDK_DOCUMENTS: Record<string, string> = {
       enableDigestDeduplication: $enableDigestDeduplication
     }) {
       artifact {
-        id digest state
-        aliases { artifactCollectionName alias }
+        id state
         artifactSequence { id latestArtifact { id versionIndex } }
       }
     }
@@ -96,7 +104,7 @@ export const SDK_DOCUMENTS: Record<string, string> = {
     $artifactFiles: [CreateArtifactFileSpecInput!]!
   ) {
     createArtifactFiles(input: { artifactFiles: $artifactFiles, storageLayout: $storageLayout }) {
-      files { edges { node { id name displayName uploadUrl uploadHeaders artifact { id } } } }
+      files { edges { node { id name displayName uploadUrl uploadHeaders storagePath artifact { id } } } }
     }
   }`,
   CommitArtifact: `mutation CommitArtifact($artifactID: ID!) {
@@ -119,9 +127,27 @@ export const SDK_DOCUMENTS: Record<string, string> = {
   ArtifactFiles: `query ArtifactFiles($id: ID!, $fileNames: [String!], $first: Int, $after: String) {
     artifact(id: $id) {
       files(names: $fileNames, after: $after, first: $first) {
-        edges { node { id name displayName url sizeBytes storagePath mimetype updatedAt digest md5 directUrl } cursor }
-        pageInfo { endCursor hasNextPage }
+        edges { node { __typename id name displayName url sizeBytes storagePath mimetype updatedAt digest md5 directUrl } cursor }
+        pageInfo { __typename endCursor hasNextPage }
       }
+    }
+  }`,
+  FetchArtifactManifest: `query FetchArtifactManifest($id: ID!) {
+    artifact(id: $id) { currentManifest { file { directUrl } } }
+  }`,
+  LinkArtifact: `mutation LinkArtifact(
+    $artifactPortfolioName: String!, $entityName: String!, $projectName: String!,
+    $aliases: [ArtifactAliasInput!], $artifactID: ID, $clientID: ID
+  ) {
+    linkArtifact(input: {
+      artifactPortfolioName: $artifactPortfolioName, entityName: $entityName,
+      projectName: $projectName, aliases: $aliases, artifactID: $artifactID, clientID: $clientID
+    }) { versionIndex }
+  }`,
+  FetchOrgEntityFromEntity: `query FetchOrgEntityFromEntity($entityName: String!) {
+    entity(name: $entityName) {
+      organization { name orgEntity { name } }
+      user { organizations { name orgEntity { name } } }
     }
   }`,
   ArtifactCollectionVersions: `query ArtifactCollectionVersions(
@@ -156,13 +182,19 @@ export const SDK_DOCUMENTS: Record<string, string> = {
   }`,
 };
 
-/** The ArtifactFragment fields of the public API (wandb 0.16). */
+/**
+ * The `ArtifactFragment` fields of the current SDK (`tools/graphql_codegen/artifacts/artifacts.graphql`),
+ * with `SourceCollectionInfoFragment`, `CollectionInfoFragment`, `ProjectInfoFragment`,
+ * `ArtifactAliasFragment` and `TagFragment` written out.
+ */
 function fragment(): string {
-  return `id
-    artifactSequence { id name project { id name entityName } }
+  const project = 'project { id internalId name entity { name } }';
+  return `__typename id
+    artifactSequence { __typename name ${project} }
     versionIndex
-    artifactType { id name project { id name entityName } }
-    description metadata state size digest fileCount commitHash createdAt updatedAt
-    aliases { artifactCollectionName alias }
-    currentManifest { file { directUrl } }`;
+    artifactType { name }
+    description metadata ttlDurationSeconds ttlIsInherited
+    tags { __typename id name }
+    historyStep state size digest commitHash fileCount createdAt updatedAt
+    aliases { artifactCollection { __typename name ${project} } __typename id alias }`;
 }

@@ -6,6 +6,7 @@ import {
   convertReLU,
   convertSoftmax,
 } from './activation.js';
+import { convertLayerScale, convertMultiQueryAttention } from './attention.js';
 import { convertBatchNormalization } from './batch-norm.js';
 import type { LayerConverter } from './context.js';
 import { convertConv2D, convertDepthwiseConv2D } from './conv.js';
@@ -70,6 +71,9 @@ export const LAYER_CONVERTERS: Readonly<Record<string, LayerConverter>> = {
   Reshape: convertReshape,
   ZeroPadding2D: convertZeroPadding2D,
   Rescaling: convertRescaling,
+  // plugin-tfjs' MobileNetV4-hybrid layers (timm's LayerScale2d and MultiQueryAttention2d core).
+  LayerScale: convertLayerScale,
+  MultiQueryAttention: convertMultiQueryAttention,
   ...Object.fromEntries([...IDENTITY_LAYERS].map((name) => [name, convertIdentity])),
 };
 

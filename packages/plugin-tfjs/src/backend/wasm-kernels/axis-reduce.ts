@@ -8,7 +8,7 @@
  */
 import { backend_util, type TensorInfo, util } from '@tensorflow/tfjs-core';
 import { heapAddress, type SimdKernels, simdKernels } from './simd-kernels.js';
-import { heapF32, type WasmBackend } from './wasm-backend.js';
+import { heapBuffer, heapF32, type WasmBackend } from './wasm-backend.js';
 
 /** The input viewed as `[outer, reduce, inner]`, reducing the middle dimension. */
 export interface ReducePlan {
@@ -101,7 +101,7 @@ function reduceSimd(
     if (accAddr % 8 !== 0) throw new Error('wasm training kernels: misaligned scratch buffer');
     const xAddr = heapAddress(backend, x.dataId);
     for (let a = 0; a < outer; a++) {
-      const acc = new Float64Array(backend.wasm.HEAPU8.buffer, accAddr, inner);
+      const acc = new Float64Array(heapBuffer(backend), accAddr, inner);
       acc.fill(0);
       simd.reduceRows(xAddr + a * reduce * inner * 4, reduce, inner / 4, accAddr);
       const ov = heapF32(backend, out);

@@ -19,7 +19,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { heapAddress, simdKernels } from './simd-kernels.js';
-import { assertFloat32, asWasmBackend, heapF32 } from './wasm-backend.js';
+import { assertFloat32, asWasmBackend, heapBuffer, heapF32 } from './wasm-backend.js';
 
 /** First output index whose input index `o*stride + offset` is >= 0. */
 function firstValid(stride: number, offset: number): number {
@@ -145,7 +145,7 @@ const depthwiseConv2dNativeBackpropFilter: KernelFunc = (args) => {
     const dyAddr = heapAddress(backend, dy.dataId);
     const outAddr = heapAddress(backend, out.dataId);
     const listAddr = list != null ? heapAddress(backend, list.dataId) : 0;
-    const listV = list != null ? new Int32Array(backend.wasm.HEAPU8.buffer, listAddr, 2 * maxRows) : null;
+    const listV = list != null ? new Int32Array(heapBuffer(backend), listAddr, 2 * maxRows) : null;
     const xRow = new Int32Array(maxRows);
     const dyRow = new Int32Array(maxRows);
     for (let kh = 0; kh < filterHeight; kh++) {

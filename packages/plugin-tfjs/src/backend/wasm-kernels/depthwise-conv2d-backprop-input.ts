@@ -21,7 +21,7 @@ import {
 import { planAxisPhases } from './phase-plan.js';
 import { heapAddress, simdKernels } from './simd-kernels.js';
 import { transposedConvByPhases } from './transposed-conv.js';
-import { assertFloat32, asWasmBackend, heapF32, type WasmBackend } from './wasm-backend.js';
+import { assertFloat32, asWasmBackend, heapBuffer, heapF32, type WasmBackend } from './wasm-backend.js';
 
 const depthwiseConv2dNativeBackpropInput: KernelFunc = (args) => {
   const backend = asWasmBackend(args.backend);
@@ -213,7 +213,7 @@ function depthwiseInputGradGather(
     const wAddr = heapAddress(backend, filter.dataId);
     const outAddr = heapAddress(backend, out.dataId);
     const listAddr = list != null ? heapAddress(backend, list.dataId) : 0;
-    const listV = list != null ? new Int32Array(backend.wasm.HEAPU8.buffer, listAddr, listLength) : null;
+    const listV = list != null ? new Int32Array(heapBuffer(backend), listAddr, listLength) : null;
     const blocks = simd != null ? channels >> 3 : 0;
     const dyOff = new Int32Array(kh * kw);
     const wOff = new Int32Array(kh * kw);

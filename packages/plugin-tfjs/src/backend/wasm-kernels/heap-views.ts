@@ -3,7 +3,7 @@
  * and so work for every numeric dtype.
  */
 import { type DataType, type TensorInfo, util } from '@tensorflow/tfjs-core';
-import type { WasmBackend } from './wasm-backend.js';
+import { heapBuffer, type WasmBackend } from './wasm-backend.js';
 
 /** A typed view of a numeric tensor; bool is stored as one byte per element. */
 export type HeapArray = Float32Array | Int32Array | Uint8Array;
@@ -28,5 +28,5 @@ export function heapView(backend: WasmBackend, info: TensorInfo): HeapArray | nu
   const data = backend.dataIdMap.get(info.dataId);
   const Ctor = VIEW[info.dtype];
   if (data == null || Ctor == null) return null;
-  return new Ctor(backend.wasm.HEAPU8.buffer, data.memoryOffset, util.sizeFromShape(info.shape));
+  return new Ctor(heapBuffer(backend), data.memoryOffset, util.sizeFromShape(info.shape));
 }

@@ -17,7 +17,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { heapAddress, simdKernels } from './simd-kernels.js';
-import { asWasmBackend, heapF32, TempTensors } from './wasm-backend.js';
+import { asWasmBackend, heapBuffer, heapF32, TempTensors } from './wasm-backend.js';
 
 /** Windows with more taps than this go to the stock kernel (the tap list is a small scratch). */
 const MAX_TAPS = 64;
@@ -80,7 +80,7 @@ export function makeMaxPoolGradConfig(stock: KernelConfig | undefined): KernelCo
       const simd = simdKernels(backend);
       const groups = simd != null ? C >> 2 : 0;
       const tapsAddr = heapAddress(backend, tapsInfo.dataId);
-      const tapsView = new Int32Array(backend.wasm.HEAPU8.buffer, tapsAddr, MAX_TAPS);
+      const tapsView = new Int32Array(heapBuffer(backend), tapsAddr, MAX_TAPS);
       const xAddr = heapAddress(backend, input.dataId);
       const dyAddr = heapAddress(backend, dy.dataId);
       const dxAddr = heapAddress(backend, dx.dataId);

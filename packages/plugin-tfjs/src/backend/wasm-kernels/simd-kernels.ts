@@ -6,6 +6,8 @@
  * backend's memory cannot be reached, or when disabled with {@link setSimdKernelsEnabled} (tests
  * compare both). All addresses are byte offsets into the heap.
  */
+import { KernelPool } from '../wasm-threads/kernel-pool.js';
+import { getKernelThreads } from '../wasm-threads/thread-count.js';
 import { encodeModule, FuncBuilder, I32, OP, SIMD, V128 } from './wasm-asm.js';
 import type { WasmBackend } from './wasm-backend.js';
 
@@ -395,24 +397,43 @@ interface WasmApi {
 }
 const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
-let compiled: object | null | undefined;
+/** Modules by memory kind: unshared (stock build) and shared (threaded build). */
+const compiled = new Map<boolean, object | null>();
 const instances = new WeakMap<WasmMemoryLike, SimdKernels>();
+const pools = new WeakMap<WasmMemoryLike, KernelPool>();
 let enabled = true;
 
-/** Assembles and compiles the module once; null when the engine lacks wasm SIMD. */
-function compile(): object | null {
-  if (compiled !== undefined) return compiled;
-  const moduleBytes = encodeModule([
-    buildDwFilterTap(),
-    buildDwGather(),
-    buildReduceRows(),
-    buildTransposeBlock(),
-    buildAffineChannels(),
-    buildCopyRuns(),
-    buildMaxPoolGradRun(),
-  ]);
-  compiled = wasmApi?.validate(moduleBytes) ? new wasmApi.Module(moduleBytes) : null;
-  return compiled;
+/** The loops of the module, in export order (a task names its function by this index). */
+const BUILDERS = [
+  buildDwFilterTap,
+  buildDwGather,
+  buildReduceRows,
+  buildTransposeBlock,
+  buildAffineChannels,
+  buildCopyRuns,
+  buildMaxPoolGradRun,
+];
+const NAMES: readonly (keyof SimdKernels)[] = [
+  'dwFilterTap',
+  'dwGather',
+  'reduceRows',
+  'transposeBlock',
+  'affineChannels',
+  'copyRuns',
+  'maxPoolGradRun',
+];
+
+/** Assembles and compiles the module once per memory kind; null when the engine lacks wasm SIMD. */
+function compile(shared: boolean): object | null {
+  const cached = compiled.get(shared);
+  if (cached !== undefined) return cached;
+  const moduleBytes = encodeModule(
+    BUILDERS.map((build) => build()),
+    { sharedMemory: shared },
+  );
+  const mod = wasmApi?.validate(moduleBytes) ? new wasmApi.Module(moduleBytes) : null;
+  compiled.set(shared, mod);
+  return mod;
 }
 
 /**
@@ -425,11 +446,21 @@ export function setSimdKernelsEnabled(on: boolean): boolean {
   return previous;
 }
 
-/** The backend's `WebAssembly.Memory` (emscripten exports it as `asm.memory`), if reachable. */
+/** True for a memory over a SharedArrayBuffer (the threaded build's). */
+function isShared(memory: WasmMemoryLike): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * The backend's `WebAssembly.Memory`, if reachable: the stock build exports it as `asm.memory`,
+ * the threaded build imports a shared one it keeps as `wasmMemory`.
+ */
 function backendMemory(backend: WasmBackend): WasmMemoryLike | null {
-  const memory = (backend.wasm as { asm?: { memory?: unknown } }).asm?.memory;
+  const wasm = backend.wasm as { asm?: { memory?: unknown }; wasmMemory?: unknown };
+  const memory = wasm.asm?.memory ?? wasm.wasmMemory;
   if (wasmApi == null || !(memory instanceof wasmApi.Memory)) return null;
   // Same heap as the backend's views (not, e.g., a stale module after a backend re-init).
+  if (isShared(memory)) return memory === wasm.wasmMemory ? memory : null;
   return memory.buffer === backend.wasm.HEAPU8.buffer ? memory : null;
 }
 
@@ -440,11 +471,62 @@ export function simdKernels(backend: WasmBackend): SimdKernels | null {
   if (memory == null) return null;
   const cached = instances.get(memory);
   if (cached) return cached;
-  const mod = compile();
+  const mod = compile(isShared(memory));
   if (mod == null) return null;
   const exports = new wasmApi.Instance(mod, { env: { memory } }).exports as SimdKernels;
   instances.set(memory, exports);
   return exports;
+}
+
+/**
+ * The worker pool running these loops on `backend`'s shared heap with {@link getKernelThreads}
+ * threads in all, or null with one thread, an unshared heap (the stock build) or no SIMD.
+ */
+export function kernelPool(backend: WasmBackend): KernelPool | null {
+  const threads = getKernelThreads();
+  if (threads <= 1) return null;
+  const simd = simdKernels(backend);
+  const memory = simd != null ? backendMemory(backend) : null;
+  if (simd == null || memory == null || !isShared(memory)) return null;
+  const existing = pools.get(memory);
+  if (existing != null && existing.size === threads - 1) return existing;
+  if (existing != null) void existing.close();
+  const mod = compile(true) as object;
+  const local = NAMES.map((name) => simd[name] as (...args: number[]) => void);
+  const pool = new KernelPool(mod, memory, NAMES, local, threads - 1);
+  pools.set(memory, pool);
+  return pool;
+}
+
+/**
+ * Runs SIMD loop `name` once per argument list: spread over the kernel pool's threads when there
+ * is one, else one after the other on this thread. The calls must write disjoint outputs.
+ */
+export function runSimdTasks(
+  backend: WasmBackend,
+  simd: SimdKernels,
+  name: keyof SimdKernels,
+  tasks: readonly (readonly number[])[],
+): void {
+  const pool = tasks.length > 1 ? kernelPool(backend) : null;
+  if (pool != null) {
+    pool.run(pool.indexOf(name), tasks);
+    return;
+  }
+  const fn = simd[name] as (...args: number[]) => void;
+  for (const args of tasks) fn(...args);
+}
+
+/** Splits `n` items into at most `parts` contiguous ranges of at least `min` items: [start, count][]. */
+export function splitRange(n: number, parts: number, min = 1): [number, number][] {
+  const count = Math.max(1, Math.min(parts, Math.floor(n / Math.max(1, min))));
+  const ranges: [number, number][] = [];
+  for (let k = 0; k < count; k++) {
+    const start = Math.floor((n * k) / count);
+    const end = Math.floor((n * (k + 1)) / count);
+    if (end > start) ranges.push([start, end - start]);
+  }
+  return ranges;
 }
 
 /** Heap byte address of a tensor's data. */

@@ -193,14 +193,20 @@ export class FuncBuilder {
   }
 }
 
+/** Pages of the largest wasm32 memory (4 GiB). */
+const MAX_PAGES = 65536;
+
 /**
- * Encodes a module importing `env.memory` (no maximum, so any memory matches) and exporting
- * `funcs` by name.
+ * Encodes a module importing `env.memory` and exporting `funcs` by name. The import declares no
+ * maximum, so any unshared memory matches; with `sharedMemory` it declares a shared memory of at
+ * most 4 GiB, which any shared memory (e.g. the threaded tfjs-wasm build's) matches.
  */
-export function encodeModule(funcs: FuncBuilder[]): Uint8Array {
+export function encodeModule(funcs: FuncBuilder[], options: { sharedMemory?: boolean } = {}): Uint8Array {
   const types = funcs.map((f) => [0x60, ...vec(f.params.map((p) => [p])), ...vec(f.results.map((r) => [r]))]);
-  // One import: "env" "memory", kind 0x02 (memory), limits 0x00 (min only) = 1 page.
-  const imports = vec([[...uleb(3), ...utf8('env'), ...uleb(6), ...utf8('memory'), 0x02, 0x00, 0x01]]);
+  // One import: "env" "memory", kind 0x02 (memory), limits 0x00 (min only) = 1 page, or
+  // 0x03 (shared, min and max) = 1 .. MAX_PAGES pages.
+  const limits = options.sharedMemory ? [0x03, ...uleb(1), ...uleb(MAX_PAGES)] : [0x00, 0x01];
+  const imports = vec([[...uleb(3), ...utf8('env'), ...uleb(6), ...utf8('memory'), 0x02, ...limits]]);
   const bytes = [
     0x00,
     0x61,

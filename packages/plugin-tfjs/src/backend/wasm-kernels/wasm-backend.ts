@@ -35,8 +35,17 @@ export interface WasmBackend {
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
   /** Decrements the ref count of a tensor and frees it when it reaches zero. */
   disposeData(dataId: object, force?: boolean): boolean;
-  /** The emscripten module; its heap buffer is replaced when memory grows. */
-  wasm: { HEAPU8: Uint8Array };
+  /**
+   * The emscripten module; its heap buffer is replaced when memory grows. The threaded build
+   * also exposes its shared `wasmMemory`, whose `buffer` is current even when another thread grew
+   * the memory (`HEAPU8` is only refreshed by the thread that grew it).
+   */
+  wasm: { HEAPU8: Uint8Array; wasmMemory?: { readonly buffer: ArrayBufferLike } };
+}
+
+/** The heap's current buffer: the shared memory's own when there is one, else `HEAPU8`'s. */
+export function heapBuffer(backend: WasmBackend): ArrayBufferLike {
+  return backend.wasm.wasmMemory?.buffer ?? backend.wasm.HEAPU8.buffer;
 }
 
 /**
@@ -69,7 +78,7 @@ export function heapF32(backend: WasmBackend, info: TensorInfo): Float32Array {
   if (data.dtype !== 'float32') {
     throw new Error(`wasm training kernels: expected a float32 tensor, got ${data.dtype}`);
   }
-  return new Float32Array(backend.wasm.HEAPU8.buffer, data.memoryOffset, util.sizeFromShape(info.shape));
+  return new Float32Array(heapBuffer(backend), data.memoryOffset, util.sizeFromShape(info.shape));
 }
 
 /** Throws unless every tensor is float32; the gradient kernels are float32-only, like XNNPACK. */
