@@ -52,10 +52,20 @@ export default {
           ...argv,
           '--project',
           'acme',
+          '--machine-type',
+          'g2-standard-24',
           '--accelerator',
           'NVIDIA_L4',
           '--accelerator-count',
           '2',
+          '--env',
+          'A=1',
+          '--env',
+          'B=2,C=3',
+          '--secret',
+          'WANDB_API_KEY=wandb-key',
+          '--timeout',
+          '2h',
           '--job-id',
           'j1',
         ],
@@ -64,11 +74,79 @@ export default {
     ).toBe(0);
     const printed = JSON.parse(out.join('\n'));
     expect(printed.jobId).toBe('j1');
-    expect(printed.request.body.jobSpec.workerPoolSpecs[0].machineSpec).toEqual({
-      machineType: 'n1-standard-8',
+    const pool = printed.request.body.jobSpec.workerPoolSpecs[0];
+    expect(pool.machineSpec).toEqual({
+      machineType: 'g2-standard-24',
       acceleratorType: 'NVIDIA_L4',
       acceleratorCount: 2,
     });
+    expect(pool.containerSpec.env).toEqual(
+      expect.arrayContaining([
+        { name: 'A', value: '1' },
+        { name: 'B', value: '2' },
+        { name: 'C', value: '3' },
+        { name: 'MLOPS_GCP_SECRETS', value: 'WANDB_API_KEY=projects/acme/secrets/wandb-key/versions/latest' },
+      ]),
+    );
+    expect(printed.request.body.jobSpec.scheduling).toEqual({ timeout: '7200s' });
+    // An L4 on an n1 machine is refused before anything is sent, with what to use instead.
+    err.length = 0;
+    expect(await main([...argv, '--project', 'acme', '--accelerator', 'NVIDIA_L4'], io)).toBe(2);
+    expect(err.join('\n')).toMatch(/an L4 needs a g2 machine[\s\S]*hint: Pass --machine-type g2-standard-4/);
+    // deploy's flags, as typed: repeated and comma-separated lists, --no-allow-unauthenticated.
+    out.length = 0;
+    expect(
+      await main(
+        [
+          '--config',
+          config,
+          '--json',
+          'deploy',
+          '--target',
+          'cloud-run',
+          '--dry-run',
+          '--image',
+          'img:1',
+          '--project',
+          'acme',
+          '--env',
+          'X=1',
+          '--env',
+          'Y=2',
+          '--secret',
+          'WANDB_API_KEY=wandb-key:3',
+          '--no-allow-unauthenticated',
+          '--traffic',
+          'latest=100',
+          '--alerts',
+          '42',
+          '43',
+        ],
+        io,
+      ),
+    ).toBe(0);
+    const deploy = JSON.parse(out.join('\n'));
+    expect(deploy.request.body.template.containers[0].env.map((e: { name: string }) => e.name)).toEqual([
+      'NODE_ENV',
+      'MLOPS_GCP_STORE',
+      'MLOPS_GCP_REGISTRY',
+      'X',
+      'Y',
+      'WANDB_API_KEY',
+    ]);
+    expect(deploy.iam.body.policy).toEqual({ bindings: [] }); // allUsers taken out of the current policy
+    expect(
+      deploy.alerts.map((a: { body: { notificationChannels: string[] } }) => a.body.notificationChannels[0]),
+    ).toEqual([
+      'projects/acme/notificationChannels/42',
+      'projects/acme/notificationChannels/42',
+      'projects/acme/notificationChannels/42',
+      'projects/acme/notificationChannels/42',
+    ]);
+    expect(deploy.alerts[0].body.notificationChannels).toEqual([
+      'projects/acme/notificationChannels/42',
+      'projects/acme/notificationChannels/43',
+    ]);
     // The same job through core's --remote: the local command's stages reach the remote `mlops run`.
     out.length = 0;
     expect(
@@ -77,6 +155,8 @@ export default {
           '--config',
           config,
           '--json',
+          '--set',
+          'train.epochs=3',
           'train',
           '--remote',
           'vertex',
@@ -87,6 +167,10 @@ export default {
           'project=acme',
           '--remote-option',
           'job-id=j2',
+          '--remote-option',
+          'env=A=1,B=2',
+          '--remote-option',
+          'timeout=90m',
         ],
         io,
       ),
@@ -97,6 +181,17 @@ export default {
       'run',
       'train',
     ]);
+    // The command line's --set reaches the job, so its config is the one submitted (job.json).
+    expect(remote.request.body.jobSpec.workerPoolSpecs[0].containerSpec.args).toEqual(
+      expect.arrayContaining(['--set', 'train.epochs=3']),
+    );
+    expect(remote.request.body.jobSpec.workerPoolSpecs[0].containerSpec.env).toEqual(
+      expect.arrayContaining([
+        { name: 'A', value: '1' },
+        { name: 'B', value: '2' },
+      ]),
+    );
+    expect(remote.request.body.jobSpec.scheduling).toEqual({ timeout: '5400s' });
     // An unknown target names the ones that exist; an unknown option names the accepted ones.
     err.length = 0;
     expect(await main(['--config', config, 'train', '--remote', 'sagemaker', '--dry-run'], io)).not.toBe(0);

@@ -2,16 +2,19 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ArtifactStore,
+  configToJson,
   dataAdd,
   LocalArtifactStore,
   ModelRegistry,
   type RunEndEvent,
   type RunStartEvent,
+  RunStore,
 } from '@mlops/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pushDataVersion } from '../src/data/data-remote.js';
 import { GcsArtifactStore } from '../src/gcs/gcs-artifact-store.js';
 import { GcsModelRegistry } from '../src/registry/gcs-model-registry.js';
+import { writeJobFile } from '../src/vertex/job-files.js';
 import { type GcsEmulator, startGcsEmulator } from './gcs-emulator.js';
 import { emulatorClient, listDirect, readDirect, tempDir } from './helpers.js';
 import { gcpProject } from './project.js';
@@ -131,34 +134,57 @@ describe('gcp() plugin wiring', () => {
     await cleanup();
   });
 
-  it('inside a Vertex job: restores the data before the run and writes result.json after it', async () => {
+  it('inside a Vertex job: reads job.json back, restores its data, records its git sha, writes result.json', async () => {
     const { dir, cleanup } = await tempDir();
     await mkdir(join(dir, 'data/train/cat'), { recursive: true });
     await writeFile(join(dir, 'data/train/cat/1.png'), 'a cat');
-    const added = await dataAdd(join(dir, 'data'), {
-      store: new LocalArtifactStore(join(dir, 'laptop-store')),
-    });
+    const laptopStore = new LocalArtifactStore(join(dir, 'laptop-store'));
+    const added = await dataAdd(join(dir, 'data'), { store: laptopStore });
     const laptop = new GcsArtifactStore({
       url: remote,
       storage: emulatorClient(emulator.url),
-      cache: new LocalArtifactStore(join(dir, 'laptop-store')),
+      cache: laptopStore,
     });
     await pushDataVersion(added.manifestPath, laptop);
-    await rm(join(dir, 'data'), { recursive: true }); // the image has the manifest, not the images
+    const submittedManifest = await laptop.putFile(added.manifestPath);
+    // The image carries an older manifest (another data version) and none of the images.
+    const submittedText = await readFile(added.manifestPath, 'utf8');
+    await rm(join(dir, 'data'), { recursive: true });
+    await writeFile(
+      added.manifestPath,
+      submittedText.replace(/"tree": "[0-9a-f]+"/, `"tree": "${'0'.repeat(64)}"`),
+    );
     process.env.MLOPS_GCP_JOB = 'job-7';
-    process.env.MLOPS_GCP_CHECKOUT = 'data.mlops-data.json';
-    const { pipeline } = await gcpProject(
+    const { pipeline, log } = await gcpProject(
       dir,
       { apiEndpoint: emulator.url },
       { store: { path: '.mlops', remote } },
     );
-    const run = { id: 'run-42', dir: join(dir, '.mlops/runs/run-42'), resumed: false };
+    await writeJobFile(emulatorClient(emulator.url), remote, 'job-7', 'job.json', {
+      format: 'mlops-vertex-job/1',
+      jobId: 'job-7',
+      createdAt: new Date().toISOString(),
+      // Submitted from a laptop: another root, same config.
+      config: JSON.parse(JSON.stringify(configToJson(pipeline.config)).replaceAll(dir, '/home/ana/shoes')),
+      data: { 'data.mlops-data.json': added.version },
+      manifests: { 'data.mlops-data.json': submittedManifest.hash },
+      gitSha: `${'a'.repeat(40)}-dirty`,
+      request: {},
+    });
+    const runs = new RunStore(join(dir, '.mlops'));
+    const record = await runs.create({ project: 'shoes' });
+    const run = { id: record.id, dir: runs.runDir(record.id), resumed: false };
     await pipeline.hooks.runStart.promise({
       run,
       config: pipeline.config,
       stages: ['data'],
     } as unknown as RunStartEvent);
     expect(await readFile(join(dir, 'data/train/cat/1.png'), 'utf8')).toBe('a cat');
+    expect(await readFile(added.manifestPath, 'utf8')).toBe(submittedText); // the submitted manifest won
+    expect(log.warn.join('\n')).toMatch(/data\.mlops-data\.json in the image differs from the one submitted/);
+    // The code version is the submitted one: in the run's lineage and its record.
+    expect((run as { gitSha?: string }).gitSha).toBe(`${'a'.repeat(40)}-dirty`);
+    expect((await runs.get(record.id)).git).toEqual({ sha: 'a'.repeat(40), dirty: true });
     const end: RunEndEvent = {
       run,
       status: 'succeeded',
@@ -176,8 +202,52 @@ describe('gcp() plugin wiring', () => {
       format: 'mlops-vertex-result/1',
       jobId: 'job-7',
       status: 'succeeded',
-      runId: 'run-42',
+      runId: record.id,
       registered: { model: 'shoes', version: 3, aliases: ['latest'] },
+      verified: {
+        data: { 'data.mlops-data.json': added.version },
+        gitSha: `${'a'.repeat(40)}-dirty`,
+        config: true,
+      },
+    });
+    await cleanup();
+  });
+
+  it('inside a Vertex job: a config that is not the submitted one fails before the run, saying which keys', async () => {
+    const { dir, cleanup } = await tempDir();
+    process.env.MLOPS_GCP_JOB = 'job-8';
+    const { pipeline } = await gcpProject(dir, { apiEndpoint: emulator.url }, {
+      store: { path: '.mlops', remote },
+      train: { epochs: 3 },
+    } as never);
+    const submitted = configToJson(pipeline.config) as { train: Record<string, unknown> };
+    submitted.train.epochs = 30;
+    submitted.plugins = [{ name: '@mlops/plugin-gcp', version: '0.0.1' }] as never;
+    await writeJobFile(emulatorClient(emulator.url), remote, 'job-8', 'job.json', {
+      format: 'mlops-vertex-job/1',
+      jobId: 'job-8',
+      createdAt: new Date().toISOString(),
+      config: submitted,
+      data: {},
+      request: {},
+    });
+    const run = { id: '20261126-061500-ab12', dir: join(dir, '.mlops/runs/x'), resumed: false };
+    await expect(
+      pipeline.hooks.runStart.promise({
+        run,
+        config: pipeline.config,
+        stages: ['data'],
+      } as unknown as RunStartEvent),
+    ).rejects.toThrow(
+      /plugins: .*"0\.0\.1".* submitted, .* in the image; train\.epochs: 30 submitted, 3 in the image/,
+    );
+    const result = JSON.parse(
+      (await readDirect(emulator.directUrl, 'plugin-bucket', 'proj/jobs/job-8/result.json'))?.toString() ??
+        '{}',
+    );
+    expect(result).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/train\.epochs: 30 submitted, 3 in the image/),
     });
     await cleanup();
   });

@@ -16,7 +16,6 @@ export async function gcpProject(dir: string, options: GcpPluginOptions, user: P
     { project: 'shoes', ...user, plugins: [gcp(options)] } as UserConfig,
     { file: join(dir, 'mlops.config.ts') },
   );
-  const pipeline = await Pipeline.create({ config: loaded.config });
   const log: CapturedLog = { info: [], warn: [] };
   const logger: Logger = {
     debug() {},
@@ -27,6 +26,7 @@ export async function gcpProject(dir: string, options: GcpPluginOptions, user: P
       return logger;
     },
   };
+  const pipeline = await Pipeline.create({ config: loaded.config, logger });
   const api: PluginApi = {
     hooks: pipeline.hooks,
     container: pipeline.container,

@@ -3,6 +3,8 @@
  * in onnxruntime against tfjs's cpu backend: odd sizes, strides, "same" padding on even and odd
  * inputs (TF pads the odd pixel at the bottom/right), dilations, depth multipliers.
  */
+
+import { LayerScale, MultiQueryAttention } from '@mlops/plugin-tfjs';
 import {
   model as functionalModel,
   input,
@@ -10,7 +12,6 @@ import {
   type SymbolicTensor,
   sequential,
 } from '@tensorflow/tfjs-layers';
-import { LayerScale, MultiQueryAttention } from '@mlops/plugin-tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectRawParity, opTypes } from './helpers/parity.js';
 import { useCpuBackend } from './helpers/tfjs.js';

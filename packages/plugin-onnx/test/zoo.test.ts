@@ -3,6 +3,7 @@
  * (cpu backend) on random images, with non-trivial BatchNorm statistics so folding is exercised.
  */
 import { buildModel, listArchitectures } from '@mlops/plugin-tfjs';
+import { mul } from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { convertLayersModel } from '../src/export/convert-layers-model.js';
 import { serializeModel } from '../src/onnx/serialize.js';
@@ -62,6 +63,12 @@ describe('model zoo in onnxruntime-node', () => {
     async ({ architecture, unfoldedNorms = 0, ...opts }) => {
       const model = buildModel(architecture, { numClasses: 7, seed: 5, ...opts });
       randomizeNormAndBias(model, 3);
+      // randomizeNormAndBias draws every `gamma` in [0.5, 1.5], layer scales included; at that size
+      // the hybrid's 27 residual branches grow the logits to ~1e3 and the softmax saturates (a
+      // parity of 0 proves nothing). A quarter of it keeps the logits O(1).
+      for (const layer of model.layers.filter((l) => l.getClassName() === 'LayerScale')) {
+        layer.setWeights(layer.getWeights().map((w) => mul(w, 0.25)));
+      }
       const converted = convertLayersModel(model);
       const shape = [opts.inputSize, opts.inputSize, opts.inputChannels];
       const session = await createSession(serializeModel(converted.model, 'test'), architecture);
@@ -70,6 +77,7 @@ describe('model zoo in onnxruntime-node', () => {
       const actual = await runBatch(session, x, [4, ...shape]);
       await session.release();
       const match = agreement(expected, actual, 7);
+      expect(Math.max(...expected)).toBeLessThan(0.99); // not saturated: the comparison means something
       expect(match.maxAbsDiff).toBeLessThan(1e-4);
       expect(match.top1Agreement).toBe(1);
       // Every BatchNormalization that follows a conv or dense is folded away; the others (the

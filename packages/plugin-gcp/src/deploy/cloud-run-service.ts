@@ -260,7 +260,7 @@ export function buildCloudRunRequest(
   ];
   return {
     method: 'PATCH',
-    url: `${baseUrl}/${name}?allowMissing=true&updateMask=${encodeURIComponent(mask.join(','))}`,
+    url: `${baseUrl}/${name}?allowMissing=true&updateMask=${mask.join(',')}`,
     body,
   };
 }

@@ -70,13 +70,16 @@ export function refuseCredentials(env: Record<string, string>, where: string): v
   }
 }
 
-/** `ENV=secret[:version]` or `ENV=projects/<p>/secrets/<s>[/versions/<v>]`, in `project` by default. */
+/**
+ * `ENV=secret[:version]` or `ENV=projects/<p>/secrets/<s>[/versions/<v> | :<v>]`; a short name is
+ * a secret of `project`.
+ */
 export function parseSecretPairs(pairs: readonly string[], project: string): SecretRef[] {
   return pairs.map((pair) => {
     const eq = pair.indexOf('=');
     const env = eq > 0 ? pair.slice(0, eq) : '';
     const ref = pair.slice(eq + 1);
-    const full = /^projects\/([^/]+)\/secrets\/([^/:]+)(?:\/versions\/([^/]+))?$/.exec(ref);
+    const full = /^projects\/([^/]+)\/secrets\/([^/:]+)(?:\/versions\/([^/]+)|:([A-Za-z0-9_-]+))?$/.exec(ref);
     const short = /^([A-Za-z0-9_-]+)(?::([A-Za-z0-9_-]+))?$/.exec(ref);
     if (!ENV_NAME.test(env) || (!full && !short)) {
       throw new MlopsError('MLOPS_ERR_USAGE', `--secret expects ENV=SECRET[:VERSION], got "${pair}"`, {
@@ -84,7 +87,12 @@ export function parseSecretPairs(pairs: readonly string[], project: string): Sec
       });
     }
     if (full) {
-      return { env, project: full[1] as string, secret: full[2] as string, version: full[3] ?? 'latest' };
+      return {
+        env,
+        project: full[1] as string,
+        secret: full[2] as string,
+        version: full[3] ?? full[4] ?? 'latest',
+      };
     }
     return { env, project, secret: (short as RegExpExecArray)[1] as string, version: short?.[2] ?? 'latest' };
   });

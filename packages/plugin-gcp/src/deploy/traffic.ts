@@ -114,12 +114,13 @@ function taggedRevisions(current: CurrentService | undefined): Map<string, strin
 /** Splits `total` over the revisions in proportion to their share now (largest remainders). */
 function apportion(serving: Map<string, number>, total: number): { revision: string; percent: number }[] {
   const sum = [...serving.values()].reduce((a, b) => a + b, 0);
-  const shares = [...serving].map(([revision, percent]) => {
-    const exact = (percent / sum) * total;
-    return { revision, percent: Math.floor(exact), rest: exact - Math.floor(exact) };
+  const shares = [...serving].map(([revision, now]) => {
+    const exact = (now / sum) * total;
+    return { revision, now, percent: Math.floor(exact), rest: exact - Math.floor(exact) };
   });
   let left = total - shares.reduce((a, s) => a + s.percent, 0);
-  for (const share of [...shares].sort((a, b) => b.rest - a.rest || a.revision.localeCompare(b.revision))) {
+  // Largest remainders first; on a tie, the revision serving more now.
+  for (const share of [...shares].sort((a, b) => b.rest - a.rest || b.now - a.now)) {
     if (left <= 0) break;
     share.percent += 1;
     left -= 1;

@@ -269,7 +269,7 @@ export async function ensureAlertPolicies(
       };
       const updated = (await client.request<AlertPolicy>(
         'PATCH',
-        `${baseUrl}/${current.name}?updateMask=${encodeURIComponent(UPDATE_MASK)}`,
+        `${baseUrl}/${current.name}?updateMask=${UPDATE_MASK}`,
         body,
         `update the alert policy ${current.name}`,
         { role },

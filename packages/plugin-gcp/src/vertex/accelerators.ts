@@ -181,7 +181,7 @@ export function checkMachineSpec(choice: MachineChoice): MachineChoice {
   if (!counts) {
     throw new MlopsError(
       'MLOPS_ERR_USAGE',
-      `${acceleratorType} does not fit machine type ${machineType}: ${rule.name} needs ${/^[aeiou]/.test(rule.family) ? 'an' : 'a'} ${rule.family} machine`,
+      `${acceleratorType} does not fit machine type ${machineType}: ${rule.name} needs ${/^[aefhilmnorsx]/.test(rule.family) ? 'an' : 'a'} ${rule.family} machine`,
       { hint: `Pass --machine-type ${rule.examples.split(',')[0]} (${rule.family}: ${rule.examples}).` },
     );
   }

@@ -108,7 +108,7 @@ async function restoreData(
     if (submitted) {
       const bytes = await options.store.getBytes(submitted);
       const local = await readFile(path).catch(() => undefined);
-      if (!local || !local.equals(bytes)) {
+      if (!local?.equals(bytes)) {
         if (local)
           api.logger.warn(`${manifest} in the image differs from the one submitted; using the submitted one`);
         await writeFile(path, bytes);

@@ -15,35 +15,15 @@ interface Taps {
   weights: Float32Array;
 }
 
-/** Taps by `${in}x${out}`: a dataset resizes thousands of images between the same two sizes. */
+/** Taps by filter, sizes and range: a dataset resizes thousands of images between the same sizes. */
 const tapsCache = new Map<string, Taps>();
 
-function taps(inSize: number, outSize: number): Taps {
-  const key = `${inSize}x${outSize}`;
+/** {@link filterTaps}, memoized. */
+function cachedTaps(inSize: number, outSize: number, first: number, count: number, filter: Interpolation): Taps {
+  const key = `${filter}:${inSize}x${outSize}:${first}+${count}`;
   const cached = tapsCache.get(key);
   if (cached) return cached;
-  const scale = inSize / outSize;
-  const support = Math.max(scale, 1);
-  const stride = Math.ceil(support) * 2 + 1;
-  const start = new Int32Array(outSize);
-  const count = new Int32Array(outSize);
-  const weights = new Float32Array(outSize * stride);
-  for (let o = 0; o < outSize; o++) {
-    const center = (o + 0.5) * scale;
-    const lo = Math.max(Math.floor(center - support + 0.5), 0);
-    const hi = Math.min(Math.floor(center + support + 0.5), inSize, lo + stride);
-    let sum = 0;
-    for (let i = lo; i < hi; i++) {
-      const value = Math.max(0, 1 - Math.abs((i - center + 0.5) / support));
-      weights[o * stride + i - lo] = value;
-      sum += value;
-    }
-    for (let k = 0; k < hi - lo; k++)
-      weights[o * stride + k] = sum > 0 ? (weights[o * stride + k] as number) / sum : 1 / (hi - lo);
-    start[o] = lo;
-    count[o] = hi - lo;
-  }
-  const result = { start, count, stride, weights };
+  const result = filterTaps(inSize, outSize, first, count, filter);
   if (tapsCache.size > 64) tapsCache.clear();
   tapsCache.set(key, result);
   return result;
@@ -65,8 +45,8 @@ export function resizeCover(
   const x0 = Math.floor((width - side) / 2);
   const y0 = Math.floor((height - side) / 2);
   if (side === size) return crop(src, width, channels, x0, y0, side);
-  const tx = taps(side, size);
-  const ty = taps(side, size);
+  const tx = cachedTaps(side, size, 0, size, 'bilinear');
+  const ty = tx;
   // Horizontal pass over the rows of the crop, into floats (one rounding at the end).
   const mid = new Float32Array(side * size * channels);
   for (let y = 0; y < side; y++) {
@@ -221,8 +201,8 @@ export function resizeShorterCenterCrop(
   const left = roundHalfEven((outW - size) / 2);
   const top = roundHalfEven((outH - size) / 2);
   // A crop larger than the resized image pads with zeros in torchvision; cropPct ≤ 1 never does.
-  const tx = filterTaps(width, outW, left, size, interpolation);
-  const ty = filterTaps(height, outH, top, size, interpolation);
+  const tx = cachedTaps(width, outW, left, size, interpolation);
+  const ty = cachedTaps(height, outH, top, size, interpolation);
   const sameWidth = width === outW;
   const sameHeight = height === outH;
   // Horizontal pass over the source rows the vertical taps read.

@@ -11,7 +11,7 @@ import {
 
 /**
  * The config defaults a timm checkpoint implies (plugin-tfjs's `configDefaults` hook): the
- * architecture, input size and channels, normalization, interpolation and crop from its
+ * architecture (and a recorded channel multiplier), input size and channels, normalization, interpolation and crop from its
  * `config.json` (timm's `pretrained_cfg`). They sit below everything the user wrote, so a config
  * that sets `model.inputSize: 96` trains at 96 from 224-pixel weights. Undefined when the config
  * names no timm checkpoint, or the checkpoint has no `config.json`.
@@ -58,6 +58,7 @@ export async function checkpointConfigDefaults(
         architecture: config.architecture,
         inputSize: config.inputSize,
         inputChannels: config.inputChannels === 1 ? 1 : 3,
+        ...(config.channelMultiplier !== undefined ? { widthMultiplier: config.channelMultiplier } : {}),
       },
       data: {
         normalize: { mean: [...config.mean], std: [...config.std] },

@@ -26,7 +26,13 @@ export interface TimmModelConfig {
   readonly cropPct: number;
   /** Normalization (`pretrained_cfg.mean` / `std`), per channel, for pixels in [0, 1]. */
   readonly mean: readonly number[];
+  /** See {@link TimmModelConfig.mean}. */
   readonly std: readonly number[];
+  /**
+   * Channel multiplier the model was created with, when `model_args.channel_multiplier` records
+   * one (a checkpoint of a custom width; the zoo's named variants carry theirs in the name).
+   */
+  readonly channelMultiplier?: number;
 }
 
 /** timm's ImageNet defaults (`IMAGENET_DEFAULT_MEAN` / `_STD`), used when a config omits them. */
@@ -84,6 +90,14 @@ export function parseTimmConfig(raw: unknown, file: string): TimmModelConfig {
   const mean = numberList(cfg.mean) ?? [...IMAGENET_DEFAULT_MEAN];
   const std = numberList(cfg.std) ?? [...IMAGENET_DEFAULT_STD];
   const classifier = typeof cfg.classifier === 'string' ? cfg.classifier : 'classifier';
+  const modelArgs = (config.model_args ?? {}) as Record<string, unknown>;
+  const multiplier = modelArgs.channel_multiplier;
+  if (multiplier !== undefined && !(typeof multiplier === 'number' && multiplier > 0)) {
+    throw invalid(
+      file,
+      `"model_args.channel_multiplier" must be a positive number, got ${JSON.stringify(multiplier)}`,
+    );
+  }
   return {
     architecture,
     numClasses,
@@ -95,6 +109,7 @@ export function parseTimmConfig(raw: unknown, file: string): TimmModelConfig {
     cropPct,
     mean,
     std,
+    ...(typeof multiplier === 'number' ? { channelMultiplier: multiplier } : {}),
   };
 }
 

@@ -193,3 +193,48 @@ describe('fine-tuning from a timm checkpoint folder', () => {
     expect(JSON.stringify(record)).toContain('"headReason"');
   }, 180_000);
 });
+
+describe('a checkpoint of a custom width (timm model_args.channel_multiplier)', () => {
+  it('sets model.widthMultiplier, and the hybrid loads with timm’s outputs through the pipeline', async () => {
+    await tf.setBackend('cpu');
+    const root = await mkdtemp(join(tmpdir(), 'mlops-timm-hybrid-'));
+    roots.push(root);
+    const hybrid = join(TIMM_FIXTURES, 'mobilenetv4_hybrid_medium_tiny');
+    const { config } = await resolveUserConfig(
+      {
+        model: { initialCheckpoint: hybrid },
+        data: { source: 'imagefolder', path: await imageFolder(root, ['cat', 'dog', 'bird', 'fish']) },
+        train: { epochs: 0, backend: 'cpu' },
+        plugins: [tfjs({ workers: 0, logImages: false, logHistograms: false })],
+      },
+      { file: join(root, 'mlops.config.ts') },
+    );
+    expect(config.model).toMatchObject({ architecture: 'mobilenetv4_hybrid_medium', widthMultiplier: 0.125 });
+    const pipeline = await Pipeline.create({ config, logger: silent });
+    const result = await pipeline.run({ stages: ['data', 'model', 'train'] });
+    // ImageFolder classes come sorted (bird, cat, dog, fish): the classifier rows follow them
+    expect(result.outputs.model?.initialization).toMatchObject({ head: 'reorder', reinitialized: [] });
+    const dataClasses = result.outputs.data!.classes;
+    // epochs 0: the checkpoint is scored as it is on the validation split
+    expect(result.outputs.train?.epochs).toBe(0);
+    expect(result.outputs.train?.metrics.top1).toBeGreaterThanOrEqual(0);
+    const expected = readFixtureJson<ExpectedOutputs>('mobilenetv4_hybrid_medium_tiny', 'expected.json');
+    const loaded = await loadModel(
+      await pipeline.resolve(ArtifactStore).localPath(result.outputs.train!.model),
+    );
+    const [n, c, h, w] = expected.input.shape;
+    const x = tf.tensor(
+      nchwToNhwc(readFloats('mobilenetv4_hybrid_medium_tiny', 'input.bin'), expected.input.shape),
+      [n, h, w, c],
+    );
+    const probs = tf.tidy(() => tf.softmax(loaded.predict(x) as tf.Tensor).arraySync() as number[][]);
+    x.dispose();
+    loaded.dispose();
+    probs.forEach((row, i) => {
+      dataClasses.forEach((name, j) => {
+        const timm = expected.probabilities[i]?.[expected.labelNames.indexOf(name)] as number;
+        expect(Math.abs((row[j] as number) - timm)).toBeLessThanOrEqual(1e-4);
+      });
+    });
+  }, 120_000);
+});

@@ -24,7 +24,9 @@ export const convertLayerScale: LayerConverter = (ctx) => {
 function attentionInputs(ctx: ConvertContext): [Value, Value, Value] {
   const { b, layer } = ctx;
   if (ctx.inputs.length !== 3) {
-    throw new Error(`layer ${layer.name} (MultiQueryAttention) expects inputs [q, k, v], got ${ctx.inputs.length}`);
+    throw new Error(
+      `layer ${layer.name} (MultiQueryAttention) expects inputs [q, k, v], got ${ctx.inputs.length}`,
+    );
   }
   const values = ctx.inputs.map((v, i) => materialize(b, v, `${layer.name}/in${i}`));
   for (const v of values) {

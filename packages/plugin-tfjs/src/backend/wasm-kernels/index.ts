@@ -12,6 +12,7 @@ import { getKernel, type KernelConfig, registerKernel, unregisterKernel } from '
 // Registers the stock wasm kernels first, so that ours replace them and not the other way round.
 import '@tensorflow/tfjs-backend-wasm';
 import { makeBatchMatMulConfig } from './batch-mat-mul.js';
+import { registerBatchNormTrainKernels } from './batch-norm-train.js';
 import { makeCastConfig } from './cast.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInputConfig } from './conv2d-backprop-input.js';
@@ -88,5 +89,6 @@ export function registerWasmTrainingKernels(): string[] {
     install(config);
     registered.push(config.kernelName);
   }
+  registerBatchNormTrainKernels();
   return registered;
 }

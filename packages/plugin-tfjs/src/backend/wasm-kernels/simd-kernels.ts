@@ -73,6 +73,53 @@ export interface SimdKernels {
     tapsAddr: number,
     taps: number,
   ): void;
+  /**
+   * {@link dwGather} for `images` images at once: the list describes image 0, and image `i` reads
+   * dy `i * dyImageBytes` and writes `i * outImageBytes` further on (the filter is shared).
+   */
+  dwGatherImages(
+    listAddr: number,
+    pixels: number,
+    cBlocks: number,
+    images: number,
+    dyImageBytes: number,
+    outImageBytes: number,
+  ): void;
+  /**
+   * Adds Σ (x - m)² over `rows` rows of `groups` x 4 channels into float64 accumulators at
+   * `accAddr` (`groups` x 4 doubles); `m` is `groups` x 4 floats at `meanAddr`. Four rows are
+   * summed in float32 first, as in {@link reduceRows}.
+   */
+  sqDevRows(xAddr: number, rows: number, groups: number, meanAddr: number, accAddr: number): void;
+  /**
+   * Batch-norm gradient sums over `rows` rows of `groups` x 4 channels: Σ dy into the float64
+   * accumulators at `accAddr`, Σ dy·(x - m) into the next `groups` x 4 doubles.
+   */
+  bnGradSums(xAddr: number, dyAddr: number, rows: number, groups: number, meanAddr: number, accAddr: number): void;
+  /**
+   * dx = dy·A + (x - m)·B + C per channel over `rows` rows of `groups` x 4 channels; (m, A, B, C)
+   * are 16 consecutive floats per 4-channel group at `paramsAddr`.
+   */
+  bnGradDx(xAddr: number, dyAddr: number, dxAddr: number, rows: number, groups: number, paramsAddr: number): void;
+  /**
+   * One AdamW step over `quads` x 4 floats, in the float32 operation order of the composite
+   * (`adamw.ts`): w' = w·decay − (m' / (√v' / c2 + eps))·step, m' = β1·m + (1 − β1)·g,
+   * v' = β2·v + (1 − β2)·g². `constsAddr` holds 8 floats: β1, 1 − β1, β2, 1 − β2, decay, c2, eps,
+   * step.
+   */
+  adamw(
+    wAddr: number,
+    gAddr: number,
+    mAddr: number,
+    vAddr: number,
+    wOut: number,
+    mOut: number,
+    vOut: number,
+    quads: number,
+    constsAddr: number,
+  ): void;
+  /** Adds Σ x² over `quads` x 4 floats to the 4 float64 accumulators at `accAddr` (by lane). */
+  sumSquares(xAddr: number, quads: number, accAddr: number): void;
 }
 
 /** f32x4.mul of two loads at `a + offset`, `b + offset`, added to local v128 `acc`. */
@@ -382,6 +429,243 @@ function buildMaxPoolGradRun(): FuncBuilder {
   return f;
 }
 
+function buildDwGatherImages(): FuncBuilder {
+  const f = new FuncBuilder('dwGatherImages', [I32, I32, I32, I32, I32, I32]);
+  const [list, pixels, cBlocks, images, dyImage, outImage] = [0, 1, 2, 3, 4, 5];
+  const img = f.local(I32);
+  const dyOff = f.local(I32);
+  const outOff = f.local(I32);
+  const p = f.local(I32);
+  const out = f.local(I32);
+  const taps = f.local(I32);
+  const cb = f.local(I32);
+  const t = f.local(I32);
+  const coff = f.local(I32);
+  const tp = f.local(I32);
+  const lp = f.local(I32);
+  const a = f.local(I32);
+  const b = f.local(I32);
+  const acc0 = f.local(V128);
+  const acc1 = f.local(V128);
+  f.forRange(img, images, () => {
+    f.get(img).get(dyImage).op(OP.i32Mul).set(dyOff);
+    f.get(img).get(outImage).op(OP.i32Mul).set(outOff);
+    f.get(list).set(lp);
+    f.forRange(p, pixels, () => {
+      f.get(lp).mem(OP.i32Load, 0).get(outOff).op(OP.i32Add).set(out);
+      f.get(lp).mem(OP.i32Load, 4).set(taps);
+      f.addTo(lp, 8);
+      f.forRange(cb, cBlocks, () => {
+        f.get(cb).i32(32).op(OP.i32Mul).set(coff);
+        f.zeroV128().set(acc0).zeroV128().set(acc1);
+        f.get(lp).set(tp);
+        f.forRange(t, taps, () => {
+          f.get(tp).mem(OP.i32Load, 0).get(coff).op(OP.i32Add).get(dyOff).op(OP.i32Add).set(a);
+          f.get(tp).mem(OP.i32Load, 4).get(coff).op(OP.i32Add).set(b);
+          macInto(f, acc0, a, b, 0);
+          macInto(f, acc1, a, b, 16);
+          f.addTo(tp, 8);
+        });
+        f.get(out).get(coff).op(OP.i32Add).get(acc0).simd(SIMD.store, 0);
+        f.get(out).get(coff).op(OP.i32Add).get(acc1).simd(SIMD.store, 16);
+      });
+      f.get(lp).get(taps).i32(8).op(OP.i32Mul).op(OP.i32Add).set(lp);
+    });
+  });
+  return f;
+}
+
+/**
+ * Emits `acc[ap] += lanes 0-1 of s`, `acc[ap+16] += lanes 2-3 of s` as float64 (s: f32x4 local).
+ */
+function flushToF64(f: FuncBuilder, ap: number, s: number, offset = 0): void {
+  f.get(ap).get(ap).simd(SIMD.load, offset).get(s).simd(SIMD.f64x2PromoteLowF32x4).simd(SIMD.f64x2Add);
+  f.simd(SIMD.store, offset);
+  f.get(ap).get(ap).simd(SIMD.load, offset + 16).get(s).get(s).shuffle32([2, 3, 0, 1]);
+  f.simd(SIMD.f64x2PromoteLowF32x4).simd(SIMD.f64x2Add).simd(SIMD.store, offset + 16);
+}
+
+function buildSqDevRows(): FuncBuilder {
+  const f = new FuncBuilder('sqDevRows', [I32, I32, I32, I32, I32]);
+  const [x, rows, groups, mean, acc] = [0, 1, 2, 3, 4];
+  const rowBytes = f.local(I32);
+  const quads = f.local(I32);
+  const rest = f.local(I32);
+  const q = f.local(I32);
+  const g = f.local(I32);
+  const p0 = f.local(I32);
+  const ap = f.local(I32);
+  const mp = f.local(I32);
+  const m = f.local(V128);
+  const d = f.local(V128);
+  const s = f.local(V128);
+  f.get(groups).i32(16).op(OP.i32Mul).set(rowBytes);
+  f.get(rows).i32(4).op(OP.i32DivS).set(quads);
+  f.get(rows).get(quads).i32(4).op(OP.i32Mul).op(OP.i32Sub).set(rest);
+  f.get(x).set(p0);
+  /** s (+)= (x[row k] - m)² for the row `k` rows below p0. */
+  const square = (k: number, first: boolean): void => {
+    f.get(p0);
+    if (k > 0) f.get(rowBytes).i32(k).op(OP.i32Mul).op(OP.i32Add);
+    f.simd(SIMD.load, 0).get(m).simd(SIMD.f32x4Sub).tee(d).get(d).simd(SIMD.f32x4Mul);
+    if (!first) f.get(s).simd(SIMD.f32x4Add);
+    f.set(s);
+  };
+  f.forRange(q, quads, () => {
+    f.get(acc).set(ap).get(mean).set(mp);
+    f.forRange(g, groups, () => {
+      f.get(mp).simd(SIMD.load, 0).set(m);
+      square(0, true);
+      square(1, false);
+      square(2, false);
+      square(3, false);
+      flushToF64(f, ap, s);
+      f.addTo(p0, 16).addTo(ap, 32).addTo(mp, 16);
+    });
+    f.get(p0).get(rowBytes).i32(3).op(OP.i32Mul).op(OP.i32Add).set(p0);
+  });
+  f.forRange(q, rest, () => {
+    f.get(acc).set(ap).get(mean).set(mp);
+    f.forRange(g, groups, () => {
+      f.get(mp).simd(SIMD.load, 0).set(m);
+      square(0, true);
+      flushToF64(f, ap, s);
+      f.addTo(p0, 16).addTo(ap, 32).addTo(mp, 16);
+    });
+  });
+  return f;
+}
+
+function buildBnGradSums(): FuncBuilder {
+  const f = new FuncBuilder('bnGradSums', [I32, I32, I32, I32, I32, I32]);
+  const [x, dy, rows, groups, mean, acc] = [0, 1, 2, 3, 4, 5];
+  const rowBytes = f.local(I32);
+  const accBytes = f.local(I32);
+  const quads = f.local(I32);
+  const rest = f.local(I32);
+  const q = f.local(I32);
+  const g = f.local(I32);
+  const px = f.local(I32);
+  const py = f.local(I32);
+  const ap = f.local(I32);
+  const ap2 = f.local(I32);
+  const mp = f.local(I32);
+  const m = f.local(V128);
+  const v = f.local(V128);
+  const sy = f.local(V128);
+  const sxy = f.local(V128);
+  f.get(groups).i32(16).op(OP.i32Mul).set(rowBytes);
+  f.get(groups).i32(32).op(OP.i32Mul).set(accBytes);
+  f.get(rows).i32(4).op(OP.i32DivS).set(quads);
+  f.get(rows).get(quads).i32(4).op(OP.i32Mul).op(OP.i32Sub).set(rest);
+  f.get(x).set(px).get(dy).set(py);
+  /** sy (+)= dy[row k]; sxy (+)= dy[row k]·(x[row k] - m). */
+  const term = (k: number, first: boolean): void => {
+    f.get(py);
+    if (k > 0) f.get(rowBytes).i32(k).op(OP.i32Mul).op(OP.i32Add);
+    f.simd(SIMD.load, 0).set(v);
+    if (first) f.get(v).set(sy);
+    else f.get(sy).get(v).simd(SIMD.f32x4Add).set(sy);
+    f.get(px);
+    if (k > 0) f.get(rowBytes).i32(k).op(OP.i32Mul).op(OP.i32Add);
+    f.simd(SIMD.load, 0).get(m).simd(SIMD.f32x4Sub).get(v).simd(SIMD.f32x4Mul);
+    if (!first) f.get(sxy).simd(SIMD.f32x4Add);
+    f.set(sxy);
+  };
+  const body = (n: number): void => {
+    f.get(acc).set(ap).get(acc).get(accBytes).op(OP.i32Add).set(ap2).get(mean).set(mp);
+    f.forRange(g, groups, () => {
+      f.get(mp).simd(SIMD.load, 0).set(m);
+      for (let k = 0; k < n; k++) term(k, k === 0);
+      flushToF64(f, ap, sy);
+      flushToF64(f, ap2, sxy);
+      f.addTo(px, 16).addTo(py, 16).addTo(ap, 32).addTo(ap2, 32).addTo(mp, 16);
+    });
+  };
+  f.forRange(q, quads, () => {
+    body(4);
+    f.get(px).get(rowBytes).i32(3).op(OP.i32Mul).op(OP.i32Add).set(px);
+    f.get(py).get(rowBytes).i32(3).op(OP.i32Mul).op(OP.i32Add).set(py);
+  });
+  f.forRange(q, rest, () => body(1));
+  return f;
+}
+
+function buildBnGradDx(): FuncBuilder {
+  const f = new FuncBuilder('bnGradDx', [I32, I32, I32, I32, I32, I32]);
+  const [x, dy, dx, rows, groups, params] = [0, 1, 2, 3, 4, 5];
+  const r = f.local(I32);
+  const g = f.local(I32);
+  const px = f.local(I32);
+  const py = f.local(I32);
+  const po = f.local(I32);
+  const pm = f.local(I32);
+  f.get(x).set(px).get(dy).set(py).get(dx).set(po);
+  f.forRange(r, rows, () => {
+    f.get(params).set(pm);
+    f.forRange(g, groups, () => {
+      f.get(po);
+      f.get(py).simd(SIMD.load, 0).get(pm).simd(SIMD.load, 16).simd(SIMD.f32x4Mul);
+      f.get(px).simd(SIMD.load, 0).get(pm).simd(SIMD.load, 0).simd(SIMD.f32x4Sub);
+      f.get(pm).simd(SIMD.load, 32).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add);
+      f.get(pm).simd(SIMD.load, 48).simd(SIMD.f32x4Add);
+      f.simd(SIMD.store, 0);
+      f.addTo(px, 16).addTo(py, 16).addTo(po, 16).addTo(pm, 64);
+    });
+  });
+  return f;
+}
+
+function buildAdamw(): FuncBuilder {
+  const f = new FuncBuilder('adamw', [I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [w, g, m, v, wOut, mOut, vOut, quads, consts] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const i = f.local(I32);
+  const off = f.local(I32);
+  const cv = [0, 1, 2, 3, 4, 5, 6, 7].map(() => f.local(V128));
+  const [b1, ob1, b2, ob2, decay, c2, eps, step] = cv as [number, number, number, number, number, number, number, number];
+  const gv = f.local(V128);
+  const nm = f.local(V128);
+  const nv = f.local(V128);
+  cv.forEach((local, k) => {
+    f.get(consts).mem(OP.f32Load, 4 * k).simd(SIMD.f32x4Splat).set(local);
+  });
+  f.i32(0).set(off);
+  f.forRange(i, quads, () => {
+    f.get(g).get(off).op(OP.i32Add).simd(SIMD.load, 0).set(gv);
+    // m' = m·β1 + g·(1 − β1)
+    f.get(m).get(off).op(OP.i32Add).simd(SIMD.load, 0).get(b1).simd(SIMD.f32x4Mul);
+    f.get(gv).get(ob1).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set(nm);
+    // v' = v·β2 + g²·(1 − β2)
+    f.get(v).get(off).op(OP.i32Add).simd(SIMD.load, 0).get(b2).simd(SIMD.f32x4Mul);
+    f.get(gv).get(gv).simd(SIMD.f32x4Mul).get(ob2).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set(nv);
+    f.get(mOut).get(off).op(OP.i32Add).get(nm).simd(SIMD.store, 0);
+    f.get(vOut).get(off).op(OP.i32Add).get(nv).simd(SIMD.store, 0);
+    // w' = w·decay − (m' / (√v' / c2 + eps))·step
+    f.get(wOut).get(off).op(OP.i32Add);
+    f.get(w).get(off).op(OP.i32Add).simd(SIMD.load, 0).get(decay).simd(SIMD.f32x4Mul);
+    f.get(nm).get(nv).simd(SIMD.f32x4Sqrt).get(c2).simd(SIMD.f32x4Div).get(eps).simd(SIMD.f32x4Add);
+    f.simd(SIMD.f32x4Div).get(step).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Sub);
+    f.simd(SIMD.store, 0);
+    f.addTo(off, 16);
+  });
+  return f;
+}
+
+function buildSumSquares(): FuncBuilder {
+  const f = new FuncBuilder('sumSquares', [I32, I32, I32]);
+  const [x, quads, acc] = [0, 1, 2];
+  const i = f.local(I32);
+  const p = f.local(I32);
+  const s = f.local(V128);
+  f.get(x).set(p);
+  f.forRange(i, quads, () => {
+    f.get(p).simd(SIMD.load, 0).tee(s).get(s).simd(SIMD.f32x4Mul).set(s);
+    flushToF64(f, acc, s);
+    f.addTo(p, 16);
+  });
+  return f;
+}
+
 /**
  * The parts of the `WebAssembly` global used here. The package compiles against ES2023 + Node types,
  * which do not declare it (it lives in lib.dom), so it is described locally.
@@ -412,6 +696,12 @@ const BUILDERS = [
   buildAffineChannels,
   buildCopyRuns,
   buildMaxPoolGradRun,
+  buildDwGatherImages,
+  buildSqDevRows,
+  buildBnGradSums,
+  buildBnGradDx,
+  buildAdamw,
+  buildSumSquares,
 ];
 const NAMES: readonly (keyof SimdKernels)[] = [
   'dwFilterTap',
@@ -421,6 +711,12 @@ const NAMES: readonly (keyof SimdKernels)[] = [
   'affineChannels',
   'copyRuns',
   'maxPoolGradRun',
+  'dwGatherImages',
+  'sqDevRows',
+  'bnGradSums',
+  'bnGradDx',
+  'adamw',
+  'sumSquares',
 ];
 
 /** Assembles and compiles the module once per memory kind; null when the engine lacks wasm SIMD. */

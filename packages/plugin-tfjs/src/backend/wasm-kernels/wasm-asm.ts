@@ -47,9 +47,12 @@ export const SIMD = {
   and: 0x4e,
   bitselect: 0x52,
   f64x2PromoteLowF32x4: 0x5f,
+  f32x4Splat: 0x13,
+  f32x4Sqrt: 0xe3,
   f32x4Add: 0xe4,
   f32x4Sub: 0xe5,
   f32x4Mul: 0xe6,
+  f32x4Div: 0xe7,
   f64x2Add: 0xf0,
 } as const;
 
