@@ -374,6 +374,20 @@ describe('the project image, built with Cloud Build', () => {
     expect(state.builds).toHaveLength(1);
     expect(log.info.some((l) => l.includes('is up to date'))).toBe(true);
 
+    // Training uses the same image: one build serves `mlops deploy` and `mlops train --remote vertex`.
+    const job = (await command('vertex train', [], {
+      project: 'acme-ml',
+      region: 'europe-west1',
+      jobId: 'j1',
+      dryRun: true,
+    })) as {
+      image: string;
+      build: { image: string };
+      request: { body: { jobSpec: { workerPoolSpecs: { containerSpec: { imageUri: string } }[] } } };
+    };
+    expect(job.image).toBe(dry.image);
+    expect(job.request.body.jobSpec.workerPoolSpecs[0]?.containerSpec.imageUri).toBe(dry.image);
+
     // A source change is a new image; --rebuild builds even an unchanged one.
     await writeFile(join(dir, 'src/labels.ts'), 'export const labels = ["cat"];\n');
     fakeCloudRun();
@@ -420,7 +434,7 @@ describe('the project image, built with Cloud Build', () => {
       },
     ]);
     const { command } = await project(dir);
-    const error = await command('deploy', [], flags).catch((e: Error) => e);
+    const error = (await command('deploy', [], flags).catch((e: unknown) => e)) as Error;
     expect(error.message).toMatch(/image build bad ended FAILURE: npm ci exited 1/);
     expect((error as { hint?: string }).hint).toMatch(/cloud-build\/builds\/bad/);
     await writeFile(

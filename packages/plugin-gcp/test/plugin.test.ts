@@ -220,9 +220,9 @@ describe('gcp() plugin wiring', () => {
       store: { path: '.mlops', remote },
       train: { epochs: 3 },
     } as never);
-    const submitted = configToJson(pipeline.config) as { train: Record<string, unknown> };
+    const submitted = configToJson(pipeline.config) as { train: Record<string, unknown>; plugins: unknown };
     submitted.train.epochs = 30;
-    submitted.plugins = [{ name: '@mlops/plugin-gcp', version: '0.0.1' }] as never;
+    submitted.plugins = [{ name: '@mlops/plugin-gcp', version: '0.0.1' }];
     await writeJobFile(emulatorClient(emulator.url), remote, 'job-8', 'job.json', {
       format: 'mlops-vertex-job/1',
       jobId: 'job-8',

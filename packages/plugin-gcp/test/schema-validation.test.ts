@@ -57,7 +57,7 @@ describe("the fakes' schema check (Google's discovery documents)", () => {
     container.port = 8080; // not a field (ports[] is)
     delete container.image; // "Required."
     bad.template.timeout = '60'; // a google-duration needs its unit
-    bad.traffic[0].percent = 12.5;
+    (bad.traffic[0] as { percent: number }).percent = 12.5;
     const problems = run.validateRequest(
       matched!,
       new URLSearchParams('allowMissing=yes&updateMask=template.containerz,labels&force=true'),

@@ -292,6 +292,11 @@ export interface UserConfig extends DeepPartial<Omit<ResolvedConfig, 'root' | 's
   /** YAML presets applied before this file, e.g. `['./configs/base.yaml']`. */
   extends?: string | string[];
   /**
+   * Unknown keys (a typo such as `train.epoch`) stop the run with an error naming the closest known
+   * key. `false` makes them warnings and ignores them (the `--lenient` switch does the same).
+   */
+  strict?: boolean;
+  /**
    * Plugins: plugin objects (`tfjs()`), or — useful in YAML — package names whose default export
    * is a plugin factory, alone or with options: `'@mlops/plugin-tfjs'`,
    * `['@mlops/plugin-tfjs', { backend: 'wasm' }]`.

@@ -3,9 +3,11 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { MlopsError } from '../errors.js';
 import { type ConfigLayer, isPlainObject, setPath } from './config-layers.js';
-import { TIMM_KEYS, TOP_LEVEL_KEYS } from './timm-keys.js';
+import { configKeyPaths } from './schema-keys.js';
+import { didYouMean, suggestName } from './suggest.js';
+import { TIMM_IGNORED_KEYS, TIMM_KEYS, TOP_LEVEL_KEYS } from './timm-keys.js';
 
-/** A problem that does not stop the run, e.g. an unknown key. */
+/** A problem that does not stop the run, e.g. a timm key mlops has no use for. */
 export interface ConfigWarning {
   /** File concerned. */
   file: string;
@@ -13,6 +15,11 @@ export interface ConfigWarning {
   path: string;
   /** What is wrong and what happens. */
   message: string;
+  /**
+   * Set for a key the config does not know: the loader makes it an error unless the config is
+   * lenient (`--lenient`, or `strict: false`), when it stays a warning and the key is ignored.
+   */
+  unknownKey?: { suggestion?: string };
 }
 
 /** Reads a YAML file into a plain object, with a clear error naming the file and line. */
@@ -57,7 +64,8 @@ export async function readYamlFile(file: string): Promise<Record<string, unknown
 /**
  * Maps timm-style flat keys (`lr_base`, `warmup_epochs`, `smoothing`, ...) of a config object onto
  * mlops paths; everything else passes through. Top-level keys that are neither mlops sections nor
- * timm keys are removed and reported as warnings, never silently ignored.
+ * timm keys are removed and reported (flagged `unknownKey`, with a "did you mean"), never silently
+ * ignored; timm arguments mlops has no equivalent for (`amp`, `workers`, ...) are plain warnings.
  */
 export function normalizeConfigKeys(
   raw: Record<string, unknown>,
@@ -73,11 +81,15 @@ export function normalizeConfigKeys(
       out[key] = value;
     } else if (mapping) {
       timmValues.push([key, value]);
+    } else if (TIMM_IGNORED_KEYS.has(key)) {
+      warnings.push({ file, path: key, message: `timm key "${key}" has no mlops equivalent; ignored` });
     } else {
+      const suggestion = suggestTopLevelKey(key);
       warnings.push({
         file,
         path: key,
-        message: `unknown key "${key}" ignored (known: ${[...TOP_LEVEL_KEYS].join(', ')}, or timm keys such as lr_base, warmup_epochs)`,
+        message: `unknown key "${key}"${didYouMean(suggestion)} (top-level keys: ${[...TOP_LEVEL_KEYS].join(', ')}, or timm keys such as lr_base, warmup_epochs)`,
+        unknownKey: suggestion === undefined ? {} : { suggestion },
       });
     }
   }
@@ -91,6 +103,21 @@ export function normalizeConfigKeys(
     }
   }
   return out;
+}
+
+/**
+ * The closest known name for an unknown top-level key: an mlops section, a timm key, or a key of a
+ * section written at the top level by mistake (`epochs` and `limitPerClass` → `data.limitPerClass`).
+ */
+function suggestTopLevelKey(key: string): string | undefined {
+  const direct = suggestName(key, [...TOP_LEVEL_KEYS, ...Object.keys(TIMM_KEYS)]);
+  if (direct !== undefined) return direct;
+  const nested = configKeyPaths().filter((path) => path.includes('.'));
+  const leaf = suggestName(
+    key,
+    nested.map((path) => path.slice(path.lastIndexOf('.') + 1)),
+  );
+  return leaf === undefined ? undefined : nested.find((path) => path.endsWith(`.${leaf}`));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DependencyContainer, InjectionToken } from 'tsyringe';
 import type { ResolvedConfig } from '../config/types.js';
@@ -9,24 +9,31 @@ import { createProgress } from '../logging/progress.js';
 import { applyPlugins } from '../plugin/apply-plugins.js';
 import type { MlopsPlugin, PluginApi, PluginCommand } from '../plugin/plugin.js';
 import { LocalModelRegistry } from '../registry/local-model-registry.js';
+import { imageFolderSource } from '../data/image-folder-source.js';
 import { formatGitSha, gitInfo } from '../runs/git-info.js';
 import { packageVersions } from '../runs/package-versions.js';
-import type { RunRecord } from '../runs/run-record.js';
+import { attemptsDuration, currentAttempt, isAttemptAlive, isServeSession } from '../runs/run-liveness.js';
+import type { RunRecord, StageRecord } from '../runs/run-record.js';
 import { RunStore } from '../runs/run-store.js';
 import { ArtifactStore } from '../services/artifact-store.js';
+import { DataSource } from '../services/data-source.js';
+import { Engine } from '../services/engine.js';
+import { Exporter } from '../services/exporter.js';
 import { Logger } from '../services/logger.js';
 import { ModelRegistry } from '../services/model-registry.js';
 import { Tracker } from '../services/tracker.js';
 import { LocalArtifactStore } from '../store/local-artifact-store.js';
-import { computeStageKey, StageCache } from '../store/stage-cache.js';
+import { ensureStoreRoot } from '../store/store-root.js';
+import { computeStageKey, StageCache, type StageKeyParts } from '../store/stage-cache.js';
 import { CompositeTracker } from '../tracker/composite-tracker.js';
 import { LocalTracker } from '../tracker/local-tracker.js';
 import { hashJson } from '../util/hash.js';
-import type { JsonObject } from '../util/json.js';
-import { corePlugin } from './core-plugin.js';
+import type { Json, JsonObject } from '../util/json.js';
+import { CORE_TAP_NAME, corePlugin } from './core-plugin.js';
 import { createPipelineContainer } from './di-container.js';
 import { interruptSignal } from './interrupt.js';
 import type { RunInfo, StageContext } from './stage-context.js';
+import { configDifferences, evaluationPrefix, formatSetOverride, whyStageRan } from './run-explanations.js';
 import { stageConfigSlice, UNCACHED_STAGES } from './stage-inputs.js';
 import { STAGES, type StageName, type StageOutputs } from './stage-outputs.js';
 
@@ -87,6 +94,11 @@ export interface RunResult {
   stages: StageReport[];
   /** The run's directory (run.json, metrics.jsonl, report.html). */
   dir: string;
+  /**
+   * True when `--resume` named a run that had already succeeded: nothing ran and nothing was
+   * written; `run`, `outputs` and `stages` are the recorded ones.
+   */
+  alreadySucceeded?: boolean;
 }
 
 /** Stages `mlops run` runs when none are named. */
@@ -188,39 +200,61 @@ export class Pipeline {
     const forced = (stage: StageName) =>
       options.force === true || (Array.isArray(options.force) && options.force.includes(stage));
 
+    // Every stage this run asks for has a provider: a missing exporter fails now, not after training.
+    this.checkProviders(stages, options);
+
     const store = this.container.resolve(ArtifactStore);
+    await ensureStoreRoot(this.storePath);
     const runs = new RunStore(this.storePath);
     const cache = new StageCache(this.storePath, store);
-    const interrupt = options.signal ? undefined : interruptSignal();
-    const signal = options.signal ?? (interrupt as { signal: AbortSignal }).signal;
 
-    const record = options.resume
-      ? await runs.get(options.resume)
-      : await runs.create({
-          project: this.config.project,
-          config: configToJson(this.config),
-          argv: options.argv ?? process.argv.slice(2),
-          git: await gitInfo(this.config.root),
-          packages: {
-            ...(await packageVersions(['@mlops/core', ...this.plugins.map((p) => p.name)], this.config.root)),
-            ...this.pluginVersions(),
-          },
-        });
+    let record: RunRecord;
     if (options.resume) {
-      await runs.update(record.id, (run) => {
-        run.status = 'running';
-        run.error = undefined;
+      const earlier = await this.resumable(runs, options.resume);
+      if (earlier.status === 'succeeded') {
+        this.logger.info(`run ${earlier.id} already succeeded: nothing to resume`);
+        return {
+          run: earlier,
+          outputs: recordedOutputs(earlier),
+          stages: [],
+          dir: runs.runDir(earlier.id),
+          alreadySucceeded: true,
+        };
+      }
+      record = await runs.update(earlier.id, (r) => {
+        r.status = 'running';
+        r.error = undefined;
+        r.endedAt = null;
+        r.durationMs = null;
+        // A killed attempt ended at its last heartbeat.
+        for (const attempt of r.attempts ?? []) attempt.endedAt ??= attempt.heartbeatAt;
+        r.attempts = [...(r.attempts ?? []), currentAttempt()];
+      });
+    } else {
+      record = await runs.create({
+        project: this.config.project,
+        config: configToJson(this.config),
+        argv: options.argv ?? process.argv.slice(2),
+        git: await gitInfo(this.config.root),
+        packages: {
+          ...(await packageVersions(['@mlops/core', ...this.plugins.map((p) => p.name)], this.config.root)),
+          ...this.pluginVersions(),
+        },
+        ...(serveOnly ? { kind: 'serve' as const } : {}),
       });
     }
+    const interrupt = options.signal ? undefined : interruptSignal();
+    const signal = options.signal ?? (interrupt as { signal: AbortSignal }).signal;
     const run: RunInfo = {
       id: record.id,
       dir: runs.runDir(record.id),
       resumed: Boolean(options.resume),
       ...(record.git ? { gitSha: formatGitSha(record.git) } : {}),
     };
+    const local = new LocalTracker({ dir: run.dir, logger: this.logger });
     const tracker = new CompositeTracker(
       [
-        new LocalTracker({ dir: run.dir, logger: this.logger }),
+        local,
         ...(this.container.isRegistered(Tracker, true) ? this.container.resolveAll(Tracker) : []),
       ],
       this.logger,
@@ -228,6 +262,20 @@ export class Pipeline {
     const outputs: Partial<StageOutputs> = {};
     const reports: StageReport[] = [];
     const started = Date.now();
+    // Earlier runs of the project, read once, for the reasons a stage ran instead of being cached.
+    let earlierRuns: Promise<RunRecord[]> | undefined;
+    const history = () => {
+      earlierRuns ??= runs
+        .list({ limit: 200 })
+        .then((list) =>
+          list.filter((r) => r.id !== run.id && r.project === this.config.project && !isServeSession(r)),
+        );
+      return earlierRuns;
+    };
+    // A beat every 30 s besides those of each stage and epoch: where the run's time ends if the
+    // process is killed.
+    const heartbeat = setInterval(() => void runs.heartbeat(run.id).catch(() => undefined), 30_000);
+    heartbeat.unref();
     let status: 'succeeded' | 'failed' | 'interrupted' = 'succeeded';
     let failure: unknown;
     let current: StageName | undefined;
@@ -261,6 +309,8 @@ export class Pipeline {
           outputs,
           signal,
           force: forced(stage),
+          history,
+          flushLocal: () => local.flush(),
         });
         reports.push(report);
         this.logger.info(
@@ -273,13 +323,20 @@ export class Pipeline {
       await this.hooks.error.promise({ error, stage: current, run });
     } finally {
       interrupt?.dispose();
+      clearInterval(heartbeat);
     }
-    const durationMs = Date.now() - started;
+    const ended = new Date();
     const final = await runs.update(run.id, (r) => {
       r.status = status;
-      r.endedAt = new Date().toISOString();
-      r.durationMs = durationMs;
-      r.metrics = runMetrics(outputs);
+      r.endedAt = ended.toISOString();
+      const mine = r.attempts?.at(-1);
+      if (mine && mine.endedAt === null && mine.pid === process.pid) {
+        mine.endedAt = r.endedAt;
+        mine.heartbeatAt = r.endedAt;
+      }
+      // Every attempt's time: a resumed run counts the part before its interruption too.
+      r.durationMs = r.attempts?.length ? attemptsDuration(r, ended) : ended.getTime() - started;
+      r.metrics = runMetrics(outputs, this.config);
       if (failure !== undefined) {
         r.error = {
           code: isMlopsError(failure) ? failure.code : undefined,
@@ -288,6 +345,7 @@ export class Pipeline {
         };
       }
     });
+    const durationMs = final.durationMs ?? ended.getTime() - started;
     await this.hooks.runEnd.promise({ run, status, outputs, durationMs });
     await tracker.finish(status);
     if (failure !== undefined) {

@@ -48,6 +48,34 @@ export interface StageRecord {
   output?: Json;
   /** Why the stage failed. */
   error?: RunError;
+  /**
+   * Why the stage ran instead of reusing a cached output, one input per line: `data version
+   * 1a2b3c4d5e6f → 9f8e7d6c5b4a`, `config train.lr: 0.003 → 0.001`, `plugin @mlops/plugin-tfjs
+   * 0.1.0 → 0.2.0`, `forced (--force)`.
+   */
+  reason?: string[];
+  /** What the stage changed or chose that the config did not say (a clamped batch size, a fallback split). */
+  notes?: string[];
+}
+
+/**
+ * One process's turn on a run: its start, and each `--resume`. The host, pid and process start
+ * time tell whether the process is still alive (a reused pid is not mistaken for it), and the
+ * heartbeat where a killed one's time ended.
+ */
+export interface RunAttempt {
+  /** ISO time the process started on the run. */
+  startedAt: string;
+  /** ISO time it stopped (succeeded, failed, interrupted); null while it runs, and when it was killed. */
+  endedAt: string | null;
+  /** ISO time of its last sign of life (every stage start and end, every epoch). */
+  heartbeatAt: string;
+  /** Process id. */
+  pid: number;
+  /** Host name (`os.hostname()`). */
+  host: string;
+  /** ISO start time of the process. */
+  processStartedAt: string;
 }
 
 /** A run. */
@@ -62,7 +90,10 @@ export interface RunRecord {
   startedAt: string;
   /** ISO end time; null while running. */
   endedAt: string | null;
-  /** Wall time in milliseconds; null while running. */
+  /**
+   * Wall time in milliseconds, of every attempt together (a resumed run counts the time before it
+   * was interrupted too); null while running.
+   */
   durationMs: number | null;
   /** The command line, e.g. `['run', 'train', '--set', 'train.epochs=3']`. */
   argv: string[];
@@ -82,4 +113,11 @@ export interface RunRecord {
   stages: Record<string, StageRecord>;
   /** Why the run failed or was interrupted. */
   error?: RunError;
+  /**
+   * `serve` for an `mlops serve` session: recorded with the runs, but never `latest` and never
+   * resumed. Absent for pipeline runs.
+   */
+  kind?: 'serve';
+  /** The processes that worked on the run, oldest first (absent in records of older versions). */
+  attempts?: RunAttempt[];
 }

@@ -11,6 +11,7 @@ import { isErrnoException, readJson, writeJsonAtomic } from '../store/atomic-wri
 import { KeyedMutex } from '../store/keyed-mutex.js';
 import type { JsonObject } from '../util/json.js';
 import { newRunId, RUN_ID_PATTERN, runIdTime } from './run-id.js';
+import { attemptsDuration, currentAttempt, isServeSession, settleRun } from './run-liveness.js';
 import type { GitInfo, RunError, RunRecord } from './run-record.js';
 
 /** What {@link RunStore.create} takes; everything but `project` can be filled in later. */
@@ -31,6 +32,8 @@ export interface CreateRunInput {
   backend?: string | null;
   /** Start time; default now. */
   startedAt?: Date;
+  /** `serve` for an `mlops serve` session (never `latest`, never resumed). */
+  kind?: 'serve';
 }
 
 /** Options of {@link RunStore.list}. */
@@ -76,7 +79,10 @@ export class RunStore {
     return join(this.dir, id);
   }
 
-  /** Starts a run: a fresh id, its directory, and a `running` record. */
+  /**
+   * Starts a run: a fresh id, its directory, and a `running` record whose first attempt is this
+   * process (so a reader can tell when the process is gone).
+   */
   async create(input: CreateRunInput): Promise<RunRecord> {
     const startedAt = input.startedAt ?? new Date();
     await mkdir(this.dir, { recursive: true });
@@ -103,6 +109,8 @@ export class RunStore {
         backend: input.backend ?? null,
         metrics: {},
         stages: {},
+        ...(input.kind ? { kind: input.kind } : {}),
+        attempts: [currentAttempt(startedAt)],
       };
       await writeJsonAtomic(join(this.runDir(id), RUN_FILE), record);
       return record;
@@ -117,7 +125,7 @@ export class RunStore {
   // biome-ignore lint/suspicious/noConfusingVoidType: a mutator that edits in place returns nothing
   async update(id: string, mutate: (record: RunRecord) => RunRecord | void): Promise<RunRecord> {
     return this.mutex.run(id, async () => {
-      const current = await this.get(id);
+      const current = await this.read(await this.resolveId(id));
       const next = mutate(current) ?? current;
       if (next.id !== current.id) {
         throw new MlopsError(
@@ -130,25 +138,48 @@ export class RunStore {
     });
   }
 
-  /** Ends a run: sets status, end time, duration and error. */
+  /**
+   * Ends a run: sets status, end time, error, and the duration of all its attempts (this one ending
+   * now, killed ones at their last heartbeat).
+   */
   async finish(id: string, input: FinishRunInput): Promise<RunRecord> {
     const endedAt = input.endedAt ?? new Date();
     return this.update(id, (record) => {
       record.status = input.status;
       record.endedAt = endedAt.toISOString();
-      record.durationMs = endedAt.getTime() - Date.parse(record.startedAt);
+      const last = record.attempts?.at(-1);
+      if (last && last.endedAt === null && last.pid === process.pid) {
+        last.endedAt = record.endedAt;
+        last.heartbeatAt = record.endedAt;
+      }
+      record.durationMs = record.attempts?.length
+        ? attemptsDuration(record, endedAt)
+        : endedAt.getTime() - Date.parse(record.startedAt);
       if (input.error) record.error = input.error;
       return record;
     });
   }
 
   /**
-   * A run by id, by `latest`, or by an unambiguous abbreviation: a prefix of the id or its random
-   * suffix (`x7k2`). Throws `MLOPS_ERR_RUN_NOT_FOUND` naming the latest runs.
+   * Records a sign of life of this process on the run (the pipeline calls it at every stage and
+   * epoch): where the run's time ends if the process is killed.
+   */
+  async heartbeat(id: string, at: Date = new Date()): Promise<void> {
+    await this.update(id, (record) => {
+      const last = record.attempts?.at(-1);
+      if (last && last.endedAt === null && last.pid === process.pid) last.heartbeatAt = at.toISOString();
+    });
+  }
+
+  /**
+   * A run by id, by `latest` (the newest pipeline run: `mlops serve` sessions are left out), or by
+   * an unambiguous abbreviation: a prefix of the id or its random suffix (`x7k2`). A `running` run
+   * whose process is gone reads as `interrupted`. Throws `MLOPS_ERR_RUN_NOT_FOUND` naming the
+   * latest runs.
    */
   async get(idOrLatest: string): Promise<RunRecord> {
     if (idOrLatest === 'latest') {
-      const [latest] = await this.list({ limit: 1 });
+      const latest = (await this.list()).find((record) => !isServeSession(record));
       if (!latest) {
         throw new MlopsError('MLOPS_ERR_RUN_NOT_FOUND', `there are no runs in ${this.dir} yet`, {
           hint: 'Start one with `mlops run`.',
@@ -156,17 +187,26 @@ export class RunStore {
       }
       return latest;
     }
+    return settleRun(await this.read(await this.resolveId(idOrLatest), idOrLatest));
+  }
+
+  /** The full id of an id or abbreviation (`latest` is not resolved here). */
+  private async resolveId(idOrAbbreviation: string): Promise<string> {
     const ids = await this.ids();
-    const id = ids.includes(idOrLatest) ? idOrLatest : await this.matchAbbreviation(idOrLatest, ids);
+    return ids.includes(idOrAbbreviation) ? idOrAbbreviation : this.matchAbbreviation(idOrAbbreviation, ids);
+  }
+
+  /** The record as written, without the liveness check of {@link RunStore.get}. */
+  private async read(id: string, query: string = id): Promise<RunRecord> {
     const record = await readJson<RunRecord>(join(this.dir, id, RUN_FILE)).catch((error: unknown) => {
       if (isErrnoException(error, 'ENOENT')) return undefined; // created this instant, record not written yet
       throw error;
     });
-    if (!record) throw await this.notFound(idOrLatest);
+    if (!record) throw await this.notFound(query);
     return record;
   }
 
-  /** Runs, newest first. */
+  /** Runs, newest first (serve sessions included); a run whose process is gone reads as `interrupted`. */
   async list(options: ListRunsOptions = {}): Promise<RunRecord[]> {
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
     const statuses = options.status === undefined ? undefined : [options.status].flat();
@@ -183,7 +223,8 @@ export class RunStore {
             throw error;
           },
         );
-        if (record && (!statuses || statuses.includes(record.status))) group.push(record);
+        const settled = record && settleRun(record);
+        if (settled && (!statuses || statuses.includes(settled.status))) group.push(settled);
       }
       group.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.id.localeCompare(a.id));
       out.push(...group.slice(0, limit - out.length));

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
+import { configKeyPaths, schemaKeysAt } from '../../src/config/schema-keys.js';
 import { isMlopsError, type MlopsError } from '../../src/errors.js';
 
 async function project(files: Record<string, string>): Promise<string> {
@@ -126,13 +127,82 @@ describe('loadConfig', () => {
     expect(warnings[0]?.file).toMatch(/timm\.yaml$/);
   });
 
-  it('warns about unknown nested keys, naming the file', async () => {
-    const cwd = await project({ 'mlops.config.yaml': 'project: p\ntrain:\n  epochs: 2\n  epoks: 3\n' });
-    const { config, warnings } = await loadConfig({ cwd });
-    expect(config.train.epochs).toBe(2);
-    expect(warnings).toEqual([
-      expect.objectContaining({ path: 'train.epoks', file: join(cwd, 'mlops.config.yaml') }),
+  it('stops on unknown keys, naming the file and the closest known key', async () => {
+    const cwd = await project({
+      'configs/base.yaml': 'data:\n  limitperclass: 5\n',
+      'mlops.config.yaml': 'extends: ./configs/base.yaml\nproject: p\ntrain:\n  epoch: 3\nepoch: 4\nfrobnicate: 1\n',
+    });
+    const error = await failure(loadConfig({ cwd }));
+    expect(error.code).toBe('MLOPS_ERR_CONFIG_INVALID');
+    expect(error.message).toContain('4 problems');
+    expect(error.message).toContain(
+      `${join(cwd, 'mlops.config.yaml')}: unknown key "train.epoch" (did you mean "train.epochs"?)`,
+    );
+    expect(error.message).toContain(
+      `${join(cwd, 'configs', 'base.yaml')}: unknown key "data.limitperclass" (did you mean "data.limitPerClass"?)`,
+    );
+    // A top-level key is checked against the sections and the timm keys (`epochs` is one).
+    expect(error.message).toContain('unknown key "epoch" (did you mean "epochs"?)');
+    expect(error.message).toMatch(/unknown key "frobnicate" \(top-level keys:/);
+    expect(error.hint).toContain('--lenient');
+    const fromSet = await failure(
+      loadConfig({ cwd: await project({ 'mlops.config.ts': 'export default {}' }), overrides: ['train.bachSize=8'] }),
+    );
+    expect(fromSet.message).toContain('--set: unknown key "train.bachSize" (did you mean "train.batchSize"?)');
+  });
+
+  it('ignores unknown keys with a warning under --lenient or strict: false', async () => {
+    const files = { 'mlops.config.yaml': 'project: p\ntrain:\n  epochs: 2\n  epoks: 3\nfoo: 1\n' };
+    const cwd = await project(files);
+    const lenient = await loadConfig({ cwd, lenient: true });
+    expect(lenient.config.train.epochs).toBe(2);
+    expect(lenient.warnings).toEqual([
+      expect.objectContaining({ path: 'foo', file: join(cwd, 'mlops.config.yaml') }),
+      expect.objectContaining({
+        path: 'train.epoks',
+        file: join(cwd, 'mlops.config.yaml'),
+        message: 'unknown key "train.epoks" (did you mean "train.epochs"?) ignored',
+      }),
     ]);
+    const strictFalse = await project({ 'mlops.config.yaml': `strict: false\n${files['mlops.config.yaml']}` });
+    expect((await loadConfig({ cwd: strictFalse })).warnings.map((w) => w.path)).toEqual(['foo', 'train.epoks']);
+    const fromSet = await loadConfig({ cwd, overrides: ['strict=false'] });
+    expect(fromSet.warnings).toHaveLength(2);
+    const badStrict = await project({ 'mlops.config.yaml': 'strict: maybe\n' });
+    expect((await failure(loadConfig({ cwd: badStrict }))).message).toContain('strict: expected true or false');
+  });
+
+  it('accepts every key the schema knows, including the fine-tuning and preprocessing ones', async () => {
+    const cwd = await project({
+      'mlops.config.yaml': [
+        'project: p',
+        'data: { cropPct: 0.875, interpolation: bicubic }',
+        'model: { pretrained: false, resetHead: true, dropPath: 0.1 }',
+        'train: { freeze: backbone, unfreezeAfterEpochs: 1, layerDecay: 0.8, epochs: 0 }',
+        'serve: { dummy: imagenet@production, promoteToken: t, batching: false }',
+      ].join('\n'),
+    });
+    const { config, warnings } = await loadConfig({ cwd });
+    expect(warnings).toEqual([]);
+    expect(config.train).toMatchObject({ freeze: 'backbone', unfreezeAfterEpochs: 1, layerDecay: 0.8 });
+    // Whatever key the schema gains is known at once: the check reads the schema.
+    for (const path of configKeyPaths()) {
+      expect(schemaKeysAt(path.split('.').slice(0, -1))).toContain(path.split('.').at(-1));
+    }
+  });
+
+  it('says which values an enum-like key allows', async () => {
+    const cwd = await project({ 'mlops.config.ts': `export default { project: 'p' };` });
+    const channels = await failure(loadConfig({ cwd, overrides: ['model.inputChannels=2'] }));
+    expect(channels.message).toContain('--set: model.inputChannels: expected 1 or 3 (got 2)');
+    const corrupt = await failure(loadConfig({ cwd, overrides: ['data.onCorrupt=skipp'] }));
+    expect(corrupt.message).toContain(
+      'data.onCorrupt: expected "skip" or "error" (got "skipp"; did you mean "skip"?)',
+    );
+    const quantize = await failure(loadConfig({ cwd, overrides: ['export.quantize=int4'] }));
+    expect(quantize.message).toContain('export.quantize: expected "int8" or false (got "int4"; did you mean "int8"?)');
+    const freeze = await failure(loadConfig({ cwd, overrides: ['train.freeze=head'] }));
+    expect(freeze.message).toContain('train.freeze: expected "backbone" or an array (got "head")');
   });
 
   it('reports every invalid value with its file, key path and expectation', async () => {
@@ -207,5 +277,33 @@ describe('loadConfig', () => {
     const error = await failure(loadConfig({ cwd, configFile: 'missing.yaml' }));
     expect(error.message).toContain('cannot load plugin package "not-installed-plugin"');
     expect(error.hint).toContain('npm install not-installed-plugin');
+  });
+
+  it('merges the plugins of presets and the config file by package name', async () => {
+    const pkg = (name: string) => ({
+      [`node_modules/${name}/package.json`]: JSON.stringify({ name, type: 'module', main: 'index.js' }),
+      [`node_modules/${name}/index.js`]: `export default () => ({ name: "${name}", version: "preset", apply() {} });`,
+    });
+    const cwd = await project({
+      ...pkg('plugin-a'),
+      ...pkg('plugin-b'),
+      ...pkg('plugin-c'),
+      'configs/base.yaml': 'plugins: [plugin-a, plugin-b]\n',
+      'configs/more.yaml': 'extends: ./base.yaml\nplugins: [plugin-c]\n',
+      'mlops.config.ts': `export default { extends: './configs/more.yaml', plugins: [{ name: 'plugin-a', version: 'file', apply() {} }] };`,
+      'typo.ts': `export default { extends: './configs/typo.yaml', plugins: [{ name: 'plugin-a', apply() {} }] };`,
+      'configs/typo.yaml': 'plugins: [plugin-a, "@mlops/plugin-onxx"]\n',
+    });
+    const { config } = await loadConfig({ cwd });
+    // Nothing a preset names is dropped; the config file's own plugin-a replaces the preset's.
+    expect(config.plugins.map((p) => [p.name, p.version])).toEqual([
+      ['plugin-a', 'file'],
+      ['plugin-b', 'preset'],
+      ['plugin-c', 'preset'],
+    ]);
+    // A misspelled package in a preset fails even when the config file has plugins of its own.
+    const typo = await failure(loadConfig({ cwd, configFile: 'typo.ts' }));
+    expect(typo.code).toBe('MLOPS_ERR_CONFIG_LOAD');
+    expect(typo.message).toContain(`${join(cwd, 'configs', 'typo.yaml')}: plugins.1: cannot load plugin package "@mlops/plugin-onxx"`);
   });
 });

@@ -94,9 +94,10 @@ export function deployCommand(context: GcpContext): PluginCommand {
       const baseUrl = context.endpoint('run');
       const model = opt('model') ?? defaults.model ?? config.serve.model ?? config.registry.model;
       const alias = opt('alias') ?? defaults.alias;
+      const explicitService = opt('service') ?? defaults.service;
       const service = cloudRunServiceName({
         model,
-        ...((opt('service') ?? defaults.service) ? { service: opt('service') ?? defaults.service } : {}),
+        ...(explicitService ? { service: explicitService } : {}),
       });
       const configFile = defaults.configFile ?? configFileName(config.sources, config.root);
       refuseCredentials(defaults.env ?? {}, 'gcp({ deploy: { env } })');
@@ -199,6 +200,9 @@ export function deployCommand(context: GcpContext): PluginCommand {
         };
       }
 
+      const client = context.apiClient();
+      // Secrets first: a missing one should fail before a build of several minutes.
+      if (secrets.length) await checkSecretsExist(client, secrets, context.endpoint('secretManager'));
       const built = plan
         ? await withCancelOnInterrupt('the image build', (signal) =>
             ensureProjectImage(context, plan, {
@@ -208,8 +212,6 @@ export function deployCommand(context: GcpContext): PluginCommand {
             }),
           )
         : undefined;
-      const client = context.apiClient();
-      if (secrets.length) await checkSecretsExist(client, secrets, context.endpoint('secretManager'));
       api.logger.info(`deploying ${image} to ${request.body.name}; logs: ${links.logs}`);
       const result = await deployToCloudRun(client, request, {
         baseUrl,

@@ -125,6 +125,9 @@ export function vertexTrainCommand(context: GcpContext): PluginCommand {
         };
       }
 
+      const client = context.apiClient();
+      // Secrets first: a missing one should fail before a build of several minutes.
+      if (secrets.length) await checkSecretsExist(client, secrets, context.endpoint('secretManager'));
       const built = plan
         ? await withCancelOnInterrupt('the image build', (signal) =>
             ensureProjectImage(context, plan, {
@@ -134,8 +137,6 @@ export function vertexTrainCommand(context: GcpContext): PluginCommand {
             }),
           )
         : undefined;
-      const client = context.apiClient();
-      if (secrets.length) await checkSecretsExist(client, secrets, context.endpoint('secretManager'));
       const store = context.remoteStore('mlops vertex train');
       const data: Record<string, string> = {};
       const manifestObjects: Record<string, string> = {};

@@ -14,6 +14,7 @@ import { refuseCredentials, type SecretRef, secretVersionName } from '../deploy/
 import { vertexApiBase } from '../google-api/endpoints.js';
 import { checkMachineSpec } from './accelerators.js';
 
+/** Vertex AI's regional endpoint (re-exported from `google-api/endpoints.ts`). */
 export { vertexApiBase };
 
 /** The job entry inside the image (see `job-main.ts`). */

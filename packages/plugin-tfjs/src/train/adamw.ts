@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ADAMW_UPDATE, type AdamWUpdateAttrs } from '../backend/wasm-kernels/optimizer-kernels.js';
 import {
   decayOnlyMatrices,
   type ParameterLrScale,
@@ -73,6 +74,27 @@ export class AdamW extends SlotOptimizer {
     const lr = this.learningRateOf(index);
     const decay = this.decays[index] ? this.weightDecay : 0;
 
+    const biasCorrection1 = 1 - this.beta1 ** step;
+    const biasCorrection2Sqrt = Math.sqrt(1 - this.beta2 ** step);
+    if (this.decoupled && tf.getKernel(ADAMW_UPDATE, tf.getBackend()) != null) {
+      // One fused kernel (wasm): the same float32 operations in the same order as below.
+      const attrs: AdamWUpdateAttrs = {
+        beta1: this.beta1,
+        beta2: this.beta2,
+        eps: this.eps,
+        decay: decay !== 0 ? 1 - lr * decay : 1,
+        biasCorrection2Sqrt,
+        stepSize: lr / biasCorrection1,
+      };
+      const [newW, newM, newV] = tf
+        .engine()
+        .runKernel(ADAMW_UPDATE, { w: param, g: grad, m, v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      m.assign(newM!);
+      v.assign(newV!);
+      param.assign(newW!);
+      return;
+    }
+
     let weights: tf.Tensor = param;
     let g = grad;
     if (decay !== 0 && this.decoupled) weights = tf.mul(param, 1 - lr * decay);
@@ -80,8 +102,6 @@ export class AdamW extends SlotOptimizer {
 
     const newM = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
     const newV = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
-    const biasCorrection1 = 1 - this.beta1 ** step;
-    const biasCorrection2Sqrt = Math.sqrt(1 - this.beta2 ** step);
     const denominator = tf.add(tf.div(tf.sqrt(newV), biasCorrection2Sqrt), this.eps);
     const update = tf.mul(tf.div(newM, denominator), lr / biasCorrection1);
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { SUM_OF_SQUARES } from '../backend/wasm-kernels/optimizer-kernels.js';
 import { addMany } from './add-many.js';
 
 /** Gradients after clipping, and the global norm measured before it. */
@@ -10,11 +11,17 @@ export interface ClippedGradients {
 }
 
 /**
- * Global L2 norm of all gradients together: `sqrt(Σ_i ‖g_i‖²)`. Summed with {@link addMany}, not
- * one `tf.addN` over every layer, which WebGPU cannot bind.
+ * Global L2 norm of all gradients together: `sqrt(Σ_i ‖g_i‖²)`. On wasm one fused kernel (float64
+ * sums); elsewhere summed with {@link addMany}, not one `tf.addN` over every layer, which WebGPU
+ * cannot bind.
  */
 export function globalNorm(grads: tf.NamedTensorMap): tf.Scalar {
   return tf.tidy(() => {
+    const tensors = Object.values(grads);
+    if (tensors.length > 0 && tf.getKernel(SUM_OF_SQUARES, tf.getBackend()) != null) {
+      const sum = tf.engine().runKernel(SUM_OF_SQUARES, tensors as unknown as tf.NamedTensorMap, {}) as tf.Tensor;
+      return tf.sqrt(sum) as tf.Scalar;
+    }
     const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));
     if (squares.length === 0) return tf.scalar(0);
     return tf.sqrt(addMany(squares)) as tf.Scalar;

@@ -35,7 +35,11 @@ import '@tensorflow/tfjs-layers';
 import { heapAddress, runSimdTasks, type SimdKernels, simdKernels, splitRange } from './simd-kernels.js';
 import { asWasmBackend, heapBuffer, heapF32, TempTensors, type WasmBackend } from './wasm-backend.js';
 
-/** Kernel name of the fused training forward pass: inputs x, gamma, beta; outputs y, mean, variance. */
+/**
+ * Kernel name of the fused training forward pass: inputs x, gamma, beta and optionally the moving
+ * statistics movingMean, movingVariance; outputs y, the batch mean and variance, and (with the
+ * moving statistics) their updated values.
+ */
 export const BATCH_NORM_TRAIN = 'MlopsBatchNormTrain';
 /** Kernel name of its gradient: inputs dy, x, mean, variance, gamma; outputs dx, dgamma, dbeta. */
 export const BATCH_NORM_TRAIN_GRAD = 'MlopsBatchNormTrainGrad';
@@ -44,6 +48,11 @@ export const BATCH_NORM_TRAIN_GRAD = 'MlopsBatchNormTrainGrad';
 export interface BatchNormTrainAttrs {
   /** Added to the variance before the square root. */
   epsilon: number;
+  /**
+   * Momentum of the moving statistics (tfjs-layers' convention: moving ← moving − (moving −
+   * batch)·(1 − momentum)); used when the moving statistics are given.
+   */
+  momentum?: number;
 }
 
 /** Rows per partial sum (at most {@link MAX_PARTIALS} of them): a function of the shape only. */
@@ -366,14 +375,36 @@ function check(kernel: string, x: TensorInfo, ...perChannel: TensorInfo[]): void
   }
 }
 
+/**
+ * The moving statistic tfjs-layers writes after a training batch, in its float32 operations:
+ * `moving − (moving − batch)·(1 − momentum)`.
+ */
+function updateMoving(backend: WasmBackend, moving: TensorInfo, batch: TensorInfo, momentum: number): TensorInfo {
+  const out = backend.makeOutput([...moving.shape], 'float32');
+  const f = Math.fround;
+  const decay = f(1 - momentum);
+  const o = heapF32(backend, out);
+  const m = heapF32(backend, moving);
+  const b = heapF32(backend, batch);
+  for (let i = 0; i < o.length; i++) o[i] = f(m[i]! - f(f(m[i]! - b[i]!) * decay));
+  return out;
+}
+
 const forward: KernelFunc = (args) => {
   const backend = asWasmBackend(args.backend);
-  const { x, gamma, beta } = args.inputs as Record<string, TensorInfo>;
-  const { epsilon } = args.attrs as unknown as BatchNormTrainAttrs;
+  const { x, gamma, beta, movingMean, movingVariance } = args.inputs as Record<string, TensorInfo | undefined>;
+  const { epsilon, momentum } = args.attrs as unknown as BatchNormTrainAttrs;
   if (x == null || gamma == null || beta == null) throw new Error(`${BATCH_NORM_TRAIN}: needs x, gamma, beta`);
-  check(BATCH_NORM_TRAIN, x, gamma, beta);
+  check(BATCH_NORM_TRAIN, x, gamma, beta, ...[movingMean, movingVariance].filter((t) => t != null));
   const simd = layout(x).channels % 4 === 0 ? simdKernels(backend) : null;
-  return simd != null ? forwardSimd(backend, simd, x, gamma, beta, epsilon) : forwardJs(backend, x, gamma, beta, epsilon);
+  const outs =
+    simd != null ? forwardSimd(backend, simd, x, gamma, beta, epsilon) : forwardJs(backend, x, gamma, beta, epsilon);
+  if (movingMean == null || movingVariance == null) return outs;
+  return [
+    ...outs,
+    updateMoving(backend, movingMean, outs[1]!, momentum ?? 0.99),
+    updateMoving(backend, movingVariance, outs[2]!, momentum ?? 0.99),
+  ];
 };
 
 const gradient: KernelFunc = (args) => {
@@ -403,17 +434,26 @@ export const batchNormTrainGradConfig: KernelConfig = {
   kernelFunc: gradient,
 };
 
+/** True when `t` is absent or all zeros (tfjs passes zeros for outputs off the gradient path). */
+function isZero(t: Tensor | null | undefined): boolean {
+  if (t == null) return true;
+  const values = t.dataSync();
+  for (let i = 0; i < values.length; i++) if (values[i] !== 0) return false;
+  return true;
+}
+
 /**
- * Autodiff of the forward kernel. The mean and variance outputs normally feed only the moving
- * averages (no gradient); should a loss use them, their gradients are added as well
- * (∂mean/∂x = 1/N, ∂var/∂x = 2(x − mean)/N).
+ * Autodiff of the forward kernel. The batch mean and variance outputs normally feed only the
+ * moving averages, and tfjs then passes zeros as their gradients; should a loss use them, their
+ * gradients are added (∂mean/∂x = 1/N, ∂var/∂x = 2(x − mean)/N). The updated moving statistics
+ * are not differentiated (they are state, not a function the loss sees).
  */
 export const batchNormTrainGradConfigForTape: GradConfig = {
   kernelName: BATCH_NORM_TRAIN,
   inputsToSave: ['x', 'gamma'],
   outputsToSave: [false, true, true],
   gradFunc: (dys: Tensor | Tensor[], saved: Tensor[], attrs?: NamedAttrMap) => {
-    const [dy, dMean, dVariance] = dys as (Tensor | null)[];
+    const [dy, dMean, dVariance] = (Array.isArray(dys) ? dys : [dys]) as (Tensor | null)[];
     const [x, gamma, mean, variance] = saved as [Tensor, Tensor, Tensor, Tensor];
     const grads = tf
       .engine()
@@ -424,8 +464,8 @@ export const batchNormTrainGradConfigForTape: GradConfig = {
       ) as Tensor[];
     let dx = grads[0]!;
     const rows = x.size / x.shape[x.shape.length - 1]!;
-    if (dMean != null) dx = tf.add(dx, tf.div(dMean, rows));
-    if (dVariance != null) dx = tf.add(dx, tf.mul(tf.mul(tf.sub(x, mean), dVariance), 2 / rows));
+    if (!isZero(dMean)) dx = tf.add(dx, tf.div(dMean!, rows));
+    if (!isZero(dVariance)) dx = tf.add(dx, tf.mul(tf.mul(tf.sub(x, mean), dVariance!), 2 / rows));
     return { x: () => dx, gamma: () => grads[1]!, beta: () => grads[2]! };
   },
 };
@@ -494,14 +534,6 @@ function fusableInput(layer: BatchNormLayer, inputs: Tensor | Tensor[], kwargs: 
   return getKernel(BATCH_NORM_TRAIN, 'wasm') != null ? x : null;
 }
 
-/** What tfjs-layers does after normalizing: moving ← moving − (moving − batch)·(1 − momentum). */
-function movingAverage(variable: LayerVariable, value: Tensor, momentum: number): void {
-  tf.tidy(() => {
-    const original = variable.read();
-    variable.write(tf.sub(original, tf.mul(tf.sub(original, value), 1 - momentum)));
-  });
-}
-
 /**
  * Routes training-mode calls of every tfjs-layers `BatchNormalization` (on the wasm backend,
  * see {@link fusableInput}) through the fused kernels; inference calls and everything else keep
@@ -519,15 +551,20 @@ function installBatchNormLayerHook(): void {
     const x = fusableInput(this, inputs, kwargs);
     if (x == null) return stock.call(this, inputs, kwargs);
     return tf.tidy(() => {
-      const [y, mean, variance] = tf
-        .engine()
-        .runKernel(
-          BATCH_NORM_TRAIN,
-          { x, gamma: this.gamma!.read(), beta: this.beta!.read() },
-          { epsilon: this.epsilon },
-        ) as Tensor[];
-      movingAverage(this.movingMean, mean!, this.momentum);
-      movingAverage(this.movingVariance, variance!, this.momentum);
+      // The moving statistics are updated inside the kernel, as tfjs-layers would after it.
+      const [y, , , movingMean, movingVariance] = tf.engine().runKernel(
+        BATCH_NORM_TRAIN,
+        {
+          x,
+          gamma: this.gamma!.read(),
+          beta: this.beta!.read(),
+          movingMean: this.movingMean.read(),
+          movingVariance: this.movingVariance.read(),
+        },
+        { epsilon: this.epsilon, momentum: this.momentum },
+      ) as Tensor[];
+      this.movingMean.write(movingMean!);
+      this.movingVariance.write(movingVariance!);
       return y!;
     });
   };

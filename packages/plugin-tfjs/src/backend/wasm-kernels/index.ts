@@ -13,6 +13,7 @@ import { getKernel, type KernelConfig, registerKernel, unregisterKernel } from '
 import '@tensorflow/tfjs-backend-wasm';
 import { makeBatchMatMulConfig } from './batch-mat-mul.js';
 import { registerBatchNormTrainKernels } from './batch-norm-train.js';
+import { registerOptimizerKernels } from './optimizer-kernels.js';
 import { makeCastConfig } from './cast.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInputConfig } from './conv2d-backprop-input.js';
@@ -70,7 +71,9 @@ function install(config: KernelConfig): void {
  * and `DepthwiseConv2dNativeBackpropInput` (missing in tfjs-backend-wasm 4.22), and faster versions
  * of stock kernels on the training path — `Conv2DBackpropInput`, `Tile`, `Sum`, `Mean`, `Identity`,
  * `Cast`, `Slice`, `PadV2`, `FusedBatchNorm`, `BatchMatMul`, `_FusedMatMul` and `MaxPoolGrad` —
- * which fall back to the stock kernels for the cases they do not speed up.
+ * which fall back to the stock kernels for the cases they do not speed up. Also registers the
+ * fused kernels of this package (training-mode BatchNorm with its gradient, hooked into
+ * tfjs-layers' `BatchNormalization`; the AdamW update; the sum of squares of the gradient norm).
  *
  * Idempotent: later calls register nothing. Works before or after `tf.setBackend('wasm')`.
  *
@@ -90,5 +93,6 @@ export function registerWasmTrainingKernels(): string[] {
     registered.push(config.kernelName);
   }
   registerBatchNormTrainKernels();
+  registerOptimizerKernels();
   return registered;
 }
