@@ -21,6 +21,7 @@ export {
   type BuildContext,
   type BuildContextOptions,
   CONTEXT_DOCKERFILE,
+  CONTEXT_GPU_DOCKERFILE,
   createBuildContext,
   isWrittenByMlops,
   WRITTEN_BY_MLOPS,
@@ -34,11 +35,21 @@ export {
   type RunCloudBuildOptions,
   runCloudBuild,
 } from './build/cloud-build.js';
+export {
+  DEFAULT_GPU_BASE_IMAGE,
+  GPU_NODE_IMAGE,
+  GPU_TRAIN_BACKEND,
+  type GpuDockerfileOptions,
+  renderGpuTrainingDockerfile,
+  TFJS_NODE_GPU_VERSION,
+} from './build/gpu-dockerfile.js';
 export { ALWAYS_EXCLUDED, IgnoreRules, parseIgnoreFile } from './build/ignore-rules.js';
 export {
   contextExclusions,
   describeImagePlan,
   ensureProjectImage,
+  GPU_BUILD_TIMEOUT_SECONDS,
+  type ImageVariant,
   type ProjectImagePlan,
   type ProjectImageResult,
   planProjectImage,
@@ -149,7 +160,13 @@ export { GCP_PLUGIN_NAME, gcp, gcp as default } from './plugin.js';
 export { GcsModelRegistry, type GcsModelRegistryOptions } from './registry/gcs-model-registry.js';
 export { REGISTRY_DOCUMENT_FORMAT, type RegistryDocument } from './registry/registry-document.js';
 export { PLUGIN_VERSION } from './version.js';
-export { checkMachineSpec, KNOWN_ACCELERATORS, type MachineChoice } from './vertex/accelerators.js';
+export {
+  checkGpuImageAccelerator,
+  checkMachineSpec,
+  GPU_IMAGE_ACCELERATORS,
+  KNOWN_ACCELERATORS,
+  type MachineChoice,
+} from './vertex/accelerators.js';
 export {
   type AdoptedVersion,
   type AdoptRemoteVersionOptions,

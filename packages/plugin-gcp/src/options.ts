@@ -22,9 +22,15 @@ export interface ImageBuildOptions {
   image?: string;
   /** Base image of the Dockerfile. Default `node:22-bookworm-slim`. */
   baseImage?: string;
+  /**
+   * CUDA base image of the GPU variant (Vertex jobs with an accelerator). Default
+   * `nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04`: tfjs-node-gpu 4.22 needs CUDA 11.2 and cuDNN 8.
+   * Point it at a copy in your own registry to pin it (NVIDIA deletes end-of-life tags).
+   */
+  gpuBaseImage?: string;
   /** Cloud Build machine type, e.g. `E2_HIGHCPU_8`. Default Cloud Build's. */
   machineType?: string;
-  /** Longest build, seconds. Default 1200. */
+  /** Longest build, seconds. Default 1200 (2400 for the GPU variant). */
   timeoutSeconds?: number;
   /** Service account the build runs as. Default Cloud Build's. */
   serviceAccount?: string;

@@ -10,10 +10,13 @@ export interface CapturedLog {
   warn: string[];
 }
 
-/** A pipeline for a project in `dir` using `gcp(options)`, and a runner of its plugin commands. */
+/**
+ * A pipeline for a project in `dir` using `gcp(options)` (after the plugins of `user`, if any),
+ * and a runner of its plugin commands.
+ */
 export async function gcpProject(dir: string, options: GcpPluginOptions, user: Partial<UserConfig> = {}) {
   const loaded = await resolveUserConfig(
-    { project: 'shoes', ...user, plugins: [gcp(options)] } as UserConfig,
+    { project: 'shoes', ...user, plugins: [...(user.plugins ?? []), gcp(options)] } as UserConfig,
     { file: join(dir, 'mlops.config.ts') },
   );
   const log: CapturedLog = { info: [], warn: [] };

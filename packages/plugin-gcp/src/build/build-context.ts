@@ -1,7 +1,8 @@
 /**
  * The build context Cloud Build receives: the project folder as a deterministic gzipped tarball,
- * without what {@link IgnoreRules} leaves out, plus the Dockerfile mlops renders (at
- * `.mlops-build/Dockerfile`, so a hand-written `Dockerfile` is never touched). The sha256 of the
+ * without what {@link IgnoreRules} leaves out, plus the Dockerfiles mlops renders (at
+ * `.mlops-build/Dockerfile` and, for GPU jobs, `.mlops-build/Dockerfile.gpu`, so a hand-written
+ * `Dockerfile` is never touched). The sha256 of the
  * tar bytes names the image (`:ctx-<hash>`): the same files give the same tag, so an unchanged
  * project reuses the image it already pushed.
  *
@@ -21,6 +22,13 @@ import { type TarEntry, writeTar } from './tar.js';
 /** Where the rendered Dockerfile sits inside the context. */
 export const CONTEXT_DOCKERFILE = '.mlops-build/Dockerfile';
 
+/**
+ * Where the Dockerfile of the GPU variant sits inside the context (Vertex AI jobs with an
+ * accelerator; see `gpu-dockerfile.ts`). Every context carries both Dockerfiles, so the CPU image
+ * and the GPU image of one state of the project share its content hash.
+ */
+export const CONTEXT_GPU_DOCKERFILE = '.mlops-build/Dockerfile.gpu';
+
 /** Files mlops writes into the project (marked with this text), left out of the context hash. */
 export const WRITTEN_BY_MLOPS = /Written by `?mlops/;
 
@@ -30,6 +38,8 @@ export interface BuildContextOptions {
   root: string;
   /** The Dockerfile text, added at {@link CONTEXT_DOCKERFILE}. */
   dockerfile: string;
+  /** More generated files (path in the context → text), added after the Dockerfile, e.g. {@link CONTEXT_GPU_DOCKERFILE}. */
+  generated?: Record<string, string>;
   /** More paths (relative to the root) left out whatever the ignore files say: store, data. */
   exclude?: string[];
   /** Credential values that must not appear in any file sent. */
@@ -92,8 +102,13 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
       hint: 'Check .gcloudignore / .dockerignore: they must not exclude the config and package.json.',
     });
   }
-  entries.push({ path: CONTEXT_DOCKERFILE, data: Buffer.from(options.dockerfile) });
-  files.push({ path: CONTEXT_DOCKERFILE, size: Buffer.byteLength(options.dockerfile) });
+  const generated = Object.entries(options.generated ?? {})
+    .filter(([path]) => path !== CONTEXT_DOCKERFILE)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [path, text] of [[CONTEXT_DOCKERFILE, options.dockerfile], ...generated] as const) {
+    entries.push({ path, data: Buffer.from(text) });
+    files.push({ path, size: Buffer.byteLength(text) });
+  }
   const tar = writeTar(entries);
   const hash = createHash('sha256').update(tar).digest('hex');
   return {

@@ -29,6 +29,10 @@ export interface CloudBuildOptions {
   logsDir: string;
   /** The context hash, recorded as an image label. */
   contextHash: string;
+  /** The Dockerfile inside the context. Default {@link CONTEXT_DOCKERFILE}. */
+  dockerfile?: string;
+  /** More image labels (`--label key=value`), e.g. `dev.mlops.variant=gpu`. */
+  labels?: Record<string, string>;
   /** Build machine, e.g. `E2_HIGHCPU_8`. Default Cloud Build's. */
   machineType?: string;
   /** Longest build, seconds. Default 1200. */
@@ -110,9 +114,10 @@ export function buildCloudBuildRequest(options: CloudBuildOptions, baseUrl: stri
             '--tag',
             options.image,
             '--file',
-            CONTEXT_DOCKERFILE,
+            options.dockerfile ?? CONTEXT_DOCKERFILE,
             '--label',
             `dev.mlops.context=${options.contextHash}`,
+            ...Object.entries(options.labels ?? {}).flatMap(([key, value]) => ['--label', `${key}=${value}`]),
             '.',
           ],
         },

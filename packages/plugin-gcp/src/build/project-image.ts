@@ -1,7 +1,11 @@
 /**
  * The project image of a deploy or a Vertex job, built only when the project changed. The plan
  * (`planProjectImage`) packs the build context and derives the image URI from its content hash:
- * `<location>-docker.pkg.dev/<project>/<repository>/<image>:ctx-<hash>`. Ensuring it
+ * `<location>-docker.pkg.dev/<project>/<repository>/<image>:ctx-<hash>`, or `:ctx-<hash>-gpu` for
+ * the GPU variant (Vertex jobs with an accelerator: CUDA 11.2, tfjs-node-gpu; see
+ * `gpu-dockerfile.ts`). The context carries both Dockerfiles, so both variants of one state of
+ * the project share the hash and the uploaded context, and each is built from its own Dockerfile
+ * only when asked for. Ensuring it
  * (`ensureProjectImage`) looks the tag up in Artifact Registry and reuses the image when it is
  * there; otherwise it creates the Docker repository when missing, uploads the context to
  * `<bucket prefix>/builds/<hash>.tar.gz` and runs Cloud Build. `--dry-run` prints the plan's
@@ -28,13 +32,34 @@ import {
   imageUri,
   tagLookupRequest,
 } from './artifact-registry.js';
-import { type BuildContext, createBuildContext } from './build-context.js';
+import {
+  type BuildContext,
+  CONTEXT_DOCKERFILE,
+  CONTEXT_GPU_DOCKERFILE,
+  createBuildContext,
+} from './build-context.js';
 import { buildCloudBuildRequest, type CloudBuild, runCloudBuild } from './cloud-build.js';
+import { renderGpuTrainingDockerfile } from './gpu-dockerfile.js';
+
+/**
+ * Which image of the project: `cpu` (the one image of deploys and CPU jobs, `node:22` based) or
+ * `gpu` (Vertex jobs with an accelerator: CUDA 11.2 + cuDNN 8, tfjs-node-gpu).
+ */
+export type ImageVariant = 'cpu' | 'gpu';
+
+/** Longest GPU image build by default, seconds: the CUDA base and libtensorflow are large downloads. */
+export const GPU_BUILD_TIMEOUT_SECONDS = 2400;
 
 /** A planned image. */
 export interface ProjectImagePlan {
-  /** The image URI, tagged with the context hash. */
+  /** The image URI, tagged with the context hash (and `-gpu` for the GPU variant). */
   image: string;
+  /** Which image. */
+  variant: ImageVariant;
+  /** The image tag: `ctx-<hash>`, or `ctx-<hash>-gpu`. */
+  tag: string;
+  /** The Dockerfile this variant builds from: its path in the context and its text. */
+  dockerfile: { path: string; text: string };
   /** Where it is pushed. */
   repository: DockerRepository;
   /** Image name in the repository. */
@@ -64,8 +89,9 @@ export interface ProjectImageResult {
 /** Plans the image for `config`: packs the context (reads the project, sends nothing). */
 export async function planProjectImage(
   context: GcpContext,
-  input: { project: string; region: string; configFile: string },
+  input: { project: string; region: string; configFile: string; variant?: ImageVariant },
 ): Promise<ProjectImagePlan> {
+  const variant = input.variant ?? 'cpu';
   const { config } = context;
   const options = context.options.build ?? {};
   const location = options.location ?? input.region;
@@ -81,12 +107,23 @@ export async function planProjectImage(
     packages,
     ...(options.baseImage ? { baseImage: options.baseImage } : {}),
   });
+  const gpuDockerfile = renderGpuTrainingDockerfile({
+    configFile: input.configFile,
+    packages,
+    ...(options.gpuBaseImage ? { baseImage: options.gpuBaseImage } : {}),
+  });
   const built = await createBuildContext({
     root: config.root,
     dockerfile,
+    generated: { [CONTEXT_GPU_DOCKERFILE]: gpuDockerfile },
     exclude: await contextExclusions(config),
     secretValues: credentialValues(),
   });
+  const gpu = variant === 'gpu';
+  const tag = gpu ? `${built.tag}-gpu` : built.tag;
+  const builtFrom = gpu
+    ? { path: CONTEXT_GPU_DOCKERFILE, text: gpuDockerfile }
+    : { path: CONTEXT_DOCKERFILE, text: dockerfile };
   const remote = parseGsUrl(context.requireRemote('building the image'));
   const objectPath = `builds/${built.hash}.tar.gz`;
   const source = {
@@ -94,17 +131,21 @@ export async function planProjectImage(
     object: objectNameIn(remote, objectPath),
     url: formatGsUrl(remote, objectPath),
   };
-  const image = imageUri(repository, imageName, built.tag);
+  const image = imageUri(repository, imageName, tag);
+  const timeoutSeconds = options.timeoutSeconds ?? (gpu ? GPU_BUILD_TIMEOUT_SECONDS : undefined);
   const arBase = apiBase(context.options.endpoints, 'artifactRegistry');
   const cbBase = apiBase(context.options.endpoints, 'cloudBuild');
   return {
     image,
+    variant,
+    tag,
+    dockerfile: builtFrom,
     repository,
     imageName,
     context: built,
     source,
     requests: {
-      lookup: tagLookupRequest(repository, imageName, built.tag, arBase),
+      lookup: tagLookupRequest(repository, imageName, tag, arBase),
       createRepository: createRepositoryRequest(repository, arBase),
       build: buildCloudBuildRequest(
         {
@@ -114,9 +155,11 @@ export async function planProjectImage(
           source: { bucket: source.bucket, object: source.object },
           logsDir: formatGsUrl(remote, 'builds/logs'),
           contextHash: built.hash,
-          tags: ['mlops', `mlops-${imageName}`],
+          dockerfile: builtFrom.path,
+          labels: { 'dev.mlops.variant': variant },
+          tags: ['mlops', `mlops-${imageName}`, ...(gpu ? ['mlops-gpu'] : [])],
           ...(options.machineType ? { machineType: options.machineType } : {}),
-          ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
+          ...(timeoutSeconds ? { timeoutSeconds } : {}),
           ...(options.serviceAccount ? { serviceAccount: options.serviceAccount } : {}),
         },
         cbBase,
@@ -129,6 +172,8 @@ export async function planProjectImage(
 export function describeImagePlan(plan: ProjectImagePlan): Record<string, unknown> {
   return {
     image: plan.image,
+    variant: plan.variant,
+    dockerfile: plan.dockerfile.path,
     context: {
       files: plan.context.files.length,
       bytes: plan.context.bytes,
@@ -153,7 +198,7 @@ export async function ensureProjectImage(
   const client = context.apiClient();
   const arBase = apiBase(context.options.endpoints, 'artifactRegistry');
   if (!options.rebuild) {
-    const tag = await findImageTag(client, plan.repository, plan.imageName, plan.context.tag, arBase);
+    const tag = await findImageTag(client, plan.repository, plan.imageName, plan.tag, arBase);
     if (tag) {
       options.logger.info(`image ${plan.image} is up to date (the project has not changed): not rebuilding`);
       return { image: plan.image, built: false };

@@ -7,6 +7,11 @@
  * console and logs links, streams its state, cancels it on Ctrl-C, and when it succeeds registers
  * the version it produced in the project's registry like a local run. `--dry-run` prints the
  * requests and sends none.
+ *
+ * A job with an accelerator and no `--image` runs the GPU variant of the project image (CUDA 11.2
+ * + cuDNN 8 with `@tensorflow/tfjs-node-gpu`, tag `ctx-<hash>-gpu`; see `build/gpu-dockerfile.ts`)
+ * with `--set train.backend=tensorflow`, and the accelerator must be one CUDA 11.2 drives.
+ * `--dry-run` then also prints that Dockerfile.
  */
 import { randomBytes } from 'node:crypto';
 import { relative, resolve } from 'node:path';
@@ -15,19 +20,22 @@ import {
   formatGitSha,
   gitInfo,
   isMlopsError,
+  type Logger,
   loadConfig,
   MlopsError,
   ModelRegistry,
   type PluginCommand,
   type ResolvedConfig,
 } from '@mlops/core';
+import { GPU_TRAIN_BACKEND } from '../build/gpu-dockerfile.js';
 import { describeImagePlan, ensureProjectImage, planProjectImage } from '../build/project-image.js';
 import { pushDataVersion } from '../data/data-remote.js';
 import { checkSecretsExist, listFlag, parseEnvPairs, refuseCredentials } from '../deploy/secrets.js';
 import type { GcpContext } from '../gcp-context.js';
+import { checkGpuImageAccelerator } from '../vertex/accelerators.js';
 import { adoptRemoteVersion } from '../vertex/adopt-remote-version.js';
 import { configOverrides } from '../vertex/config-drift.js';
-import { buildVertexJobRequest } from '../vertex/custom-job.js';
+import { buildVertexJobRequest, type VertexCustomJob } from '../vertex/custom-job.js';
 import { readJobResult, writeJobFile } from '../vertex/job-files.js';
 import { runVertexJob } from '../vertex/run-vertex-job.js';
 import { configFileName, secretRefs, warnings } from './deploy-command.js';
@@ -44,7 +52,10 @@ export function vertexTrainCommand(context: GcpContext): PluginCommand {
       ['--image <image>', 'run this image (bring your own) instead of building the project with Cloud Build'],
       ['--rebuild', 'build the image even when the registry has one for this state of the project'],
       ['--machine-type <type>', 'machine type (default n1-standard-8; an L4 needs g2-*, an A100 a2-*)'],
-      ['--accelerator <type>', 'accelerator type, e.g. NVIDIA_TESLA_V100, NVIDIA_L4'],
+      [
+        '--accelerator <type>',
+        'accelerator type, e.g. NVIDIA_TESLA_T4, NVIDIA_TESLA_V100; without --image the job runs the GPU image (CUDA 11.2, tfjs-node-gpu): T4, V100, P100, P4, A100',
+      ],
       ['--accelerator-count <n>', 'accelerators per machine (default 1, or what the machine type fixes)'],
       ['--data <manifests>', 'comma-separated data manifests the job restores before the run'],
       ['--env <pairs...>', 'plain env vars KEY=VALUE for the job (repeatable or comma-separated)'],
@@ -78,9 +89,14 @@ export function vertexTrainCommand(context: GcpContext): PluginCommand {
       const configFile = defaults.configFile ?? configFileName(config.sources, config.root);
       // The run asked for is the config file plus this command's --set overrides: pass those on.
       const cliSets = await cliOverrides(config);
-      const remoteSets = defaults.set ?? [];
       const byo = opt('image') ?? defaults.image;
-      const plan = byo ? undefined : await planProjectImage(context, { project, region, configFile });
+      // An accelerator without --image: the GPU variant of the project image, on the tensorflow backend.
+      const gpu = !byo && accelerator !== undefined;
+      if (gpu) checkGpuImageAccelerator(accelerator);
+      const remoteSets = [...(defaults.set ?? []), ...(gpu ? gpuBackendOverrides(config, api.logger) : [])];
+      const plan = byo
+        ? undefined
+        : await planProjectImage(context, { project, region, configFile, variant: gpu ? 'gpu' : 'cpu' });
       const image = byo ?? (plan as NonNullable<typeof plan>).image;
       const request = buildVertexJobRequest(
         {
@@ -107,12 +123,19 @@ export function vertexTrainCommand(context: GcpContext): PluginCommand {
         baseUrl,
       );
       warnings(context, api, secrets, env);
+      if (gpu) gpuWarnings(config, request.body, api.logger);
       if (flags.dryRun) {
         const secretManager = context.endpoint('secretManager');
+        if (plan?.variant === 'gpu') {
+          api.logger.info(
+            `GPU image Dockerfile (${plan.dockerfile.path} in the build context):\n${plan.dockerfile.text}`,
+          );
+        }
         return {
           jobId,
           image,
           ...(plan ? { build: describeImagePlan(plan) } : {}),
+          ...(plan?.variant === 'gpu' ? { dockerfile: plan.dockerfile.text } : {}),
           ...(secrets.length
             ? {
                 secretChecks: secrets.map((s) => ({
@@ -227,6 +250,37 @@ export function vertexTrainCommand(context: GcpContext): PluginCommand {
       };
     },
   };
+}
+
+/**
+ * The `--set` the GPU job adds: `train.backend=tensorflow` (the backend tfjs-node-gpu registers),
+ * unless the config already says so. A config that asks for another backend is overridden, with a
+ * warning: the GPU image exists for this one.
+ */
+function gpuBackendOverrides(config: ResolvedConfig, logger: Logger): string[] {
+  const backend = config.train.backend;
+  if (backend === GPU_TRAIN_BACKEND) return [];
+  if (backend !== 'auto') {
+    logger.warn(
+      `train.backend is "${backend}" in the config; the GPU job runs with train.backend=${GPU_TRAIN_BACKEND} (tfjs-node-gpu), as the GPU image is built for it`,
+    );
+  }
+  return [`train.backend=${GPU_TRAIN_BACKEND}`];
+}
+
+/** What a GPU job cannot use, said before it is queued. */
+function gpuWarnings(config: ResolvedConfig, job: VertexCustomJob, logger: Logger): void {
+  const machine = job.jobSpec.workerPoolSpecs[0]?.machineSpec;
+  if ((machine?.acceleratorCount ?? 1) > 1) {
+    logger.warn(
+      `the job gets ${machine?.acceleratorCount} × ${machine?.acceleratorType}, but tfjs-node-gpu trains on one GPU: the others stay idle`,
+    );
+  }
+  if (!config.plugins.some((p) => p.name === '@mlops/plugin-tfjs')) {
+    logger.warn(
+      'the GPU image runs TensorFlow.js (tfjs-node-gpu), and this config has no @mlops/plugin-tfjs: nothing will use the GPU',
+    );
+  }
 }
 
 /**

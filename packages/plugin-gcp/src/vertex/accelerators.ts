@@ -4,7 +4,8 @@
  * attach to `n1-*` machines in counts of 1-8; newer ones come built into their machine family
  * (an L4 needs a `g2`, an A100 an `a2`, an H100 an `a3`), where the machine type fixes the count.
  * Source: the Vertex AI "Configure compute resources for custom training" table; the accelerator
- * names are the v1 `MachineSpec.acceleratorType` enum.
+ * names are the v1 `MachineSpec.acceleratorType` enum. When mlops builds the job's image, the GPU
+ * must also be one its CUDA 11.2 image drives (`checkGpuImageAccelerator`).
  */
 import { MlopsError } from '@mlops/core';
 
@@ -199,4 +200,59 @@ export function checkMachineSpec(choice: MachineChoice): MachineChoice {
     );
   }
   return { machineType, acceleratorType, acceleratorCount: count };
+}
+
+/**
+ * Accelerators the GPU image drives (the image mlops builds for a job with an accelerator: CUDA
+ * 11.2 + cuDNN 8, because `@tensorflow/tfjs-node-gpu` 4.22 runs on libtensorflow 2.9.1, which
+ * TensorFlow builds against CUDA 11.2 and cuDNN 8.1). Compute capabilities per NVIDIA's CUDA GPU
+ * list; CUDA 11.2 targets compute capability up to 8.6, and Ampere (8.0) needs CUDA 11.0 or later.
+ */
+export const GPU_IMAGE_ACCELERATORS: readonly string[] = [
+  'NVIDIA_TESLA_T4', // Turing, 7.5
+  'NVIDIA_TESLA_V100', // Volta, 7.0
+  'NVIDIA_TESLA_P100', // Pascal, 6.0
+  'NVIDIA_TESLA_P4', // Pascal, 6.1
+  'NVIDIA_TESLA_A100', // Ampere, 8.0
+  'NVIDIA_A100_80GB', // Ampere, 8.0: the same GA100 chip as the 40 GB A100, so CUDA 11.2 drives it too
+];
+
+/**
+ * Why the GPU image cannot use the others. Ada (8.9) and Hopper (9.0) arrived in CUDA 11.8 (and
+ * cuDNN 8.1 stops at Ampere); Blackwell (10.0, 12.0) in CUDA 12.8. The K80 is CUDA-11 hardware,
+ * but Vertex AI's v1 enum marks it deprecated: Google Cloud ended its support.
+ */
+const NOT_ON_CUDA_11_2: Record<string, string> = {
+  NVIDIA_TESLA_K80:
+    'Google Cloud ended support for the K80 (deprecated in the Vertex AI API, https://cloud.google.com/compute/docs/eol/k80-eol)',
+  NVIDIA_L4: 'an L4 (Ada Lovelace, compute capability 8.9) needs CUDA 11.8 or later',
+  NVIDIA_H100_80GB: 'an H100 (Hopper, compute capability 9.0) needs CUDA 11.8 or later',
+  NVIDIA_H100_MEGA_80GB: 'an H100 Mega (Hopper, compute capability 9.0) needs CUDA 11.8 or later',
+  NVIDIA_H200_141GB: 'an H200 (Hopper, compute capability 9.0) needs CUDA 11.8 or later',
+  NVIDIA_B200: 'a B200 (Blackwell, compute capability 10.0) needs CUDA 12.8 or later',
+  NVIDIA_GB200: 'a GB200 (Blackwell, compute capability 10.0) needs CUDA 12.8 or later',
+  NVIDIA_RTX_PRO_6000: 'an RTX PRO 6000 (Blackwell, compute capability 12.0) needs CUDA 12.8 or later',
+};
+
+/**
+ * Refuses an accelerator the GPU image cannot use (see {@link GPU_IMAGE_ACCELERATORS}), before an
+ * image is built or a job queued. Machine and count are checked by {@link checkMachineSpec}.
+ */
+export function checkGpuImageAccelerator(acceleratorType: string): void {
+  if (GPU_IMAGE_ACCELERATORS.includes(acceleratorType)) return;
+  if (!RULES[acceleratorType]) {
+    throw new MlopsError('MLOPS_ERR_USAGE', `unknown accelerator type "${acceleratorType}"`, {
+      hint: `Vertex AI accelerators: ${KNOWN_ACCELERATORS.join(', ')}.`,
+    });
+  }
+  const why = acceleratorType.startsWith('TPU_')
+    ? 'a TPU is not a CUDA device, and TensorFlow.js has no TPU backend'
+    : (NOT_ON_CUDA_11_2[acceleratorType] ?? 'it is not known to work with CUDA 11.2');
+  throw new MlopsError(
+    'MLOPS_ERR_USAGE',
+    `${acceleratorType} cannot run the GPU training image: it is CUDA 11.2 + cuDNN 8, what @tensorflow/tfjs-node-gpu 4.22 (libtensorflow 2.9.1) is built for, and ${why}`,
+    {
+      hint: `Use an accelerator CUDA 11.2 supports: ${GPU_IMAGE_ACCELERATORS.map((a) => `${a} (${RULES[a]?.examples.split(',')[0]})`).join(', ')}; or bring an image built for this GPU with --image.`,
+    },
+  );
 }
