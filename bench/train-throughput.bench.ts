@@ -21,6 +21,7 @@
  *                    (default 15). The cpu backend's Conv2DBackpropFilter is pathologically slow
  *                    (a batch-64 small_cnn step takes minutes), so its train cells report the
  *                    extrapolation from batch-2 steps unless this is raised.
+ * --threads N        threads of the wasm backend (default: every core)
  * --quick            tiny budgets, for a smoke test of the whole grid
  *
  * Every cell first times two train steps at batch 2 (the probe: the first pays the one-off setup,
@@ -81,6 +82,7 @@ const TRAIN_S = numberFlag('train-seconds', QUICK ? 0.5 : 4);
 const INFER_S = numberFlag('infer-seconds', QUICK ? 0.3 : 2);
 const WARMUP = numberFlag('warmup', QUICK ? 1 : 2);
 const MAX_STEP_S = numberFlag('max-step-seconds', 15);
+const THREADS = flagValues('threads').length > 0 ? numberFlag('threads', 0) : undefined;
 const PROBE_BATCH = 2;
 const MIN_STEPS = 2;
 const NUM_CLASSES = 10;
@@ -381,7 +383,7 @@ async function main(): Promise<void> {
   const unavailable: Record<string, string> = {};
   for (const name of candidates) {
     try {
-      backends.push(await selectBackend(name));
+      backends.push(await selectBackend(name, undefined, THREADS !== undefined ? { threads: THREADS } : {}));
     } catch (err) {
       unavailable[name] = (err as Error).message.split('\n')[0]!;
       log(`backend ${name}: unavailable (${unavailable[name]})`);
@@ -394,7 +396,11 @@ async function main(): Promise<void> {
   let failures = 0;
   for (const info of backends) {
     // Re-activate: probing the next backend switched away from this one.
-    await selectBackend(info.name as BackendPreference);
+    await selectBackend(
+      info.name as BackendPreference,
+      undefined,
+      THREADS !== undefined ? { threads: THREADS } : {},
+    );
     for (const arch of archs) {
       const sizes = ARCHS[arch]!.sizes.filter((s) => wantSizes.length === 0 || wantSizes.includes(s));
       for (const inputSize of sizes) {
@@ -487,6 +493,7 @@ async function main(): Promise<void> {
         batch: 64,
         threads: 2,
         trainImgPerSec: 190,
+        note: 'another CPU model than this machine: compare in one run (bench/side-by-side.bench.ts)',
       },
       tfjsWasmNaiveGradients: {
         framework: 'tfjs wasm with naive composite gradient kernels',

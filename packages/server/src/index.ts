@@ -45,7 +45,13 @@ export {
 export { loadtestCommand } from './loadtest/loadtest-command.js';
 export { encodeGrayPng, samplePng } from './loadtest/sample-png.js';
 export { type DriftScores, processMetricsRegistry, type ServedAliases, ServerMetrics } from './metrics.js';
-export { type ModelLease, ModelPool, type PoolHooks, type PoolLogger } from './model-pool.js';
+export {
+  type ModelLease,
+  ModelPool,
+  type PoolHooks,
+  type PoolLogger,
+  type PreloadResult,
+} from './model-pool.js';
 export { DOCS_PREFIX, registerOpenApi } from './openapi.js';
 export { type JsonSchema, OPENAPI_BODY, openApiBody } from './routes/schemas.js';
 export {
@@ -67,6 +73,7 @@ export {
   LEGACY_TOP_K,
   PREPRODUCTION_ALIAS,
   PRODUCTION_ALIAS,
+  routeAliases,
   type ServerOptions,
   type ServerState,
 } from './server.js';

@@ -1,4 +1,8 @@
 import type { AliasMove, LoadedModel, ModelRegistry, ModelVersion, Runtime } from '@mlops/core';
+import { isRegistryNotFound } from './errors.js';
+
+/** What {@link ModelPool.preload} found. */
+export type PreloadResult = 'loaded' | 'missing' | 'failed';
 
 /** Minimal logger the pool reports to (Fastify's logger fits). */
 export interface PoolLogger {
@@ -68,14 +72,24 @@ export class ModelPool {
     return this.current.get(alias)?.version;
   }
 
-  /** Starts loading `alias` in the background (errors are logged, and retried on next use). */
-  preload(alias: string): void {
-    if (this.current.has(alias) || this.bindings.has(alias)) return;
-    this.track(
-      this.bind(alias).catch((error: unknown) => {
-        this.log.error({ err: error, alias, model: this.modelName }, 'preload failed');
-      }),
+  /**
+   * Starts loading `alias` in the background. Resolves (never rejects) to `loaded`, `missing` when
+   * the registry has no such alias or model (not an error: the server waits for a promotion, and
+   * the caller says so in one line), or `failed` when loading failed (logged; retried on next use).
+   */
+  preload(alias: string): Promise<PreloadResult> {
+    if (this.current.has(alias)) return Promise.resolve('loaded');
+    const pending = this.bindings.get(alias);
+    const loading = (pending ?? this.bind(alias)).then(
+      (): PreloadResult => 'loaded',
+      (error: unknown): PreloadResult => {
+        if (isRegistryNotFound(error)) return 'missing';
+        if (!pending) this.log.error({ err: error, alias, model: this.modelName }, 'preload failed');
+        return 'failed';
+      },
     );
+    if (!pending) this.track(loading);
+    return loading;
   }
 
   /** Resolves once every background load and swap started so far has finished. */

@@ -10,7 +10,7 @@ import {
   Runtime,
 } from '@mlops/core';
 import { loadtestCommand } from './loadtest/loadtest-command.js';
-import { createServer } from './server.js';
+import { createServer, routeAliases } from './server.js';
 import { SERVER_VERSION } from './version.js';
 
 /** Options of {@link server}. */
@@ -116,12 +116,14 @@ export function server(options: ServePluginOptions = {}): MlopsPlugin {
           ctx.logger.info(
             `/api/predict/dummy/ answers with ${config.serve.dummy} (v${dummy.version.version})`,
           );
+        const model = config.serve.model ?? config.registry.model;
         const app = createServer({
           registry,
           runtime,
+          onMissingAliases: (message) => ctx.logger.warn(message),
           ...(dummy ? { dummy } : {}),
           ...(container.isRegistered(ArtifactStore, true) ? { store: container.resolve(ArtifactStore) } : {}),
-          model: config.serve.model ?? config.registry.model,
+          model,
           ...(config.serve.alias ? { alias: config.serve.alias } : {}),
           ...(decoder
             ? { decode: (bytes: Uint8Array, mimeType: string) => decoder.decode(bytes, mimeType) }
@@ -137,7 +139,14 @@ export function server(options: ServePluginOptions = {}): MlopsPlugin {
           ...(batching !== undefined ? { batching } : {}),
         });
         const url = await app.listen({ port: config.serve.port, host: config.serve.host });
-        ctx.logger.info(`serving ${config.serve.model ?? config.registry.model} at ${url} (Ctrl-C stops)`);
+        ctx.logger.info(`serving ${model} at ${url} (Ctrl-C stops)`);
+        for (const line of routeAliases({
+          model,
+          ...(config.serve.alias ? { alias: config.serve.alias } : {}),
+          ...(config.serve.dummy ? { dummy: config.serve.dummy } : {}),
+        })) {
+          ctx.logger.info(line);
+        }
         if (!ctx.signal.aborted) {
           await new Promise<void>((resolve) =>
             ctx.signal.addEventListener('abort', () => resolve(), { once: true }),

@@ -70,6 +70,11 @@ export interface ServerOptions {
   maxPixels?: number;
   /** Aliases loaded at `ready()` (in the background). Default `['production', 'preproduction']`. */
   preload?: string[];
+  /**
+   * Told, in one line, when preloading finds aliases (or the model) missing from the registry:
+   * which ones, and the command that promotes a version. Default: a warning on the server's log.
+   */
+  onMissingAliases?: (message: string, aliases: string[]) => void;
   /** Most images accepted by one `/v1` predict request (413 beyond). Default 64. */
   maxBatch?: number;
   /** Serves Prometheus metrics at `/metrics` (own registry per server). Default true. */
@@ -152,6 +157,45 @@ export function createDummyModel(labels: string[] = ['unknown']): LoadedModel {
     },
     async dispose() {},
   };
+}
+
+/**
+ * Which route answers from which alias, for the start-up log: the legacy routes keep their fixed
+ * aliases whatever `alias` says; `/v1` predicts and `/readyz` follow `alias`.
+ */
+export function routeAliases(options: { model: string; alias?: string; dummy?: string }): string[] {
+  const served = options.alias ?? PRODUCTION_ALIAS;
+  const lines = [
+    `POST /api/predict/ → ${options.model}@${PRODUCTION_ALIAS}`,
+    `POST /api/predict/preproduction/ → ${options.model}@${PREPRODUCTION_ALIAS}`,
+    `POST /api/predict/dummy/ → ${options.dummy ?? 'the stand-in model (100% unknown)'}`,
+    `POST /v1/models/${options.model}/predict → ${options.model}@${served} (?alias= or ?version= picks another)`,
+    `GET /readyz → ready once ${options.model}@${served} is loaded`,
+  ];
+  if (served !== PRODUCTION_ALIAS) {
+    lines.push(
+      `this server is for "${served}": /v1 and /readyz use it, while /api/predict/ still answers from "${PRODUCTION_ALIAS}" (the old contract); use /api/predict/${served === PREPRODUCTION_ALIAS ? 'preproduction/' : ''} or /v1 for "${served}"`,
+    );
+  }
+  return lines;
+}
+
+/** The one line said when preloading finds aliases (or the model itself) missing. */
+async function missingAliasesMessage(
+  registry: ModelRegistry,
+  model: string,
+  missing: string[],
+): Promise<string> {
+  const [first] = missing;
+  const exists = await registry
+    .listModels()
+    .then((models) => models.some((m) => m.name === model))
+    .catch(() => true);
+  if (!exists) {
+    return `model "${model}" is not in the registry yet: its routes answer 404 until a run registers it (mlops run) and a version is promoted: mlops registry promote ${model} <version> ${first}`;
+  }
+  const names = missing.map((alias) => `"${alias}"`);
+  return `model "${model}" has no ${names.join(' or ')} alias yet: the routes serving ${missing.length > 1 ? 'them' : 'it'} answer 404 until a version is promoted: mlops registry promote ${model} <version> ${first}`;
 }
 
 function errorBody(error: ServerError): ErrorBody {
@@ -311,7 +355,16 @@ export function createServer(options: ServerOptions): FastifyInstance {
   });
 
   app.addHook('onReady', async () => {
-    for (const alias of preload) pool.preload(alias);
+    const loading = preload.map((alias) => pool.preload(alias));
+    // Not waited for: the server answers while models load. A missing alias is one warning line
+    // (what is missing, how to promote), not an error with a stack per alias.
+    void Promise.all(loading).then(async (results) => {
+      const missing = preload.filter((_, i) => results[i] === 'missing');
+      if (missing.length === 0) return;
+      const message = await missingAliasesMessage(options.registry, options.model, missing);
+      if (options.onMissingAliases) options.onMissingAliases(message, missing);
+      else app.log.warn({ model: options.model, aliases: missing }, message);
+    });
   });
   // close(): Fastify stops accepting connections and waits for in-flight requests (it closes the
   // HTTP server before running these onClose hooks), so models are disposed only once drained.
@@ -360,7 +413,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     routes.get('/readyz', { schema: readySchema }, async (_request, reply) => {
       const version = pool.servedVersion(servedAlias);
       if (version === undefined) {
-        pool.preload(servedAlias);
+        void pool.preload(servedAlias);
         // Say why: "not loaded yet" resolves itself, a missing alias needs a promotion.
         const aliases = await options.registry
           .listModels()

@@ -12,6 +12,7 @@ import {
 } from '@mlops/core';
 import { describe, expect, it } from 'vitest';
 import { server } from '../src/serve-plugin.js';
+import { createServer } from '../src/server.js';
 import { FakeRegistry, FakeRuntime, fakeDecode } from './helpers.js';
 
 function capturingLogger(lines: string[]): Logger {
@@ -110,6 +111,74 @@ describe('server() plugin: the serve stage', () => {
     expect(await ok.json()).toMatchObject({ alias: 'production', to: 2 });
     controller.abort();
     await running;
+  });
+
+  it('says at start-up which route serves which alias, and a missing alias in one warning line', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'mlops-serve-'));
+    const registry = new FakeRegistry();
+    await registry.register({
+      model: 'demo',
+      artifacts: { tfjs: { hash: 'a'.repeat(64), kind: 'dir', size: 1 } },
+    });
+    const services = definePlugin({
+      name: 'test-services',
+      apply(api) {
+        api.provide(ModelRegistry, registry);
+        api.provide(Runtime, new FakeRuntime());
+        api.provide(ImageDecoder, { decode: fakeDecode });
+      },
+    });
+    const { config } = await resolveUserConfig(
+      {
+        project: 'demo',
+        serve: { port: 0, host: '127.0.0.1', alias: 'preproduction' },
+        plugins: [services, server({ logger: false })],
+      },
+      { file: join(root, 'mlops.config.ts') },
+    );
+    const lines: string[] = [];
+    const pipeline = await Pipeline.create({ config, logger: capturingLogger(lines) });
+    const controller = new AbortController();
+    const running = pipeline.run({ stages: ['serve'], signal: controller.signal });
+    const missing = () => lines.filter((line) => line.includes('alias yet'));
+    for (let i = 0; i < 100 && missing().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    controller.abort();
+    await running;
+
+    expect(missing()).toEqual([
+      'model "demo" has no "preproduction" or "production" alias yet: the routes serving them answer 404 until a version is promoted: mlops registry promote demo <version> preproduction',
+    ]);
+    expect(lines.join('\n')).not.toContain('preload failed');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'POST /api/predict/ → demo@production',
+        'POST /api/predict/preproduction/ → demo@preproduction',
+        'POST /v1/models/demo/predict → demo@preproduction (?alias= or ?version= picks another)',
+        'GET /readyz → ready once demo@preproduction is loaded',
+        'this server is for "preproduction": /v1 and /readyz use it, while /api/predict/ still answers from "production" (the old contract); use /api/predict/preproduction/ or /v1 for "preproduction"',
+      ]),
+    );
+  });
+
+  it('warns in one line, without a stack, when the model is not registered at all', async () => {
+    const registry = new FakeRegistry();
+    const messages: string[] = [];
+    const errors: unknown[] = [];
+    const app = createServer({
+      registry,
+      runtime: new FakeRuntime(),
+      model: 'demo',
+      onMissingAliases: (message) => messages.push(message),
+    });
+    app.log.error = ((...args: unknown[]) => void errors.push(args)) as typeof app.log.error;
+    await app.ready();
+    await app.mlops.settled();
+    for (let i = 0; i < 20 && messages.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await app.close();
+    expect(messages).toEqual([
+      'model "demo" is not in the registry yet: its routes answer 404 until a run registers it (mlops run) and a version is promoted: mlops registry promote demo <version> production',
+    ]);
+    expect(errors).toEqual([]);
   });
 
   it('adds the `mlops loadtest <url>` command', async () => {

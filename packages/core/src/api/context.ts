@@ -12,6 +12,8 @@ export interface ProjectOptions {
   store?: string;
   /** `--set` overrides. */
   set?: string[];
+  /** Unknown config keys are warnings, not errors (`--lenient`). */
+  lenient?: boolean;
 }
 
 /** Loads the config when the project has one (commands like `runs list` also work without). */
@@ -22,7 +24,12 @@ export async function loadProject(
   let loaded: LoadedConfig | undefined;
   try {
     findConfigFile(cwd, options.config);
-    loaded = await loadConfig({ cwd, configFile: options.config, overrides: options.set });
+    loaded = await loadConfig({
+      cwd,
+      configFile: options.config,
+      overrides: options.set,
+      ...(options.lenient ? { lenient: true } : {}),
+    });
   } catch (error) {
     if (!isMlopsError(error, 'MLOPS_ERR_CONFIG_NOT_FOUND') || options.config) throw error;
   }

@@ -8,6 +8,7 @@ import { Pipeline } from '../pipeline/pipeline.js';
 import type { DataOutput } from '../pipeline/stage-outputs.js';
 import { LocalModelRegistry } from '../registry/local-model-registry.js';
 import { defaultRegistryActor } from '../registry/model-file-ops.js';
+import { sameDataEvidence } from '../registry/same-data-evaluation.js';
 import { ArtifactStore } from '../services/artifact-store.js';
 import { Engine } from '../services/engine.js';
 import type { Logger } from '../services/logger.js';
@@ -26,14 +27,14 @@ import { loadProject, type ProjectOptions } from './context.js';
  */
 export async function projectRegistry(
   options: ProjectOptions = {},
-): Promise<{ registry: ModelRegistry; loaded?: LoadedConfig }> {
+): Promise<{ registry: ModelRegistry; loaded?: LoadedConfig; pipeline?: Pipeline }> {
   const { storePath, loaded } = await loadProject(options);
   if (!loaded || loaded.config.plugins.length === 0) {
     return { registry: new LocalModelRegistry(storePath), ...(loaded ? { loaded } : {}) };
   }
   const config = { ...loaded.config, store: { ...loaded.config.store, path: storePath } };
   const pipeline = await Pipeline.create({ config });
-  return { registry: pipeline.container.resolve(ModelRegistry), loaded };
+  return { registry: pipeline.container.resolve(ModelRegistry), loaded, pipeline };
 }
 
 /** `mlops registry list`. */
@@ -56,19 +57,38 @@ export interface PromoteCommandOptions extends ProjectOptions {
   force?: boolean;
   /** Reason recorded in the history. */
   reason?: string;
+  /** Where the measurement of both versions on the same data is reported. */
+  logger?: Logger;
 }
 
-/** `mlops registry promote <model> <version> <alias>`, gated by `registry.gate` from the config. */
+/**
+ * `mlops registry promote <model> <version> <alias>`, gated by `registry.gate` from the config.
+ * When the alias's holder was evaluated on other data than the candidate, and the project's
+ * plugins can load and decode (a runtime, an image decoder), both are measured on the candidate's
+ * evaluation split first, so the gate compares like with like.
+ */
 export async function promoteModel(
   model: string,
   version: number,
   alias: string,
   options: PromoteCommandOptions = {},
 ): Promise<AliasMove> {
-  const { registry, loaded } = await projectRegistry(options);
+  const { registry, loaded, pipeline } = await projectRegistry(options);
   const gate = loaded?.config.registry.gate;
+  const evidence =
+    gate && pipeline && !options.force
+      ? await sameDataEvidence({
+          registry,
+          container: pipeline.container,
+          candidate: await registry.resolve(model, { version }),
+          alias,
+          gate,
+          ...(options.logger ? { logger: options.logger } : {}),
+        })
+      : undefined;
   return registry.promote(model, version, alias, {
     ...(gate ? { gate } : {}),
+    ...(evidence ? { evidence } : {}),
     ...(options.force ? { force: true } : {}),
     ...(options.reason ? { reason: options.reason } : {}),
     actor: defaultRegistryActor(),

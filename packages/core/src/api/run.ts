@@ -14,6 +14,8 @@ export interface RunCommandOptions {
   resolvedConfig?: ResolvedConfig;
   /** `--set` overrides. */
   set?: string[];
+  /** Unknown config keys are warnings, not errors (`--lenient`). */
+  lenient?: boolean;
   /** Stages; the run goes up to the last one named. */
   stages?: StageName[];
   /** Rerun stages even when cached. */
@@ -26,11 +28,19 @@ export interface RunCommandOptions {
   signal?: AbortSignal;
 }
 
-/** `mlops run`: loads the config, creates the pipeline and runs it. */
+/**
+ * `mlops run`: loads the config, creates the pipeline and runs it. With `resume`, a run that
+ * already succeeded is returned as recorded (`alreadySucceeded`), and nothing runs.
+ */
 export async function run(options: RunCommandOptions = {}): Promise<RunResult> {
   let config = options.resolvedConfig;
   if (!config) {
-    const loaded = await loadConfig({ cwd: options.cwd, configFile: options.config, overrides: options.set });
+    const loaded = await loadConfig({
+      cwd: options.cwd,
+      configFile: options.config,
+      overrides: options.set,
+      ...(options.lenient ? { lenient: true } : {}),
+    });
     for (const warning of loaded.warnings) {
       (options.logger ?? console).warn(`${warning.file}: ${warning.path}: ${warning.message}`);
     }

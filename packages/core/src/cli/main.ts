@@ -5,13 +5,16 @@ import { importCheckpoint, listModels, promoteModel, showModel } from '../api/re
 import { run } from '../api/run.js';
 import { compareRuns, listRuns, showRun } from '../api/runs.js';
 import { loadConfig } from '../config/load-config.js';
+import type { ResolvedConfig } from '../config/types.js';
 import { isMlopsError, MlopsError } from '../errors.js';
 import { DEFAULT_STAGES, Pipeline } from '../pipeline/pipeline.js';
+import { evaluationPrefix } from '../pipeline/run-explanations.js';
 import { STAGES, type StageName } from '../pipeline/stage-outputs.js';
 import type { PluginApi } from '../plugin/plugin.js';
+import { isServeSession } from '../runs/run-liveness.js';
 import { RemoteRunner, type RemoteRunRequest } from '../services/remote-runner.js';
 import { CORE_VERSION } from '../version.js';
-import { metric, table } from './format.js';
+import { formatComparison, metric, table } from './format.js';
 
 /** Where the CLI writes; injectable for tests. */
 export interface CliIO {
@@ -31,6 +34,7 @@ interface GlobalOptions {
   store?: string;
   set?: string[];
   json?: boolean;
+  lenient?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -73,11 +77,12 @@ function parseRemoteOptions(pairs: string[]): Record<string, string> {
 /** Finds the plugin's {@link RemoteRunner} for `target` and submits the request to it. */
 async function submitRemote(
   target: string,
-  request: RemoteRunRequest & { config?: string; set: string[]; io: CliIO },
+  request: RemoteRunRequest & { config?: string; set: string[]; lenient?: boolean; io: CliIO },
 ): Promise<unknown> {
   const loaded = await loadConfig({
     ...(request.config ? { configFile: request.config } : {}),
     overrides: request.set,
+    ...(request.lenient ? { lenient: true } : {}),
   });
   for (const warning of loaded.warnings)
     request.io.err(`warning: ${warning.file}: ${warning.path}: ${warning.message}`);
@@ -128,6 +133,7 @@ export function createCli(io: CliIO = defaultIO): Command {
     .option('--store <dir>', 'store directory (default: store.path from the config, else .mlops)')
     .option('--set <key=value>', 'override a config value, e.g. --set train.lr=0.002 (repeatable)', collect)
     .option('--json', 'print machine-readable JSON')
+    .option('--lenient', 'unknown config keys are warnings (and ignored) instead of errors')
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .exitOverride();
@@ -144,6 +150,7 @@ export function createCli(io: CliIO = defaultIO): Command {
         const submitted = await submitRemote(opts.remote, {
           ...(g.config ? { config: g.config } : {}),
           set: g.set ?? [],
+          ...(g.lenient ? { lenient: true } : {}),
           stages: stages.length ? stages : [...DEFAULT_STAGES],
           dryRun: opts.dryRun === true,
           force: force !== undefined && force !== false,
@@ -161,11 +168,18 @@ export function createCli(io: CliIO = defaultIO): Command {
       const result = await run({
         ...(g.config ? { config: g.config } : {}),
         ...(g.set ? { set: g.set } : {}),
+        ...(g.lenient ? { lenient: true } : {}),
         ...(stages.length ? { stages } : {}),
         ...(force !== undefined ? { force } : {}),
         ...(opts.resume ? { resume: opts.resume === true ? 'latest' : opts.resume } : {}),
       });
       print(cmd, result, () => {
+        if (result.alreadySucceeded) {
+          return [
+            `run ${result.run.id} already succeeded: nothing to resume`,
+            `report: ${join(result.dir, 'report.html')}`,
+          ].join('\n');
+        }
         const lines = [`run ${result.run.id} ${result.run.status}`];
         lines.push(
           table(
@@ -173,14 +187,20 @@ export function createCli(io: CliIO = defaultIO): Command {
             result.stages.map((s) => [s.stage, s.status, `${(s.durationMs / 1000).toFixed(1)}s`]),
           ),
         );
+        for (const [stage, record] of Object.entries(result.run.stages)) {
+          for (const note of record.notes ?? []) lines.push(`note: ${stage}: ${note}`);
+        }
         const evaluation = result.outputs.evaluate;
-        if (evaluation)
+        if (evaluation) {
+          // Named by the split evaluation used: `validation:` when the data had no test split.
+          const split = evaluationPrefix(evaluation.split, result.run.config as unknown as ResolvedConfig);
           lines.push(
-            `test: ${Object.entries(evaluation.metrics)
+            `${split}: ${Object.entries(evaluation.metrics)
               .filter(([k]) => !k.includes('/'))
               .map(([k, v]) => `${k} ${metric(v)}`)
               .join('  ')}`,
           );
+        }
         const registered = result.outputs.export?.registered;
         if (registered)
           lines.push(
@@ -230,7 +250,7 @@ export function createCli(io: CliIO = defaultIO): Command {
               ['id', 'status', 'started', 'duration', 'data', 'top1'],
               list.map((r) => [
                 r.id,
-                r.status,
+                isServeSession(r) ? `${r.status} (serve)` : r.status,
                 r.startedAt.replace('T', ' ').slice(0, 19),
                 r.durationMs ? `${Math.round(r.durationMs / 1000)}s` : '-',
                 r.dataVersion?.slice(0, 10) ?? '-',
@@ -273,8 +293,8 @@ export function createCli(io: CliIO = defaultIO): Command {
     .argument('<a>', 'run id or "latest"')
     .argument('<b>', 'run id')
     .action(async (a: string, b: string, _opts, cmd: Command) => {
-      const comparison = await compareRuns(a, b, globals(cmd));
-      print(cmd, comparison, () => JSON.stringify(comparison, null, 2));
+      const comparison = await compareRuns(a, b, { ...globals(cmd), includeUnchanged: true });
+      print(cmd, comparison, () => formatComparison(comparison));
     });
 
   const registry = program.command('registry').description('models, versions and aliases');
@@ -446,7 +466,10 @@ async function withPluginCommands(program: Command, argv: string[], io: CliIO): 
     return;
   let loaded: Awaited<ReturnType<typeof loadConfig>>;
   try {
-    loaded = await loadConfig({ ...(config ? { configFile: config } : {}) });
+    loaded = await loadConfig({
+      ...(config ? { configFile: config } : {}),
+      ...(argv.includes('--lenient') ? { lenient: true } : {}),
+    });
   } catch (error) {
     // Without a project there are no plugin commands: commander reports the unknown command.
     if (isMlopsError(error, 'MLOPS_ERR_CONFIG_NOT_FOUND') && !config) return;

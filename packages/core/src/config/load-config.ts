@@ -146,10 +146,12 @@ export async function resolveUserConfig(
   let merged = mergeLayers(layers);
   // Presets may name plugins too (YAML: package names): the lists of every layer are merged by
   // name, a later layer's entry (the config file's `tfjs()`) replacing an earlier one's.
-  const resolvedPlugins = await mergePlugins([
-    ...layers.filter((layer) => layer.source !== file).map((l) => ({ file: l.source, plugins: l.values.plugins })),
-    { file, plugins },
-  ]);
+  const resolvedPlugins = await mergePlugins(
+    layers.map((layer) => ({
+      file: layer.source,
+      plugins: layer.source === file ? plugins : layer.values.plugins,
+    })),
+  );
   const pluginDefaults = await pluginDefaultLayers(resolvedPlugins, merged, root);
   if (pluginDefaults.length > 0) {
     // Just above the built-in defaults: a checkpoint's input size beats 28, the user's beats both.
@@ -183,7 +185,7 @@ export async function resolveUserConfig(
         unknown.push({
           file: sourceOf(merged.provenance, path),
           path,
-          message: `unknown key "${path}"${didYouMean(suggestion === undefined ? undefined : [...issue.path, suggestion].join('.'))}`,
+          message: `unknown key${didYouMean(suggestion === undefined ? undefined : [...issue.path, suggestion].join('.'))}`,
           unknownKey: suggestion === undefined ? {} : { suggestion },
         });
       }
@@ -193,12 +195,12 @@ export async function resolveUserConfig(
     // Unknown keys are warnings: drop them and validate again.
     let dropped = false;
     for (const entry of unknown) {
-      warnings.push({ file: entry.file, path: entry.path, message: `${entry.message} ignored` });
+      warnings.push({ file: entry.file, path: entry.path, message: `${entry.message}; ignored` });
       dropped = deletePath(values, entry.path.split('.')) || dropped;
     }
     if (dropped) result = configSchema.safeParse(values);
   } else {
-    problems.push(...unknown.map((entry) => `  ${entry.file}: ${entry.message}`));
+    problems.push(...unknown.map((entry) => `  ${entry.file}: ${entry.path}: ${entry.message}`));
   }
   if (!result.success) {
     problems.push(
@@ -341,7 +343,8 @@ async function mergePlugins(lists: readonly LayerPlugins[]): Promise<MlopsPlugin
           : (spec as MlopsPlugin);
     const same = loaded.findIndex((l) => l.plugin.name === plugin.name && l.rank !== entry.rank);
     if (same < 0) loaded.push({ plugin, rank: entry.rank });
-    else if ((loaded[same] as { rank: number }).rank < entry.rank) loaded[same] = { plugin, rank: entry.rank };
+    else if ((loaded[same] as { rank: number }).rank < entry.rank)
+      loaded[same] = { plugin, rank: entry.rank };
   }
   return loaded.map((l) => l.plugin);
 }
@@ -387,7 +390,8 @@ function allowedValues(issue: z.ZodIssue): unknown[] | undefined {
     const [only] = branch;
     if (branch.length !== 1 || only === undefined || only.path.length > 0) return undefined;
     if (only.code === 'invalid_value') allowed.push(...only.values);
-    else if (only.code === 'invalid_type') allowed.push(new Kind(`${/^[aeiou]/.test(only.expected) ? 'an' : 'a'} ${only.expected}`));
+    else if (only.code === 'invalid_type')
+      allowed.push(new Kind(`${/^[aeiou]/.test(only.expected) ? 'an' : 'a'} ${only.expected}`));
     else return undefined;
   }
   return allowed;

@@ -151,11 +151,17 @@ export interface TrainConfig {
   momentum: number;
   /** Learning-rate schedule. */
   scheduler: 'cosine' | 'constant' | 'step';
+  /**
+   * When the schedule moves (timm's `sched_on_updates`). Default false, as in timm: the rate is
+   * set once per epoch (warmup and cosine counted in whole epochs, so `warmupEpochs` is rounded).
+   * True: it is recomputed before every optimizer step — smoother for runs of a few epochs.
+   */
+  schedOnUpdates: boolean;
   /** Warmup epochs (linear from `warmupLr`). */
   warmupEpochs: number;
-  /** Learning rate at the start of warmup. */
+  /** Learning rate at the start of warmup (timm's `warmup_lr`, default 1e-5 as in timm). */
   warmupLr: number;
-  /** Floor of the cosine schedule. */
+  /** Floor of the cosine schedule (timm's `min_lr`; default 0, as in timm). */
   minLr: number;
   /** Label smoothing. */
   labelSmoothing: number;
@@ -169,7 +175,11 @@ export interface TrainConfig {
   earlyStopping: { patience: number; metric: string; mode: 'max' | 'min' };
   /** Metric that picks the best checkpoint, e.g. `top1`. */
   evalMetric: string;
-  /** How many epoch checkpoints to keep besides best and last. */
+  /**
+   * How many epoch checkpoints (`epoch-N/`) to keep besides best and last: the N best by
+   * `evalMetric`, as timm's `checkpoint_hist` (an epoch is only saved when it would be among them;
+   * ties keep the earlier epoch).
+   */
   checkpointHistory: number;
   /** Augmentations applied to training images. */
   augment: AugmentConfig;
@@ -189,6 +199,11 @@ export interface TrainConfig {
   layerDecay?: number;
   /** Backend preference of the engine. */
   backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+  /**
+   * Compute threads of the training step (1-8): on the wasm backend, XNNPACK's thread pool and the
+   * engine's own kernel threads. Unset: every core. Results are the same for any thread count.
+   */
+  threads?: number;
 }
 
 /** The evaluate stage. */

@@ -88,7 +88,7 @@ export function normalizeConfigKeys(
       warnings.push({
         file,
         path: key,
-        message: `unknown key "${key}"${didYouMean(suggestion)} (top-level keys: ${[...TOP_LEVEL_KEYS].join(', ')}, or timm keys such as lr_base, warmup_epochs)`,
+        message: `unknown key${didYouMean(suggestion)} (top-level keys: ${[...TOP_LEVEL_KEYS].join(', ')}, or timm keys such as lr_base, warmup_epochs)`,
         unknownKey: suggestion === undefined ? {} : { suggestion },
       });
     }

@@ -235,7 +235,7 @@ async function splitFolders(root: string, allowMissing = false): Promise<string[
     if (!isErrnoException(error, 'ENOENT', 'ENOTDIR')) throw error;
     throw new MlopsError('MLOPS_ERR_DATA_INVALID', `data folder ${root} does not exist`, {
       file: root,
-      hint: 'Pass an ImageFolder tree (<split>/<class>/<image>), or restore one with `mlops data checkout`.',
+      hint: `Pass an ImageFolder tree (<split>/<class>/<image>), or restore one from its manifest: \`mlops data checkout ${root}${DATA_MANIFEST_SUFFIX}\`.`,
     });
   }
   const splits = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);

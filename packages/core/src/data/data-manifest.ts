@@ -193,7 +193,7 @@ export async function readDataManifest(path: string): Promise<DataManifest> {
     throw new MlopsError('MLOPS_ERR_DATA_INVALID', `data manifest ${path} is not valid JSON`, {
       file: path,
       cause: error,
-      hint: 'Restore it from git (`git checkout -- <file>`) or recreate it with `mlops data add`.',
+      hint: `Restore it from git (\`git checkout -- ${path}\`) or recreate it with \`mlops data add ${dataDirOf(path)}\`.`,
     });
   }
   const parsed = manifestSchema.safeParse(value);
@@ -202,7 +202,7 @@ export async function readDataManifest(path: string): Promise<DataManifest> {
     const where = issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unknown problem';
     throw new MlopsError('MLOPS_ERR_DATA_INVALID', `data manifest ${path} is invalid (${where})`, {
       file: path,
-      hint: 'Restore it from git or recreate it with `mlops data add`.',
+      hint: `Restore it from git or recreate it with \`mlops data add ${dataDirOf(path)}\`.`,
     });
   }
   return parsed.data as DataManifest;
@@ -213,4 +213,10 @@ function manifestPaths(scan: ScanResult): string[] {
   const paths = scan.files.map((f) => f.relPath);
   if (scan.classMapSource === 'classes.json') paths.push(CLASSES_FILE);
   return paths;
+}
+
+/** The data folder a manifest describes (`<folder>.mlops-data.json`), for hints. */
+function dataDirOf(manifestPath: string): string {
+  const suffix = '.mlops-data.json';
+  return manifestPath.endsWith(suffix) ? manifestPath.slice(0, -suffix.length) : '<dir>';
 }

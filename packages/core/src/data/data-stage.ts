@@ -8,7 +8,12 @@ import { datasetTreeEntries } from './dataset-tree.js';
 import { imageFolderSource } from './image-folder-source.js';
 import { inspectImages } from './inspect-images.js';
 import type { InspectionResult } from './inspection-cache.js';
-import { type ScannedImage, scanImageFolder } from './scan-image-folder.js';
+import {
+  IMAGE_EXTENSIONS,
+  type ScannedImage,
+  type ScanResult,
+  scanImageFolder,
+} from './scan-image-folder.js';
 import { putTreeMemoized } from './tree-memo.js';
 
 /** How many unreadable paths an `onCorrupt: 'error'` message lists. */
@@ -49,13 +54,28 @@ export async function runDataStage(ctx: StageContext<'data'>): Promise<DataOutpu
   const skipped: DataOutput['skipped'] = [];
   scan.files.forEach((image, i) => {
     const info = results[i];
-    if (info && !info.ok) skipped.push({ path: image.path, reason: info.reason });
+    if (info && !info.ok)
+      skipped.push({ path: image.path, reason: info.reason, split: image.split, label: image.label });
     else accepted.push({ image, info });
   });
   progress.done(`${accepted.length} images ok, ${skipped.length} unreadable`);
   if (skipped.length > 0) {
     if (data.onCorrupt === 'error') throw corruptImagesError(skipped);
-    ctx.logger.warn(`skipping ${skipped.length} unreadable image(s)`, { first: skipped[0]?.path });
+    // A class left without training images cannot be learnt: stop here, not in the trainer.
+    const lost = classesWithoutTrainingImages(
+      scan,
+      accepted.map((a) => a.image),
+    );
+    if (lost.length > 0) throw unreadableClassesError(lost, skipped);
+    ctx.logger.warn(
+      `skipping ${skipped.length} unreadable image(s):\n${skipped.map((s) => `  ${s.path}: ${s.reason}`).join('\n')}`,
+    );
+  }
+  if (scan.ignored > 0) {
+    ctx.logger.warn(
+      `ignored ${scan.ignored} file(s) in class folders that are not images (${IMAGE_EXTENSIONS.join(', ')})`,
+      { root },
+    );
   }
 
   const entries = await datasetTreeEntries(
@@ -76,12 +96,6 @@ export async function runDataStage(ctx: StageContext<'data'>): Promise<DataOutpu
     if (perClass) perClass[image.label] = (perClass[image.label] ?? 0) + 1;
     splits[image.split] = (splits[image.split] ?? 0) + 1;
   }
-  for (const label of scan.classes) {
-    if ((counts.train?.[label] ?? 0) === 0) {
-      ctx.logger.warn(`class "${label}" has no readable training images left`, { root });
-    }
-  }
-
   const output: DataOutput = {
     dataset,
     version: dataset.hash,
@@ -90,6 +104,7 @@ export async function runDataStage(ctx: StageContext<'data'>): Promise<DataOutpu
     counts,
     skipped,
   };
+  if (scan.ignored > 0) output.ignored = scan.ignored;
   const shape = uniformShape(accepted.map((a) => a.info));
   if (shape) output.imageShape = shape;
   await ctx.artifact({
@@ -141,6 +156,32 @@ function corruptImagesError(skipped: DataOutput['skipped']): MlopsError {
     {
       file: skipped[0]?.path,
       hint: "Delete or replace those files, or set data.onCorrupt: 'skip' to leave them out of the dataset.",
+    },
+  );
+}
+
+/** Labels that had training images, none of which could be read. */
+function classesWithoutTrainingImages(scan: ScanResult, accepted: readonly ScannedImage[]): string[] {
+  const readable = new Set(accepted.filter((image) => image.split === 'train').map((image) => image.label));
+  return scan.classes.filter((label) => (scan.counts.train?.[label] ?? 0) > 0 && !readable.has(label));
+}
+
+function unreadableClassesError(labels: string[], skipped: DataOutput['skipped']): MlopsError {
+  const sections = labels.map((label) => {
+    const files = skipped.filter((s) => s.label === label && s.split === 'train');
+    const listed = files
+      .slice(0, MAX_LISTED)
+      .map((s) => `    ${s.path}: ${s.reason}`)
+      .join('\n');
+    const more = files.length > MAX_LISTED ? `\n    ... and ${files.length - MAX_LISTED} more` : '';
+    return `  class "${label}": all ${files.length} training image(s) are unreadable:\n${listed}${more}`;
+  });
+  return new MlopsError(
+    'MLOPS_ERR_DATA_CORRUPT_IMAGE',
+    `${labels.length === 1 ? `class "${labels[0]}" has` : `${labels.length} classes have`} no readable training image:\n${sections.join('\n')}`,
+    {
+      file: skipped.find((s) => s.label === labels[0])?.path,
+      hint: `Replace those files with readable images, or leave the class out (data.classes / data.classMap).`,
     },
   );
 }

@@ -85,10 +85,12 @@ export async function scanImageFolder(root: string, options: ScanOptions): Promi
 
   const files: ScannedImage[] = [];
   const counts: Record<string, Record<string, number>> = {};
+  const folders: Record<string, Set<string>> = {};
   let ignored = 0;
   for (const [split, folder] of Object.entries(splits)) {
     const splitDir = join(rootDir, folder);
     const present = new Set(await listDirectories(splitDir));
+    folders[split] = present;
     counts[split] = {};
     for (const [classIndex, label] of classes.entries()) {
       const images: string[] = [];
@@ -109,7 +111,7 @@ export async function scanImageFolder(root: string, options: ScanOptions): Promi
       }
     }
   }
-  assertTrainCoverage(rootDir, splits, classes, classMap, counts);
+  assertTrainCoverage(rootDir, splits, classes, classMap, counts, folders);
   return {
     root: rootDir,
     classes,
@@ -138,7 +140,7 @@ async function assertDirectory(dir: string): Promise<void> {
     info ? `data folder ${dir} is a file, not a directory` : `data folder ${dir} does not exist`,
     {
       file: dir,
-      hint: 'Point data.path at an ImageFolder tree (<split>/<class>/<image>), or restore it with `mlops data checkout`.',
+      hint: `Point data.path at an ImageFolder tree (<split>/<class>/<image>), or restore it from its manifest: \`mlops data checkout ${dir}.mlops-data.json\`.`,
     },
   );
 }
@@ -232,25 +234,47 @@ function assertTrainCoverage(
   classes: string[],
   classMap: ClassMap,
   counts: Record<string, Record<string, number>>,
+  present: Record<string, Set<string>>,
 ): void {
   const train = splits.train;
   if (train === undefined) return;
   for (const label of classes) {
     if ((counts.train?.[label] ?? 0) > 0) continue;
-    const folders = (classMap[label] ?? []).map((f) => join(root, train, f)).join(', ');
+    const classFolders = classMap[label] ?? [];
+    // Name the folders that exist: a class known only from another split has no train folder.
+    const inTrain = classFolders.filter((f) => present.train?.has(f)).map((f) => join(root, train, f));
+    const trainPart =
+      inTrain.length > 0
+        ? inTrain.join(', ')
+        : `there is no ${classFolders.map((f) => join(root, train, f)).join(' or ')} folder`;
     const elsewhere = Object.keys(splits).find((s) => s !== 'train' && (counts[s]?.[label] ?? 0) > 0);
     if (elsewhere !== undefined) {
       throw new MlopsError(
         'MLOPS_ERR_DATA_INVALID',
-        `class "${label}" has images in split "${elsewhere}" (${join(root, splits[elsewhere] ?? elsewhere)}) but none in train (${folders})`,
+        `class "${label}" has images in split "${elsewhere}" (${join(root, splits[elsewhere] ?? elsewhere)}) but none in train (${trainPart})`,
         {
-          file: join(root, train),
+          file: inTrain[0] ?? join(root, train),
           hint: `Add training images for "${label}", or remove its folder from the ${elsewhere} split (or from the class map).`,
         },
       );
     }
-    throw new MlopsError('MLOPS_ERR_DATA_INVALID', `class "${label}" has no images in train (${folders})`, {
-      file: join(root, train),
+    if (inTrain.length === 0) {
+      const empty = Object.entries(splits).flatMap(([split, folder]) =>
+        classFolders.filter((f) => present[split]?.has(f)).map((f) => join(root, folder, f)),
+      );
+      if (empty.length > 0) {
+        throw new MlopsError(
+          'MLOPS_ERR_DATA_INVALID',
+          `class "${label}" comes only from the empty folder ${empty.join(', ')} (${trainPart})`,
+          {
+            file: empty[0],
+            hint: `Remove the empty folder ${empty.join(', ')}, or add training images for "${label}" in ${join(root, train, classFolders[0] ?? label)}.`,
+          },
+        );
+      }
+    }
+    throw new MlopsError('MLOPS_ERR_DATA_INVALID', `class "${label}" has no images in train (${trainPart})`, {
+      file: inTrain[0] ?? join(root, train),
       hint: `Add images to that folder, or drop "${label}" from data.classMap / data.classes.`,
     });
   }

@@ -6,10 +6,14 @@ import { Engine } from '../services/engine.js';
 import { Exporter } from '../services/exporter.js';
 import { CORE_VERSION } from '../version.js';
 import { registerExportedModel } from './register-model.js';
+import { evaluationPrefix } from './run-explanations.js';
 import type { StageContext } from './stage-context.js';
 import type { ExportedModel, StageName } from './stage-outputs.js';
 
-const CORE_TAP = { name: 'mlops:core', stage: 0 } as const;
+/** Name of core's taps of the stage hooks: a tap by another name replaces or refines a stage. */
+export const CORE_TAP_NAME = 'mlops:core';
+
+const CORE_TAP = { name: CORE_TAP_NAME, stage: 0 } as const;
 
 function engineOf(ctx: StageContext<StageName>): Engine {
   if (!ctx.container.isRegistered(Engine, true)) {
@@ -25,7 +29,7 @@ function engineOf(ctx: StageContext<StageName>): Engine {
 }
 
 /** Known exporter packages, for the error when a format has no exporter. */
-const EXPORTER_PACKAGES: Record<string, string> = {
+export const EXPORTER_PACKAGES: Readonly<Record<string, string>> = {
   tfjs: '@mlops/plugin-tfjs',
   onnx: '@mlops/plugin-onnx',
 };
@@ -49,8 +53,10 @@ export function corePlugin(): MlopsPlugin {
       hooks.evaluate.tapPromise(CORE_TAP, async (value, ctx) => {
         if (value) return value;
         const result = await engineOf(ctx).evaluate(ctx);
+        // Named by the split evaluated: `validation/top1` when the data had no test split.
+        const prefix = evaluationPrefix(result.split, ctx.config);
         ctx.tracker.logSummary(
-          Object.fromEntries(Object.entries(result.metrics).map(([k, v]) => [`test/${k}`, v])),
+          Object.fromEntries(Object.entries(result.metrics).map(([k, v]) => [`${prefix}/${k}`, v])),
         );
         ctx.tracker.logTable?.('confusion_matrix', {
           classes: result.classes,

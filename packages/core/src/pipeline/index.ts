@@ -1,6 +1,7 @@
-export { corePlugin } from './core-plugin.js';
+export { CORE_TAP_NAME, corePlugin } from './core-plugin.js';
 export * from './pipeline.js';
 export { registerExportedModel } from './register-model.js';
+export * from './run-explanations.js';
 export * from './stage-context.js';
 export * from './stage-inputs.js';
 export * from './stage-outputs.js';

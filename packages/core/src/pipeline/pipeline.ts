@@ -1,7 +1,9 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DependencyContainer, InjectionToken } from 'tsyringe';
+import { configDefaults } from '../config/defaults.js';
 import type { ResolvedConfig } from '../config/types.js';
+import { imageFolderSource } from '../data/image-folder-source.js';
 import { isMlopsError, MlopsError } from '../errors.js';
 import { createLifecycleHooks, type LifecycleHooks } from '../hooks/lifecycle-hooks.js';
 import { ConsoleLogger } from '../logging/console-logger.js';
@@ -9,13 +11,12 @@ import { createProgress } from '../logging/progress.js';
 import { applyPlugins } from '../plugin/apply-plugins.js';
 import type { MlopsPlugin, PluginApi, PluginCommand } from '../plugin/plugin.js';
 import { LocalModelRegistry } from '../registry/local-model-registry.js';
-import { imageFolderSource } from '../data/image-folder-source.js';
 import { formatGitSha, gitInfo } from '../runs/git-info.js';
 import { packageVersions } from '../runs/package-versions.js';
 import { attemptsDuration, currentAttempt, isAttemptAlive, isServeSession } from '../runs/run-liveness.js';
 import type { RunRecord, StageRecord } from '../runs/run-record.js';
 import { RunStore } from '../runs/run-store.js';
-import { ArtifactStore } from '../services/artifact-store.js';
+import { type ArtifactRef, ArtifactStore } from '../services/artifact-store.js';
 import { DataSource } from '../services/data-source.js';
 import { Engine } from '../services/engine.js';
 import { Exporter } from '../services/exporter.js';
@@ -23,17 +24,18 @@ import { Logger } from '../services/logger.js';
 import { ModelRegistry } from '../services/model-registry.js';
 import { Tracker } from '../services/tracker.js';
 import { LocalArtifactStore } from '../store/local-artifact-store.js';
-import { ensureStoreRoot } from '../store/store-root.js';
 import { computeStageKey, StageCache, type StageKeyParts } from '../store/stage-cache.js';
+import { ensureStoreRoot } from '../store/store-root.js';
 import { CompositeTracker } from '../tracker/composite-tracker.js';
 import { LocalTracker } from '../tracker/local-tracker.js';
+import { RUN_FILES } from '../tracker/run-files.js';
 import { hashJson } from '../util/hash.js';
 import type { Json, JsonObject } from '../util/json.js';
-import { CORE_TAP_NAME, corePlugin } from './core-plugin.js';
+import { CORE_TAP_NAME, corePlugin, EXPORTER_PACKAGES } from './core-plugin.js';
 import { createPipelineContainer } from './di-container.js';
 import { interruptSignal } from './interrupt.js';
-import type { RunInfo, StageContext } from './stage-context.js';
 import { configDifferences, evaluationPrefix, formatSetOverride, whyStageRan } from './run-explanations.js';
+import type { RunInfo, StageContext } from './stage-context.js';
 import { stageConfigSlice, UNCACHED_STAGES } from './stage-inputs.js';
 import { STAGES, type StageName, type StageOutputs } from './stage-outputs.js';
 
@@ -253,10 +255,7 @@ export class Pipeline {
     };
     const local = new LocalTracker({ dir: run.dir, logger: this.logger });
     const tracker = new CompositeTracker(
-      [
-        local,
-        ...(this.container.isRegistered(Tracker, true) ? this.container.resolveAll(Tracker) : []),
-      ],
+      [local, ...(this.container.isRegistered(Tracker, true) ? this.container.resolveAll(Tracker) : [])],
       this.logger,
     );
     const outputs: Partial<StageOutputs> = {};
@@ -384,19 +383,7 @@ export class Pipeline {
     return { stage, status, durationMs: 0, cacheKey: '' };
   }
 
-  private async runStage(
-    stage: StageName,
-    env: {
-      run: RunInfo;
-      store: ArtifactStore;
-      cache: StageCache;
-      runs: RunStore;
-      tracker: Tracker;
-      outputs: Partial<StageOutputs>;
-      signal: AbortSignal;
-      force: boolean;
-    },
-  ): Promise<StageReport> {
+  private async runStage(stage: StageName, env: StageEnv): Promise<StageReport> {
     const { run, cache, runs, outputs } = env;
     const upstream = Object.fromEntries(
       Object.entries(outputs).map(([name, output]) => [name, hashJson(output)]),
@@ -428,6 +415,7 @@ export class Pipeline {
           output: output as never,
         };
         if (stage === 'data') r.dataVersion = (output as StageOutputs['data']).version;
+        beat(r);
       });
       await this.hooks.stageEnd.promise({ stage, run, status: 'cached', durationMs: 0, output });
       return { stage, status: 'cached', durationMs: 0, cacheKey };
@@ -440,13 +428,34 @@ export class Pipeline {
       }
     }
 
+    // Why it runs (the data stage says after it has looked at the files).
+    let reason =
+      stage === 'data' || UNCACHED_STAGES.has(stage)
+        ? undefined
+        : await this.explain(stage, keyParts, cacheKey, env);
+    if (reason) this.logger.info(`${stage}: running: ${reason.join('; ')}`);
+    const { config, notes } = this.stageConfig(stage, outputs);
+    for (const note of notes) this.logger.warn(`${stage}: ${note}`);
+    const extra = (): Pick<StageRecord, 'reason' | 'notes'> => ({
+      ...(reason ? { reason } : {}),
+      ...(notes.length > 0 ? { notes: [...notes] } : {}),
+    });
+
     await this.hooks.stageStart.promise({ stage, run, cacheKey });
     await runs.update(run.id, (r) => {
-      r.stages[stage] = { status: 'running', cacheKey, startedAt, durationMs: 0, inputs: upstream };
+      r.stages[stage] = {
+        status: 'running',
+        cacheKey,
+        startedAt,
+        durationMs: 0,
+        inputs: upstream,
+        ...extra(),
+      };
+      beat(r);
     });
     const workDir = join(run.dir, 'stages', stage);
     await mkdir(workDir, { recursive: true });
-    const ctx = this.stageContext(stage, { ...env, workDir });
+    const ctx = this.stageContext(stage, { ...env, workDir, config });
     let output: StageOutputs[typeof stage] | undefined;
     try {
       output = (await (this.hooks[stage] as LifecycleHooks['data']).promise(
@@ -472,7 +481,9 @@ export class Pipeline {
           durationMs,
           inputs: upstream,
           error: { code: isMlopsError(error) ? error.code : undefined, message: errorMessage(error) },
+          ...extra(),
         };
+        beat(r);
       });
       throw error;
     }
@@ -480,8 +491,24 @@ export class Pipeline {
     let status: 'ran' | 'cached' = 'ran';
     if (stage === 'data') {
       const data = output as StageOutputs['data'];
-      cacheKey = computeStageKey({ ...keyParts, upstream: { version: data.version } });
+      const dataParts = { ...keyParts, upstream: { version: data.version } };
+      cacheKey = computeStageKey(dataParts);
       if (!env.force && (await cache.get(stage, cacheKey))) status = 'cached';
+      else {
+        reason = await this.explain(stage, dataParts, cacheKey, env, data.version);
+        this.logger.info(`data: new data version: ${reason.join('; ')}`);
+      }
+    }
+    if (stage === 'evaluate') {
+      const evaluation = output as StageOutputs['evaluate'];
+      if (evaluation.split !== this.config.evaluate.split) {
+        const note = `the data has no "${this.config.evaluate.split}" split: evaluated on the ${evaluation.split} split (metrics ${evaluationPrefix(evaluation.split, this.config)}/*)`;
+        notes.push(note);
+        this.logger.warn(`evaluate: ${note}`);
+      }
+    }
+    if (stage === 'train' && run.resumed) {
+      await this.restoreEpochMetrics((output as StageOutputs['train']).history, env);
     }
     (outputs as Record<string, unknown>)[stage] = output;
     if (!UNCACHED_STAGES.has(stage)) await cache.put(stage, cacheKey, output, run.id);
@@ -493,31 +520,219 @@ export class Pipeline {
         durationMs,
         inputs: upstream,
         output: output as never,
+        ...extra(),
       };
       if (stage === 'data') r.dataVersion = (output as StageOutputs['data']).version;
       if (stage === 'train') r.backend = (output as StageOutputs['train']).backend;
+      beat(r);
     });
     await this.hooks.stageEnd.promise({ stage, run, status, durationMs, output });
     return { stage, status, durationMs, cacheKey };
   }
 
+  /**
+   * The config a stage sees, and what was adjusted in it: a batch larger than the training set is
+   * clamped to it (otherwise the learning rate would be scaled for a batch that never happens).
+   */
+  private stageConfig(
+    stage: StageName,
+    outputs: Partial<StageOutputs>,
+  ): { config: ResolvedConfig; notes: string[] } {
+    const config = this.config;
+    const images = outputs.data?.splits.train ?? outputs.data?.splits[config.data.splits.train];
+    if (stage !== 'train' || !images || config.train.epochs === 0 || config.train.batchSize <= images) {
+      return { config, notes: [] };
+    }
+    const lr =
+      config.train.lr === undefined
+        ? `the learning rate is scaled from train.lrBase for a batch of ${images}`
+        : `train.lr ${config.train.lr} is used as set`;
+    return {
+      config: { ...config, train: { ...config.train, batchSize: images } },
+      notes: [
+        `train.batchSize ${config.train.batchSize} is larger than the training set (${images} images): clamped to ${images}, one batch per epoch; ${lr}`,
+      ],
+    };
+  }
+
+  /** Why a stage runs instead of coming from the cache (see {@link whyStageRan}). */
+  private async explain(
+    stage: StageName,
+    parts: StageKeyParts,
+    cacheKey: string,
+    env: StageEnv,
+    dataVersion?: string,
+  ): Promise<string[]> {
+    if (env.force) return ['forced (--force)'];
+    if (env.run.resumed) return ['resumed: the interrupted run had not finished it'];
+    return whyStageRan({
+      stage,
+      parts,
+      cacheKey,
+      dataVersion: dataVersion ?? env.outputs.data?.version,
+      history: await env.history(),
+      configSlice: (config) => stageConfigSlice(stage, config),
+    });
+  }
+
+  /**
+   * After a resumed train stage: epochs finished before the interruption whose metrics never
+   * reached `metrics.jsonl` (the process was killed before they were written) are logged from the
+   * trainer's history, so the curves and the report start at epoch 1.
+   */
+  private async restoreEpochMetrics(history: ArtifactRef | undefined, env: StageEnv): Promise<void> {
+    if (!history) return;
+    await env.flushLocal();
+    const logged = new Set<number>();
+    const text = await readFile(join(env.run.dir, RUN_FILES.metrics), 'utf8').catch(() => '');
+    for (const line of text.split('\n')) {
+      const step = parseJsonLine(line)?.step;
+      if (typeof step === 'number') logged.add(step);
+    }
+    let restored = 0;
+    const lines = (await env.store.getBytes(history).catch(() => Buffer.alloc(0))).toString('utf8');
+    for (const line of lines.split('\n')) {
+      const record = parseJsonLine(line);
+      const epoch = record?.epoch;
+      const metrics = record?.metrics;
+      if (typeof epoch !== 'number' || logged.has(epoch) || !isNumberRecord(metrics)) continue;
+      env.tracker.logMetrics(
+        {
+          ...metrics,
+          ...(typeof record?.imagesPerSecond === 'number'
+            ? { 'perf/images_per_second': record.imagesPerSecond }
+            : {}),
+          ...(typeof record?.durationMs === 'number'
+            ? { 'perf/epoch_seconds': record.durationMs / 1000 }
+            : {}),
+        },
+        epoch,
+      );
+      restored += 1;
+    }
+    if (restored > 0) {
+      await env.flushLocal();
+      this.logger.info(`train: restored the metrics of ${restored} epoch(s) from before the interruption`);
+    }
+  }
+
+  /**
+   * Checks, before anything runs, that every stage of the run has a provider: a data source for
+   * `data.source`, an engine for model/train/evaluate, an exporter for each of `export.formats`, a
+   * server for `serve`. Stages a plugin replaces (a tap besides core's) are its business.
+   */
+  private checkProviders(stages: readonly StageName[], options: RunOptions): void {
+    const { container, config } = this;
+    const pending = stages.filter(
+      (stage) =>
+        options.provided?.[stage] === undefined &&
+        !options.skip?.includes(stage) &&
+        !this.hooks[stage].taps.some((tap) => tap.name !== CORE_TAP_NAME),
+    );
+    const problems: string[] = [];
+    const hints: string[] = [];
+    if (pending.includes('data')) {
+      const registered = container.isRegistered(DataSource, true) ? container.resolveAll(DataSource) : [];
+      const names = [...new Set([imageFolderSource, ...registered].map((source) => source.name))].sort();
+      if (!names.includes(config.data.source)) {
+        problems.push(
+          `data.source "${config.data.source}" is not a registered data source (registered: ${names.join(', ')})`,
+        );
+        hints.push('fashion-mnist and mnist come with @mlops/plugin-tfjs');
+      }
+    }
+    const engineStages = pending.filter(
+      (stage) => stage === 'model' || stage === 'train' || stage === 'evaluate',
+    );
+    if (engineStages.length > 0 && !container.isRegistered(Engine, true)) {
+      problems.push(
+        `the ${engineStages.join(', ')} stage${engineStages.length > 1 ? 's need' : ' needs'} an engine, and no plugin provides one`,
+      );
+      hints.push("add @mlops/plugin-tfjs: import { tfjs } from '@mlops/plugin-tfjs'; plugins: [tfjs()]");
+    }
+    if (pending.includes('export')) {
+      const formats = (container.isRegistered(Exporter, true) ? container.resolveAll(Exporter) : []).map(
+        (e) => e.format,
+      );
+      for (const format of config.export.formats) {
+        if (formats.includes(format)) continue;
+        problems.push(
+          `export.formats names "${format}", and no plugin exports it (exporters: ${formats.join(', ') || 'none'})`,
+        );
+        hints.push(
+          `${EXPORTER_PACKAGES[format] ? `add ${EXPORTER_PACKAGES[format]} to plugins` : `add the plugin that exports ${format}`}, or remove "${format}" from export.formats`,
+        );
+      }
+    }
+    if (stages.includes('serve') && this.hooks.serve.taps.length === 0) {
+      problems.push('serving needs a server, and no plugin provides one');
+      hints.push("add @mlops/server: import { server } from '@mlops/server'; plugins: [tfjs(), server()]");
+    }
+    if (problems.length === 0) return;
+    throw new MlopsError(
+      'MLOPS_ERR_SERVICE_MISSING',
+      problems.length === 1
+        ? (problems[0] as string)
+        : `this run cannot finish (${problems.length} problems):\n  ${problems.join('\n  ')}`,
+      { hint: `${hints.join('; ')} (nothing ran)` },
+    );
+  }
+
+  /**
+   * The run `--resume` continues: not a serve session, not still running in a live process, and
+   * started with this config (resuming with other settings would train something else).
+   */
+  private async resumable(runs: RunStore, id: string): Promise<RunRecord> {
+    const record = await runs.get(id);
+    if (isServeSession(record)) {
+      throw new MlopsError(
+        'MLOPS_ERR_USAGE',
+        `run ${record.id} is an \`mlops serve\` session, not a training run: there is nothing to resume`,
+        { hint: '`mlops runs list` shows the runs; `mlops run --resume` continues the latest training run' },
+      );
+    }
+    if (record.status === 'succeeded') return record;
+    const owner = record.attempts?.at(-1);
+    if (record.status === 'running' && owner && owner.endedAt === null && isAttemptAlive(owner)) {
+      throw new MlopsError(
+        'MLOPS_ERR_USAGE',
+        `run ${record.id} is still running (pid ${owner.pid} on ${owner.host})`,
+        { hint: `stop that process (Ctrl-C) first, then: mlops run --resume ${record.id}` },
+      );
+    }
+    const differences = configDifferences(
+      record.config,
+      configToJson(this.config),
+      configDefaults() as unknown as JsonObject,
+    );
+    if (differences.length > 0) {
+      const listed = differences
+        .slice(0, 10)
+        .map(
+          (d) =>
+            `${d.key}: ${JSON.stringify(d.run) ?? 'unset'} in the run, ${JSON.stringify(d.now) ?? 'unset'} now`,
+        )
+        .join('; ');
+      const sets = differences.filter((d) => d.run !== undefined).map((d) => formatSetOverride(d.key, d.run));
+      throw new MlopsError(
+        'MLOPS_ERR_USAGE',
+        `run ${record.id} was started with another config (${listed}${differences.length > 10 ? `; and ${differences.length - 10} more` : ''})`,
+        { hint: `resume it with its own settings: mlops run --resume ${record.id} ${sets.join(' ')}`.trim() },
+      );
+    }
+    return record;
+  }
+
   private stageContext<S extends StageName>(
     stage: S,
-    env: {
-      run: RunInfo;
-      store: ArtifactStore;
-      tracker: Tracker;
-      outputs: Partial<StageOutputs>;
-      signal: AbortSignal;
-      workDir: string;
-    },
+    env: StageEnv & { workDir: string; config: ResolvedConfig },
   ): StageContext<S> {
     const hooks = this.hooks;
     const logger = this.logger.child({ stage });
     return {
       stage,
       run: env.run,
-      config: this.config,
+      config: env.config,
       container: this.container,
       store: env.store,
       logger,
@@ -548,6 +763,9 @@ export class Pipeline {
           },
           event.epoch,
         );
+        // Each epoch's metrics reach the disk before the next one starts: a killed run keeps them.
+        await env.flushLocal();
+        await env.runs.heartbeat(env.run.id).catch(() => undefined);
         await hooks.epochEnd.promise(event, env.run);
       },
       artifact: async (info) => {
@@ -557,11 +775,68 @@ export class Pipeline {
   }
 }
 
-/** The run's headline metrics: test metrics of evaluate, validation metrics of train. */
-function runMetrics(outputs: Partial<StageOutputs>): Record<string, number> {
+/** What a stage runs with, besides its name. */
+interface StageEnv {
+  run: RunInfo;
+  store: ArtifactStore;
+  cache: StageCache;
+  runs: RunStore;
+  tracker: Tracker;
+  outputs: Partial<StageOutputs>;
+  signal: AbortSignal;
+  force: boolean;
+  /** Earlier runs of the project, newest first (read once per run). */
+  history: () => Promise<RunRecord[]>;
+  /** Writes what the local tracker buffered. */
+  flushLocal: () => Promise<void>;
+}
+
+/** Sets this process's heartbeat on a record being updated. */
+function beat(record: RunRecord): void {
+  const last = record.attempts?.at(-1);
+  if (last && last.endedAt === null && last.pid === process.pid) last.heartbeatAt = new Date().toISOString();
+}
+
+/** The outputs a finished run recorded, by stage. */
+function recordedOutputs(record: RunRecord): Partial<StageOutputs> {
+  const outputs: Record<string, Json> = {};
+  for (const [stage, done] of Object.entries(record.stages)) {
+    if (done.output !== undefined) outputs[stage] = done.output;
+  }
+  return outputs as unknown as Partial<StageOutputs>;
+}
+
+function parseJsonLine(line: string): Record<string, unknown> | undefined {
+  if (line.trim() === '') return undefined;
+  try {
+    const value: unknown = JSON.parse(line);
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isNumberRecord(value: unknown): value is Record<string, number> {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === 'number')
+  );
+}
+
+/**
+ * The run's headline metrics: the evaluation's under the split it used (`test/top1`, or
+ * `validation/top1` when the data had no test split), and the validation metrics of train.
+ */
+function runMetrics(outputs: Partial<StageOutputs>, config: ResolvedConfig): Record<string, number> {
   const metrics: Record<string, number> = {};
   for (const [key, value] of Object.entries(outputs.train?.metrics ?? {})) metrics[`val/${key}`] = value;
-  for (const [key, value] of Object.entries(outputs.evaluate?.metrics ?? {})) metrics[`test/${key}`] = value;
+  const evaluation = outputs.evaluate;
+  const prefix = evaluation ? evaluationPrefix(evaluation.split, config) : 'test';
+  for (const [key, value] of Object.entries(evaluation?.metrics ?? {})) metrics[`${prefix}/${key}`] = value;
   if (outputs.train) metrics['train/images_per_second'] = outputs.train.imagesPerSecond;
   return metrics;
 }

@@ -1,14 +1,19 @@
 import { preprocessingOf } from '../config/preprocessing.js';
 import { isMlopsError } from '../errors.js';
+import { evaluationMetadata, sameDataEvidence } from '../registry/same-data-evaluation.js';
 import type { ArtifactRef } from '../services/artifact-store.js';
 import { ModelRegistry } from '../services/model-registry.js';
+import { evaluationPrefix } from './run-explanations.js';
 import type { StageContext } from './stage-context.js';
 import type { ExportedModel, ExportOutput } from './stage-outputs.js';
 
 /**
  * Registers the exported model as a new version: artifacts by format, the evaluation metrics,
- * lineage (run, data version, git), labels and preprocessing. Moves the configured aliases, and
- * `registry.promoteTo` when the gate allows it (a refusal is a warning, not a failure).
+ * lineage (run, data version, git), labels, preprocessing, and what it was evaluated on. Moves
+ * the configured aliases, and `registry.promoteTo` when the gate allows it (a refusal is a
+ * warning, not a failure); when the alias's holder was evaluated on other data, both are first
+ * measured on this version's evaluation split, so the gate compares like with like. Artifacts
+ * identical to a registered version's register nothing new (a resumed run that reproduced a model).
  */
 export async function registerExportedModel(
   ctx: StageContext<'export'>,
@@ -22,33 +27,68 @@ export async function registerExportedModel(
   for (const exported of exports) artifacts[exported.format] = exported.artifact;
   if (train.referenceStats) artifacts['reference-stats'] = train.referenceStats;
   const { config } = ctx;
-  const version = await registry.register({
-    model: config.registry.model,
-    artifacts,
-    metrics: { ...(evaluation?.metrics ?? {}), ...prefixed('val/', train.metrics) },
-    lineage: {
-      runId: ctx.run.id,
-      dataVersion: data.version,
-      ...(ctx.run.gitSha ? { gitSha: ctx.run.gitSha } : {}),
-    },
-    metadata: {
-      labels: data.classes,
-      architecture: ctx.input('model').architecture,
-      inputShape: ctx.input('model').inputShape,
-      preprocessing: { ...preprocessingOf(config) },
-      backend: train.backend,
-      ...(ctx.input('model').initializedFrom
-        ? { initializedFrom: ctx.input('model').initializedFrom as string }
-        : {}),
-      exports: exports.map((e) => ({ format: e.format, details: e.details })),
-    },
-    aliases: config.registry.aliases,
-  });
-  const aliases = [...config.registry.aliases];
+  const evaluated = evaluation
+    ? evaluationMetadata(
+        await ctx.store.getTree(data.dataset),
+        data.version,
+        evaluationPrefix(evaluation.split, config),
+      )
+    : undefined;
+  // Registries that do not honour `reuseIdentical` still see no duplicate from a rerun.
+  const existing = (await registry.listVersions(config.registry.model).catch(() => [])).find((v) =>
+    sameArtifacts(v.artifacts, artifacts),
+  );
+  const version =
+    existing ??
+    (await registry.register({
+      model: config.registry.model,
+      artifacts,
+      metrics: { ...(evaluation?.metrics ?? {}), ...prefixed('val/', train.metrics) },
+      lineage: {
+        runId: ctx.run.id,
+        dataVersion: data.version,
+        ...(ctx.run.gitSha ? { gitSha: ctx.run.gitSha } : {}),
+      },
+      metadata: {
+        labels: data.classes,
+        architecture: ctx.input('model').architecture,
+        inputShape: ctx.input('model').inputShape,
+        preprocessing: { ...preprocessingOf(config) },
+        backend: train.backend,
+        ...(ctx.input('model').initializedFrom
+          ? { initializedFrom: ctx.input('model').initializedFrom as string }
+          : {}),
+        exports: exports.map((e) => ({ format: e.format, details: e.details })),
+        ...(evaluated ? { evaluation: { ...evaluated } } : {}),
+      },
+      aliases: config.registry.aliases,
+      reuseIdentical: true,
+    }));
+  if (version.lineage.runId !== ctx.run.id) {
+    ctx.logger.info(
+      `${version.model} v${version.version} already holds these artifacts (registered by run ${version.lineage.runId ?? 'unknown'}): not registered again`,
+    );
+  }
+  const aliases =
+    version.lineage.runId === ctx.run.id
+      ? [...config.registry.aliases]
+      : version.aliases.filter((alias) => alias !== config.registry.promoteTo);
   if (config.registry.promoteTo) {
     try {
+      const gate = config.registry.gate;
+      const evidence = gate
+        ? await sameDataEvidence({
+            registry,
+            container: ctx.container,
+            candidate: version,
+            alias: config.registry.promoteTo,
+            gate,
+            logger: ctx.logger,
+          })
+        : undefined;
       await registry.promote(version.model, version.version, config.registry.promoteTo, {
-        ...(config.registry.gate ? { gate: config.registry.gate } : {}),
+        ...(gate ? { gate } : {}),
+        ...(evidence ? { evidence } : {}),
         actor: `run:${ctx.run.id}`,
         reason: 'automatic promotion after export',
       });
@@ -58,10 +98,17 @@ export async function registerExportedModel(
       ctx.logger.warn(`not promoted to ${config.registry.promoteTo}: ${error.message}`);
     }
   }
-  ctx.logger.info(
-    `registered ${version.model} v${version.version} (aliases: ${aliases.join(', ') || 'none'})`,
-  );
+  if (version.lineage.runId === ctx.run.id) {
+    ctx.logger.info(
+      `registered ${version.model} v${version.version} (aliases: ${aliases.join(', ') || 'none'})`,
+    );
+  }
   return { model: version.model, version: version.version, aliases };
+}
+
+function sameArtifacts(a: Record<string, ArtifactRef>, b: Record<string, ArtifactRef>): boolean {
+  const roles = Object.keys(a);
+  return roles.length === Object.keys(b).length && roles.every((role) => a[role]?.hash === b[role]?.hash);
 }
 
 function prefixed(prefix: string, metrics: Record<string, number>): Record<string, number> {

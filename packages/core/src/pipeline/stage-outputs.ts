@@ -21,8 +21,10 @@ export interface DataOutput {
   counts: Record<string, Record<string, number>>;
   /** Native image shape `[height, width, channels]` when all images share it. */
   imageShape?: [number, number, number];
-  /** Images that were skipped as unreadable, with the reason. */
-  skipped: { path: string; reason: string }[];
+  /** Images that were skipped as unreadable (every one), with the reason, split and class. */
+  skipped: { path: string; reason: string; split?: string; label?: string }[];
+  /** Files in class folders that are not images and were ignored (absent when none). */
+  ignored?: number;
 }
 
 /** Output of the model stage: an initialized (or fine-tuning-ready) model. */

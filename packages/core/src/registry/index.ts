@@ -5,4 +5,5 @@ export * from './model-file-ops.js';
 export * from './model-lock.js';
 export * from './names.js';
 export * from './promotion-gate.js';
+export * from './same-data-evaluation.js';
 export * from './watch-history.js';

@@ -12,7 +12,7 @@
  * append, which loses that move's history line but never the registry state.
  */
 import { readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type {
   AliasMove,
   ModelRegistry,
@@ -24,6 +24,7 @@ import type {
 } from '../services/model-registry.js';
 import { isErrnoException, writeJsonAtomic } from '../store/atomic-write.js';
 import { KeyedMutex } from '../store/keyed-mutex.js';
+import { ensureStoreRoot } from '../store/store-root.js';
 import { appendHistory, readHistory } from './history-file.js';
 import { type ModelFile, readModelFile, toModelSummary, toModelVersion } from './model-file.js';
 import {
@@ -143,6 +144,7 @@ export class LocalModelRegistry implements ModelRegistry {
     model: string,
     compute: (current: ModelFile | undefined) => ModelFileMutation<T>,
   ): Promise<T> {
+    await ensureStoreRoot(dirname(this.dir));
     return this.mutex.run(model, () =>
       withLock(join(this.dir, 'locks', `${model}.lock`), `registry model "${model}"`, async (assertHeld) => {
         const current = await readModelFile(this.modelFilePath(model));

@@ -68,6 +68,11 @@ export function validateRegisterInput(input: RegisterModelInput): string[] {
 /**
  * Adds the next version (highest + 1) and points `aliases` at it (no gate: registering a new
  * version is not a promotion). Non-finite metrics cannot be stored in JSON and are left out.
+ *
+ * With `input.reuseIdentical` it is idempotent by artifact hash: artifacts identical to an
+ * existing version's (the same roles, the same hashes) register nothing new and return that
+ * version; of `aliases`, only those the model does not have yet are pointed at it (an alias held
+ * by another version is not moved back).
  */
 export function registerInModelFile(
   current: ModelFile | undefined,
@@ -76,6 +81,22 @@ export function registerInModelFile(
   actor: string,
 ): ModelFileMutation<ModelVersion> {
   const file = current ?? emptyModelFile(input.model);
+  const same = input.reuseIdentical
+    ? file.versions.find((version) => sameArtifacts(version.artifacts, input.artifacts))
+    : undefined;
+  if (same) {
+    const unset = aliases.filter((alias) => file.aliases[alias] === undefined);
+    const moves = unset.map((alias) =>
+      moveAlias(
+        file,
+        alias,
+        same.version,
+        { reason: `registered again (same artifacts as v${same.version})` },
+        actor,
+      ),
+    );
+    return { next: moves.length > 0 ? file : undefined, moves, result: toModelVersion(file, same) };
+  }
   const stored: StoredModelVersion = {
     model: input.model,
     version: latestVersion(file) + 1,
@@ -92,6 +113,16 @@ export function registerInModelFile(
     moveAlias(file, alias, stored.version, { reason: 'registered' }, actor),
   );
   return { next: file, moves, result: toModelVersion(file, stored) };
+}
+
+/** Same roles with the same content hashes. */
+function sameArtifacts(a: Record<string, { hash: string }>, b: Record<string, { hash: string }>): boolean {
+  const roles = Object.keys(a);
+  return (
+    roles.length > 0 &&
+    roles.length === Object.keys(b).length &&
+    roles.every((role) => b[role] !== undefined && a[role]?.hash === b[role]?.hash)
+  );
 }
 
 /** The version an alias, number or `latest` (the highest number) selects. */
@@ -131,7 +162,9 @@ export function promoteInModelFile(
     };
   }
   const holder = from === null ? undefined : file.versions.find((v) => v.version === from);
-  const refusal = options.gate ? checkPromotionGate(options.gate, alias, candidate, holder) : undefined;
+  const refusal = options.gate
+    ? checkPromotionGate(options.gate, alias, candidate, holder, options.evidence)
+    : undefined;
   if (refusal && !options.force) throw refusal;
   const move = moveAlias(file, alias, version, { ...options, forced: refusal !== undefined }, actor);
   return { next: file, moves: [move], result: move };
@@ -171,7 +204,7 @@ export function findStoredVersion(file: ModelFile, version: number): StoredModel
   throw new MlopsError(
     'MLOPS_ERR_REGISTRY_VERSION_NOT_FOUND',
     `model "${file.name}" has no version ${version}; versions: ${describeVersions(numbers)}`,
-    { hint: `\`mlops registry list ${file.name}\` shows its versions.` },
+    { hint: `\`mlops registry show ${file.name}\` shows its versions.` },
   );
 }
 

@@ -12,5 +12,6 @@ export * from './flatten-json.js';
 export * from './git-info.js';
 export * from './package-versions.js';
 export * from './run-id.js';
+export * from './run-liveness.js';
 export * from './run-record.js';
 export * from './run-store.js';

@@ -93,7 +93,10 @@ export function attemptsDuration(record: RunRecord, now: Date = new Date()): num
   const attempts = record.attempts ?? [];
   if (attempts.length === 0) {
     if (record.durationMs !== null) return record.durationMs;
-    return Math.max(0, (record.endedAt ? Date.parse(record.endedAt) : now.getTime()) - Date.parse(record.startedAt));
+    return Math.max(
+      0,
+      (record.endedAt ? Date.parse(record.endedAt) : now.getTime()) - Date.parse(record.startedAt),
+    );
   }
   let total = 0;
   for (const attempt of attempts) {

@@ -4,11 +4,12 @@
  * (report, logs). Records are rewritten atomically, so a reader never sees a half-written one.
  */
 import { appendFile, mkdir, readdir, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { MlopsError } from '../errors.js';
 import type { RunStatus } from '../services/tracker.js';
 import { isErrnoException, readJson, writeJsonAtomic } from '../store/atomic-write.js';
 import { KeyedMutex } from '../store/keyed-mutex.js';
+import { ensureStoreRoot } from '../store/store-root.js';
 import type { JsonObject } from '../util/json.js';
 import { newRunId, RUN_ID_PATTERN, runIdTime } from './run-id.js';
 import { attemptsDuration, currentAttempt, isServeSession, settleRun } from './run-liveness.js';
@@ -85,6 +86,7 @@ export class RunStore {
    */
   async create(input: CreateRunInput): Promise<RunRecord> {
     const startedAt = input.startedAt ?? new Date();
+    await ensureStoreRoot(dirname(this.dir));
     await mkdir(this.dir, { recursive: true });
     for (let attempt = 0; ; attempt++) {
       const id = newRunId(startedAt);

@@ -76,10 +76,34 @@ export interface PromotionGate {
   mode?: 'max' | 'min';
 }
 
+/**
+ * The gate metric of a candidate and of the alias's holder measured on the same images (the
+ * candidate's evaluation split), for a gate whose versions were evaluated on different data.
+ */
+export interface GateEvidence {
+  /** The gate metric. */
+  metric: string;
+  /** Version promoted. */
+  candidateVersion: number;
+  /** Version holding the alias, measured alongside. */
+  holderVersion: number;
+  /** The candidate's value. */
+  candidate: number;
+  /** The holder's value on the same images. */
+  holder: number;
+  /** What was measured on, for messages: e.g. `the test split of data 1a2b3c4d5e6f (1000 images)`. */
+  on: string;
+}
+
 /** Options of {@link ModelRegistry.promote}. */
 export interface PromoteOptions {
   /** Check the candidate against the alias's current holder. */
   gate?: PromotionGate;
+  /**
+   * The metric of both versions on the same data, when their own evaluations are not comparable
+   * (other test data): the gate compares these instead of refusing.
+   */
+  evidence?: GateEvidence;
   /** Promote even if the gate refuses. */
   force?: boolean;
   /** Recorded in the history. */
@@ -102,6 +126,13 @@ export interface RegisterModelInput {
   metadata?: JsonObject;
   /** Aliases to point at the new version right away (e.g. `latest`, `best`). */
   aliases?: string[];
+  /**
+   * Idempotent registration by artifact hash: when a version already holds exactly these artifacts
+   * (same roles, same hashes), return it instead of adding a version (the pipeline sets this, so a
+   * resumed run that reproduces a registered model does not register it twice). Of `aliases`, only
+   * those the model has no version for yet are pointed at it.
+   */
+  reuseIdentical?: boolean;
 }
 
 /** How to pick a version: an alias, a number, or `latest`. */

@@ -21,6 +21,7 @@ import { sha256, sha256File } from '../util/hash.js';
 import { mapLimit } from '../util/map-limit.js';
 import { fsyncDir, isErrnoException, tempPathFor, writeDirAtomic, writeFileAtomic } from './atomic-write.js';
 import { assertSha256, isSha256, objectMissingError, objectPath } from './object-layout.js';
+import { ensureStoreRoot } from './store-root.js';
 import {
   assertTreePaths,
   buildTreeManifest,
@@ -87,6 +88,7 @@ export class LocalArtifactStore implements ArtifactStore {
   async putBytes(bytes: Uint8Array, meta: { name?: string; mediaType?: string } = {}): Promise<ArtifactRef> {
     const hash = sha256(bytes);
     const path = this.objectPath(hash);
+    await ensureStoreRoot(this.location);
     if (!(await exists(path))) {
       try {
         await writeFileAtomic(path, bytes, { mode: OBJECT_MODE });
@@ -101,6 +103,7 @@ export class LocalArtifactStore implements ArtifactStore {
 
   /** Stores a file's content, streaming it (any size) to a temp object while hashing it. */
   async putFile(path: string, meta: { name?: string; mediaType?: string } = {}): Promise<ArtifactRef> {
+    await ensureStoreRoot(this.location);
     const { hash, size } = await this.storeFileContent(path);
     return makeRef(hash, 'file', size, { name: basename(path), ...meta });
   }
@@ -124,6 +127,7 @@ export class LocalArtifactStore implements ArtifactStore {
   ): Promise<ArtifactRef> {
     // Check paths before copying anything, so a bad entry fails fast instead of after the copy.
     assertTreePaths(entries.map((e) => e.path));
+    await ensureStoreRoot(this.location);
     const treeEntries = await mapLimit(entries, this.concurrency, async (entry): Promise<TreeEntry> => {
       const { hash, size } = await this.storeFileContent(entry.file);
       return { path: entry.path, hash, size };

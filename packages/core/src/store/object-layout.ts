@@ -22,7 +22,7 @@ export function assertSha256(hash: string): void {
       'MLOPS_ERR_USAGE',
       `${JSON.stringify(hash)} is not an artifact hash (64 lowercase hex digits)`,
       {
-        hint: 'Use the hash from a run record, a data manifest or `mlops runs show`.',
+        hint: 'Use the hash from a run record (`mlops runs show latest`) or a data manifest.',
       },
     );
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type CliIO, main } from '../../src/cli/main.js';
 import { LocalModelRegistry } from '../../src/registry/local-model-registry.js';
+import { RunStore } from '../../src/runs/run-store.js';
 
 function captureIO(): CliIO & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
@@ -89,6 +90,71 @@ describe('mlops CLI', () => {
     ]);
     const show = await cli([...config, 'registry', 'show', 'demo']);
     expect(show.out).toContain('production: 1 → 2 (forced)');
+  });
+
+  it('compares two runs as a table, and as JSON only with --json', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mlops-cli-'));
+    const runs = new RunStore(join(dir, '.mlops'));
+    const a = await runs.create({ project: 'p', config: { train: { lr: 0.003, epochs: 3 } } });
+    const b = await runs.create({ project: 'p', config: { train: { lr: 0.001, epochs: 3 } } });
+    await runs.update(a.id, (r) => {
+      r.metrics = { 'test/top1': 0.9, 'test/loss': 0.3 };
+    });
+    await runs.update(b.id, (r) => {
+      r.metrics = { 'test/top1': 0.92, 'test/loss': 0.3 };
+    });
+    const store = ['--store', join(dir, '.mlops')];
+    const text = await cli([...store, 'runs', 'compare', a.id, b.id]);
+    expect(text.code).toBe(0);
+    expect(text.out).not.toContain('{');
+    expect(text.out).toContain(`a: ${a.id}\nb: ${b.id}`);
+    expect(text.out).toMatch(/^metric +a +b +b - a$/m);
+    expect(text.out).toMatch(/^test\/loss +0\.3000 +0\.3000 +0\.0000$/m);
+    expect(text.out).toMatch(/^test\/top1 +0\.9000 +0\.9200 +\+0\.0200$/m);
+    expect(text.out).toMatch(/^train\.lr +0\.003 +0\.001$/m);
+    expect(text.out).not.toContain('train.epochs');
+    const json = await cli([...store, '--json', 'runs', 'compare', a.id, b.id]);
+    expect(JSON.parse(json.out)).toMatchObject({
+      a: a.id,
+      b: b.id,
+      config: [{ key: 'train.lr', a: 0.003, b: 0.001 }],
+    });
+  });
+
+  it('names the split evaluation used in the summary, and --lenient lets unknown keys pass', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mlops-cli-split-'));
+    const src = join(import.meta.dirname, '..', '..', 'src');
+    const testPlugin = join(import.meta.dirname, '..', 'pipeline', 'test-plugin.ts');
+    for (const split of ['train', 'validation']) {
+      for (const label of ['cat', 'dog']) {
+        await mkdir(join(dir, 'images', split, label), { recursive: true });
+        await writeFile(join(dir, 'images', split, label, '1.png'), `${split}-${label}`);
+      }
+    }
+    await writeFile(
+      join(dir, 'mlops.config.ts'),
+      [
+        `import { Engine } from ${JSON.stringify(join(src, 'services', 'engine.ts'))};`,
+        `import { countingEnginePlugin } from ${JSON.stringify(testPlugin)};`,
+        'const fallback = { name: "fallback", dependsOn: ["test-engine"], apply(api) {',
+        '  const engine = api.container.resolve(Engine);',
+        '  api.provide(Engine, { ...engine, evaluate: async (ctx) => ({ ...(await engine.evaluate(ctx)), split: "validation" }) });',
+        '} };',
+        'export default { project: "demo", data: { source: "imagefolder", path: "images" }, train: { epochs: 1, epoks: 2 },',
+        '  plugins: [countingEnginePlugin({ build: 0, train: 0, evaluate: 0, export: 0 }), fallback] };',
+      ].join('\n'),
+    );
+    const config = ['--config', join(dir, 'mlops.config.ts')];
+    const strict = await cli([...config, 'run']);
+    expect(strict.code).toBe(1);
+    expect(strict.err).toContain('mlops.config.ts: train.epoks: unknown key (did you mean "train.epochs"?)');
+    const lenient = await cli([...config, '--lenient', 'run']);
+    expect(lenient.code, lenient.err).toBe(0);
+    expect(lenient.out).toMatch(/^validation: top1 0\.9100 /m);
+    expect(lenient.out).not.toMatch(/^test:/m);
+    expect(lenient.out).toContain(
+      'note: evaluate: the data has no "test" split: evaluated on the validation split (metrics validation/*)',
+    );
   });
 
   it('reports runs as JSON for scripting', async () => {

@@ -130,25 +130,29 @@ describe('loadConfig', () => {
   it('stops on unknown keys, naming the file and the closest known key', async () => {
     const cwd = await project({
       'configs/base.yaml': 'data:\n  limitperclass: 5\n',
-      'mlops.config.yaml': 'extends: ./configs/base.yaml\nproject: p\ntrain:\n  epoch: 3\nepoch: 4\nfrobnicate: 1\n',
+      'mlops.config.yaml':
+        'extends: ./configs/base.yaml\nproject: p\ntrain:\n  epoch: 3\nepoch: 4\nfrobnicate: 1\n',
     });
     const error = await failure(loadConfig({ cwd }));
     expect(error.code).toBe('MLOPS_ERR_CONFIG_INVALID');
     expect(error.message).toContain('4 problems');
     expect(error.message).toContain(
-      `${join(cwd, 'mlops.config.yaml')}: unknown key "train.epoch" (did you mean "train.epochs"?)`,
+      `${join(cwd, 'mlops.config.yaml')}: train.epoch: unknown key (did you mean "train.epochs"?)`,
     );
     expect(error.message).toContain(
-      `${join(cwd, 'configs', 'base.yaml')}: unknown key "data.limitperclass" (did you mean "data.limitPerClass"?)`,
+      `${join(cwd, 'configs', 'base.yaml')}: data.limitperclass: unknown key (did you mean "data.limitPerClass"?)`,
     );
     // A top-level key is checked against the sections and the timm keys (`epochs` is one).
-    expect(error.message).toContain('unknown key "epoch" (did you mean "epochs"?)');
-    expect(error.message).toMatch(/unknown key "frobnicate" \(top-level keys:/);
+    expect(error.message).toContain(': epoch: unknown key (did you mean "epochs"?)');
+    expect(error.message).toMatch(/: frobnicate: unknown key \(top-level keys:/);
     expect(error.hint).toContain('--lenient');
     const fromSet = await failure(
-      loadConfig({ cwd: await project({ 'mlops.config.ts': 'export default {}' }), overrides: ['train.bachSize=8'] }),
+      loadConfig({
+        cwd: await project({ 'mlops.config.ts': 'export default {}' }),
+        overrides: ['train.bachSize=8'],
+      }),
     );
-    expect(fromSet.message).toContain('--set: unknown key "train.bachSize" (did you mean "train.batchSize"?)');
+    expect(fromSet.message).toContain('--set: train.bachSize: unknown key (did you mean "train.batchSize"?)');
   });
 
   it('ignores unknown keys with a warning under --lenient or strict: false', async () => {
@@ -161,15 +165,22 @@ describe('loadConfig', () => {
       expect.objectContaining({
         path: 'train.epoks',
         file: join(cwd, 'mlops.config.yaml'),
-        message: 'unknown key "train.epoks" (did you mean "train.epochs"?) ignored',
+        message: 'unknown key (did you mean "train.epochs"?); ignored',
       }),
     ]);
-    const strictFalse = await project({ 'mlops.config.yaml': `strict: false\n${files['mlops.config.yaml']}` });
-    expect((await loadConfig({ cwd: strictFalse })).warnings.map((w) => w.path)).toEqual(['foo', 'train.epoks']);
+    const strictFalse = await project({
+      'mlops.config.yaml': `strict: false\n${files['mlops.config.yaml']}`,
+    });
+    expect((await loadConfig({ cwd: strictFalse })).warnings.map((w) => w.path)).toEqual([
+      'foo',
+      'train.epoks',
+    ]);
     const fromSet = await loadConfig({ cwd, overrides: ['strict=false'] });
     expect(fromSet.warnings).toHaveLength(2);
     const badStrict = await project({ 'mlops.config.yaml': 'strict: maybe\n' });
-    expect((await failure(loadConfig({ cwd: badStrict }))).message).toContain('strict: expected true or false');
+    expect((await failure(loadConfig({ cwd: badStrict }))).message).toContain(
+      'strict: expected true or false',
+    );
   });
 
   it('accepts every key the schema knows, including the fine-tuning and preprocessing ones', async () => {
@@ -200,7 +211,9 @@ describe('loadConfig', () => {
       'data.onCorrupt: expected "skip" or "error" (got "skipp"; did you mean "skip"?)',
     );
     const quantize = await failure(loadConfig({ cwd, overrides: ['export.quantize=int4'] }));
-    expect(quantize.message).toContain('export.quantize: expected "int8" or false (got "int4"; did you mean "int8"?)');
+    expect(quantize.message).toContain(
+      'export.quantize: expected "int8" or false (got "int4"; did you mean "int8"?)',
+    );
     const freeze = await failure(loadConfig({ cwd, overrides: ['train.freeze=head'] }));
     expect(freeze.message).toContain('train.freeze: expected "backbone" or an array (got "head")');
   });
@@ -304,6 +317,8 @@ describe('loadConfig', () => {
     // A misspelled package in a preset fails even when the config file has plugins of its own.
     const typo = await failure(loadConfig({ cwd, configFile: 'typo.ts' }));
     expect(typo.code).toBe('MLOPS_ERR_CONFIG_LOAD');
-    expect(typo.message).toContain(`${join(cwd, 'configs', 'typo.yaml')}: plugins.1: cannot load plugin package "@mlops/plugin-onxx"`);
+    expect(typo.message).toContain(
+      `${join(cwd, 'configs', 'typo.yaml')}: plugins.1: cannot load plugin package "@mlops/plugin-onxx"`,
+    );
   });
 });

@@ -86,6 +86,45 @@ describe('runDataStage', () => {
     expect(error.hint).toContain("data.onCorrupt: 'skip'");
   });
 
+  it('stops when every training image of a class is unreadable, naming the class and its files', async () => {
+    const broken = makePng(8, 6).subarray(0, 20);
+    await writeTree(root, { 'images/train/cat/1.png': broken, 'images/train/cat/2.png': broken });
+    const { ctx } = context();
+    const error = (await runDataStage(ctx).catch((e: unknown) => e)) as MlopsError;
+    expect(isMlopsError(error, 'MLOPS_ERR_DATA_CORRUPT_IMAGE')).toBe(true);
+    expect(error.message).toMatch(/^class "cat" has no readable training image:/);
+    expect(error.message).toContain('class "cat": all 2 training image(s) are unreadable');
+    expect(error.message).toContain(join(root, 'images/train/cat/1.png'));
+    expect(error.message).toContain(join(root, 'images/train/cat/2.png'));
+    // dog still has a readable image: only the class that lost them all is named.
+    expect(error.message).not.toContain('class "dog"');
+  });
+
+  it("lists every skipped file in the log with onCorrupt: 'skip', and counts files that are not images", async () => {
+    const broken = makePng(8, 6).subarray(0, 20);
+    await writeTree(root, {
+      'images/train/cat/bad-1.png': broken,
+      'images/train/cat/bad-2.png': broken,
+      'images/train/cat/notes.txt': 'not an image',
+      'images/validation/dog/Thumbs.db': 'x',
+    });
+    const { ctx, collected } = context();
+    const out = await runDataStage(ctx);
+    expect(out.skipped.map((s) => s.path)).toEqual([
+      join(root, 'images/train/cat/bad-1.png'),
+      join(root, 'images/train/cat/bad-2.png'),
+      truncated,
+    ]);
+    expect(out.skipped[0]).toMatchObject({ split: 'train', label: 'cat' });
+    const warning = collected.logs.find((l) => l.level === 'warn' && l.message.startsWith('skipping 3'));
+    for (const skipped of out.skipped) expect(warning?.message).toContain(`  ${skipped.path}: `);
+    expect(out.ignored).toBe(2);
+    expect(collected.logs).toContainEqual({
+      level: 'warn',
+      message: 'ignored 2 file(s) in class folders that are not images (.jpeg, .jpg, .png, .webp)',
+    });
+  });
+
   it('does not decode unchanged images again (inspection cache by content hash)', async () => {
     const first = context();
     const out1 = await runDataStage(first.ctx);

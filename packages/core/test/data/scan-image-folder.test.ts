@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { scanImageFolder } from '../../src/data/scan-image-folder.js';
@@ -110,6 +110,16 @@ describe('scanImageFolder', () => {
     await writeTree(root, { 'validation/bird/7.png': png });
     const error = await scanError(scanImageFolder(root, { splits }));
     expect(error.message).toContain('class "bird" has images in split "validation"');
+  });
+
+  it('reports an empty class folder that exists only in validation under its own path', async () => {
+    await mkdir(join(root, 'validation', 'bird'));
+    const error = await scanError(scanImageFolder(root, { splits }));
+    expect(error.message).toBe(
+      `class "bird" comes only from the empty folder ${join(root, 'validation', 'bird')} (there is no ${join(root, 'train', 'bird')} folder)`,
+    );
+    expect(error.file).toBe(join(root, 'validation', 'bird'));
+    expect(error.hint).toContain(`Remove the empty folder ${join(root, 'validation', 'bird')}`);
   });
 
   it('reports a missing root', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveUserConfig } from '../../src/config/load-config.js';
 import type { UserConfig } from '../../src/config/types.js';
+import type { MlopsError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logging/silent-logger.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { LocalModelRegistry } from '../../src/registry/local-model-registry.js';
@@ -117,9 +118,32 @@ describe('Pipeline', () => {
       { file: join(root, 'mlops.config.ts') },
     );
     const pipeline = await Pipeline.create({ config, logger: silentLogger });
-    await expect(pipeline.run({ stages: ['model'], signal: new AbortController().signal })).rejects.toThrow(
-      /missing/,
-    );
+    // Checked before anything runs: the data stage (whose folder is missing too) is not reached.
+    const error = (await pipeline
+      .run({ stages: ['model'], signal: new AbortController().signal })
+      .catch((e: unknown) => e)) as MlopsError;
+    expect(error.message).toBe('the model stage needs an engine, and no plugin provides one');
+    expect(error.hint).toMatch(/@mlops\/plugin-tfjs.*nothing ran/);
+    expect(await new RunStore(join(root, '.mlops')).list()).toEqual([]);
+  });
+
+  it('checks before training that every export format and serving has a provider', async () => {
+    const calls = newCalls();
+    const { root, pipeline } = await pipelineFor({ export: { formats: ['tfjs', 'onnx'] } }, calls);
+    const error = (await pipeline
+      .run({ signal: new AbortController().signal })
+      .catch((e: unknown) => e)) as MlopsError;
+    expect(error.code).toBe('MLOPS_ERR_SERVICE_MISSING');
+    expect(error.message).toBe('export.formats names "onnx", and no plugin exports it (exporters: tfjs)');
+    expect(error.hint).toContain('add @mlops/plugin-onnx to plugins, or remove "onnx" from export.formats');
+    expect(calls.train).toBe(0);
+    expect(await new RunStore(join(root, '.mlops')).list()).toEqual([]);
+
+    const serve = (await pipeline
+      .run({ stages: ['serve'], signal: new AbortController().signal })
+      .catch((e: unknown) => e)) as MlopsError;
+    expect(serve.message).toBe('serving needs a server, and no plugin provides one');
+    expect(serve.hint).toContain('add @mlops/server');
   });
 
   it('fires event hooks in order with typed payloads', async () => {

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { definePlugin, type MlopsPlugin } from '../../src/plugin/plugin.js';
 import { DataSource } from '../../src/services/data-source.js';
@@ -104,6 +104,77 @@ export function countingEnginePlugin(calls: EngineCalls, options: { failIn?: str
         async export(ctx) {
           calls.export += 1;
           return [{ format: 'tfjs', artifact: ctx.input('train').model, details: {} }];
+        },
+      });
+    },
+  });
+}
+
+/** Options of {@link resumableEnginePlugin}. */
+export interface ResumableEngineOptions {
+  /** Wall time of each epoch, ms. Default 0. */
+  epochDelayMs?: number;
+  /** Called at the end of each epoch (after its checkpoint is written). */
+  onEpoch?: (epoch: number) => void;
+}
+
+/**
+ * A test engine that trains like the tfjs trainer resumes: a checkpoint (`state.json` in the train
+ * stage's directory) after every epoch, a resumed run continuing after the last one, and a model
+ * artifact that depends only on the config, so a resumed run reproduces an uninterrupted one's.
+ */
+export function resumableEnginePlugin(options: ResumableEngineOptions = {}): MlopsPlugin {
+  const counting = countingEnginePlugin({ build: 0, train: 0, evaluate: 0, export: 0 });
+  return definePlugin({
+    name: 'resumable-engine',
+    version: '1.0.0',
+    async apply(api) {
+      await counting.apply(api);
+      const engine = api.container.resolve(Engine);
+      api.provide(Engine, {
+        ...engine,
+        name: 'resumable',
+        buildModel: (ctx) => engine.buildModel(ctx),
+        evaluate: (ctx) => engine.evaluate(ctx),
+        async train(ctx) {
+          const statePath = join(ctx.workDir, 'state.json');
+          type EpochRecord = {
+            epoch: number;
+            metrics: Record<string, number>;
+            durationMs: number;
+            imagesPerSecond: number;
+          };
+          let history: EpochRecord[] = [];
+          if (ctx.run.resumed) {
+            history = JSON.parse(await readFile(statePath, 'utf8').catch(() => '{"history":[]}')).history;
+          }
+          const epochs = ctx.config.train.epochs;
+          for (let epoch = history.length + 1; epoch <= epochs; epoch++) {
+            await new Promise((resolve) => setTimeout(resolve, options.epochDelayMs ?? 0));
+            const record = {
+              epoch,
+              metrics: { 'train/loss': 1 / epoch, 'val/top1': 0.5 + epoch / 100 },
+              durationMs: options.epochDelayMs ?? 0,
+              imagesPerSecond: 100,
+            };
+            history.push(record);
+            await writeFile(statePath, JSON.stringify({ history }));
+            await ctx.epochEnd({ ...record, epochs, best: true });
+            options.onEpoch?.(epoch);
+            if (ctx.signal.aborted) throw ctx.signal.reason;
+          }
+          const encode = (text: string) => new TextEncoder().encode(text);
+          return {
+            model: await ctx.store.putBytes(
+              encode(`model lr=${ctx.config.train.lr ?? 'default'} epochs=${epochs}`),
+            ),
+            history: await ctx.store.putBytes(encode(history.map((r) => JSON.stringify(r)).join('\n'))),
+            epochs,
+            bestEpoch: epochs,
+            metrics: { top1: 0.9 },
+            backend: 'test',
+            imagesPerSecond: 100,
+          };
         },
       });
     },

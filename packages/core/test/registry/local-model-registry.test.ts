@@ -66,6 +66,31 @@ describe('register and read', () => {
     expect(file.versions[0]).not.toHaveProperty('aliases');
   });
 
+  it('registers identical artifacts once with reuseIdentical (idempotent by artifact hash)', async () => {
+    const v1 = await register('clf', { top1: 0.8 }, ['latest']);
+    const other: ArtifactRef = { ...onnx, hash: 'b'.repeat(64) };
+    const v2 = await registry.register({ model: 'clf', artifacts: { onnx: other }, aliases: ['latest'] });
+    const again = await registry.register({
+      model: 'clf',
+      artifacts: { onnx },
+      aliases: ['latest', 'staging'],
+      lineage: { runId: 'r2' },
+      reuseIdentical: true,
+    });
+    expect(again).toMatchObject({ version: v1.version, lineage: { runId: 'r1' } });
+    // Only the alias the model did not have moves; `latest` stays on the newest registration.
+    expect(again.aliases).toEqual(['staging']);
+    expect((await registry.listVersions('clf')).map((v) => v.version)).toEqual([1, 2]);
+    expect((await registry.resolve('clf', { alias: 'latest' })).version).toBe(v2.version);
+    // A new set of artifacts (another role) is a new version.
+    const v3 = await registry.register({
+      model: 'clf',
+      artifacts: { onnx, tfjs: other },
+      reuseIdentical: true,
+    });
+    expect(v3.version).toBe(3);
+  });
+
   it('resolves latest, a version number and an alias', async () => {
     await register('clf', {}, ['production']);
     await register('clf');

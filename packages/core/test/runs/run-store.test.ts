@@ -1,4 +1,5 @@
 import { appendFile, readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isMlopsError } from '../../src/errors.js';
@@ -135,5 +136,57 @@ describe('RunStore', () => {
     const corrupt = await errorOf(runs.readMetrics(run.id));
     expect(isMlopsError(corrupt, 'MLOPS_ERR_STORE_CORRUPT')).toBe(true);
     expect(corrupt.message).toContain(`${path}:21`);
+  });
+});
+
+describe('RunStore: runs whose process is gone', () => {
+  it('records the process of each attempt, and reads a run whose process is gone as interrupted', async () => {
+    const live = await runs.create({ project: 'demo' });
+    expect(live.attempts).toEqual([
+      expect.objectContaining({ pid: process.pid, host: hostname(), endedAt: null }),
+    ]);
+    expect((await runs.get(live.id)).status).toBe('running');
+
+    // A pid no process has, and this process's pid with another start time (a reused pid).
+    const gone = await runs.create({ project: 'demo' });
+    const reused = await runs.create({ project: 'demo' });
+    const heartbeatAt = new Date(Date.parse(gone.startedAt) + 5000).toISOString();
+    await runs.update(gone.id, (r) => {
+      r.attempts = [{ ...r.attempts![0]!, pid: 2 ** 22 + 17, heartbeatAt }];
+      r.stages.train = {
+        status: 'running',
+        cacheKey: 'k',
+        startedAt: r.startedAt,
+        durationMs: 0,
+        inputs: {},
+      };
+    });
+    await runs.update(reused.id, (r) => {
+      r.attempts = [{ ...r.attempts![0]!, processStartedAt: '2000-01-01T00:00:00.000Z' }];
+    });
+    const read = await runs.get(gone.id);
+    expect(read).toMatchObject({ status: 'interrupted', endedAt: heartbeatAt, durationMs: 5000 });
+    expect(read.error?.message).toMatch(
+      /^the process running it \(pid 4194321 on .+\) ended without finishing it \(killed\?\) during train/,
+    );
+    expect((await runs.get(reused.id)).status).toBe('interrupted');
+    expect((await runs.list({ status: 'interrupted' })).map((r) => r.id).sort()).toEqual(
+      [gone.id, reused.id].sort(),
+    );
+    // The file itself is left to the process that resumes the run.
+    expect(JSON.parse(await readFile(join(dir, '.mlops', 'runs', gone.id, 'run.json'), 'utf8')).status).toBe(
+      'running',
+    );
+    // A run on another host cannot be checked from here: it stays running.
+    const elsewhere = await runs.create({ project: 'demo' });
+    await runs.update(elsewhere.id, (r) => {
+      r.attempts = [{ ...r.attempts![0]!, host: 'another-host', pid: 2 ** 22 + 17 }];
+    });
+    expect((await runs.get(elsewhere.id)).status).toBe('running');
+  });
+
+  it('writes a .gitignore into the store it creates', async () => {
+    await runs.create({ project: 'demo' });
+    expect(await readFile(join(dir, '.mlops', '.gitignore'), 'utf8')).toMatch(/^\*$/m);
   });
 });

@@ -20,6 +20,35 @@ function metricChart(html: string, group: string): string {
 }
 
 describe('renderRunReport', () => {
+  it('lists every skipped file, the ignored count, and why each stage ran', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mlops-report-data-'));
+    const skipped = Array.from({ length: 30 }, (_, i) => ({
+      path: `/data/train/cat/${i}.png`,
+      reason: 'truncated',
+    }));
+    await writeFile(
+      join(dir, 'run.json'),
+      JSON.stringify({
+        id: '20261126-031500-ab12',
+        status: 'succeeded',
+        stages: {
+          data: { status: 'ran', output: { splits: { train: 70, validation: 10 }, skipped, ignored: 3 } },
+          train: {
+            status: 'ran',
+            reason: ['data version 1a2b3c4d5e6f → 9f8e7d6c5b4a'],
+            notes: ['train.batchSize 128 is larger than the training set (70 images): clamped to 70'],
+          },
+        },
+      }),
+    );
+    const html = await renderRunReport(dir);
+    expect(html).toContain('Skipped: 30 unreadable images');
+    for (const file of skipped) expect(html).toContain(`<code>${file.path}</code>`);
+    expect(html).toContain('Ignored 3 files in class folders that are not images.');
+    expect(html).toContain('ran because: data version 1a2b3c4d5e6f → 9f8e7d6c5b4a');
+    expect(html).toContain('clamped to 70');
+  });
+
   it('renders header, stages, curves, confusion matrix, ROC, histograms, images and config', async () => {
     const dir = await createSampleRun();
     const html = await renderRunReport(dir);

@@ -38,6 +38,11 @@ export interface BatchSource {
   readonly numClasses: number;
   /** Batches of one epoch (epoch is 1-based). */
   batches(epoch: number, batchSize: number): AsyncIterable<Batch>;
+  /**
+   * Batches per epoch at `batchSize` (e.g. without the last partial batch when it is dropped);
+   * when absent the trainer assumes `ceil(size / batchSize)`.
+   */
+  batchCount?(batchSize: number): number;
   /** Releases workers and buffers. */
   close(): Promise<void>;
 }

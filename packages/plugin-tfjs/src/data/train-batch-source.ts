@@ -27,7 +27,12 @@ export interface TrainBatchSourceOptions {
   workers?: number;
   /** Batches kept in flight or ready ahead of the trainer. Default max(2, 2 × workers). */
   prefetch?: number;
-  /** Leave out the last batch when it is smaller than the batch size. Default false. */
+  /**
+   * Leave out the last batch when it is smaller than the batch size. Default true, as timm's
+   * training loader (`drop_last=True`): a short last batch is a noisier step, and a batch of one
+   * image gives BatchNorm a batch variance of zero. A split smaller than one batch still trains,
+   * on one partial batch.
+   */
   dropLast?: boolean;
 }
 
@@ -60,7 +65,7 @@ export class TrainBatchSource implements BatchSource {
     this.numClasses = dataset.classes.length;
     this.params = augmentParams(options.augment, resolveNormalize(options.normalize, dataset.channels));
     this.seed = options.seed;
-    this.dropLast = options.dropLast ?? false;
+    this.dropLast = options.dropLast ?? true;
     const workers = options.workers ?? Math.min(4, Math.max(1, availableParallelism() - 1));
     if (!Number.isInteger(workers) || workers < 0) {
       throw new MlopsError(
@@ -100,8 +105,7 @@ export class TrainBatchSource implements BatchSource {
       );
     }
     const order = this.order(epoch);
-    const full = Math.floor(this.size / batchSize);
-    const count = this.dropLast || full * batchSize === this.size ? full : full + 1;
+    const count = this.batchCount(batchSize);
     const slice = (b: number): Int32Array =>
       order.subarray(b * batchSize, Math.min((b + 1) * batchSize, this.size));
     const pool = this.pool;
@@ -125,6 +129,16 @@ export class TrainBatchSource implements BatchSource {
       if (next < count) schedule();
       yield batch;
     }
+  }
+
+  /**
+   * Batches per epoch: `floor(size / batchSize)` when the last partial batch is dropped (but at
+   * least one, so a split smaller than a batch still trains), else `ceil(size / batchSize)`.
+   */
+  batchCount(batchSize: number): number {
+    const full = Math.floor(this.size / batchSize);
+    if (full * batchSize === this.size) return full;
+    return this.dropLast && full > 0 ? full : full + 1;
   }
 
   /** Stops the worker threads. */

@@ -19,7 +19,9 @@ export function globalNorm(grads: tf.NamedTensorMap): tf.Scalar {
   return tf.tidy(() => {
     const tensors = Object.values(grads);
     if (tensors.length > 0 && tf.getKernel(SUM_OF_SQUARES, tf.getBackend()) != null) {
-      const sum = tf.engine().runKernel(SUM_OF_SQUARES, tensors as unknown as tf.NamedTensorMap, {}) as tf.Tensor;
+      const sum = tf
+        .engine()
+        .runKernel(SUM_OF_SQUARES, tensors as unknown as tf.NamedTensorMap, {}) as tf.Tensor;
       return tf.sqrt(sum) as tf.Scalar;
     }
     const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));

@@ -1,8 +1,9 @@
 /**
- * Learning rate: timm's batch-size scaling of `lrBase`, and per-step schedules (cosine, constant,
- * step) with linear warmup, following timm's schedulers at update granularity
- * (`sched_on_updates`): the rate is recomputed before every optimizer step, so short runs with a
- * few epochs still get a smooth warmup and decay instead of a staircase.
+ * Learning rate: timm's batch-size scaling of `lrBase`, and schedules (cosine, constant, step) with
+ * linear warmup, following timm's schedulers at either granularity: per epoch (timm's default,
+ * `sched_on_updates: false`: the rate is set at the start of each epoch, warmup and decay counted
+ * in epochs) or per update (`sched_on_updates: true`: recomputed before every optimizer step, so
+ * runs of a few epochs get a smooth warmup and decay instead of a staircase).
  */
 
 /** How a base learning rate scales with the batch size. */
@@ -91,6 +92,13 @@ export interface LrScheduleOptions {
   decayEpochs?: number;
   /** Step schedule: multiplier per decay; default 0.1 (timm's `decay_rate`). */
   decayRate?: number;
+  /**
+   * timm's `sched_on_updates`: true recomputes the rate before every step; false (timm's default)
+   * once per epoch, with warmup, cosine period and decay counted in whole epochs (a fractional
+   * `warmupEpochs` is rounded, as timm's integer `warmup_epochs`). Default true here, the
+   * trainer passes the config's value.
+   */
+  onUpdates?: boolean;
 }
 
 /** A learning rate per optimizer step. */
@@ -115,6 +123,16 @@ export interface LrSchedule {
  * - `step` (timm `StepLRScheduler`): `peakLr * decayRate^floor(t / decaySteps)`.
  */
 export function createLrSchedule(options: LrScheduleOptions): LrSchedule {
+  if (options.onUpdates === false) {
+    // timm with t_in_epochs: the same schedule with one "step" per epoch, held for the epoch.
+    const perEpoch = createLrSchedule({ ...options, stepsPerEpoch: 1, onUpdates: true });
+    const stepsPerEpoch = options.stepsPerEpoch;
+    return {
+      totalSteps: Math.round(options.epochs * stepsPerEpoch),
+      warmupSteps: perEpoch.warmupSteps * stepsPerEpoch,
+      lrAt: (step: number) => perEpoch.lrAt(Math.floor(step / stepsPerEpoch)),
+    };
+  }
   const { scheduler, peakLr, warmupLr, minLr } = options;
   if (!(options.stepsPerEpoch > 0) || !(options.epochs > 0)) {
     throw new Error(

@@ -133,11 +133,22 @@ export abstract class SlotOptimizer implements ParameterOptimizer {
     });
     this.stepCount += 1;
     tf.tidy(() => {
-      for (const { index, grad } of updates) {
+      const items = updates.map(({ index, grad }) => {
         this.paramSteps[index]! += 1;
-        this.updateParameter(index, grad, this.paramSteps[index]!);
-      }
+        return { index, grad, step: this.paramSteps[index]! };
+      });
+      if (this.updateParameters(items)) return;
+      for (const { index, grad, step } of items) this.updateParameter(index, grad, step);
     });
+  }
+
+  /**
+   * Updates several parameters at once (e.g. with one fused kernel); returns false to have each
+   * updated by {@link updateParameter} instead, which is what this default does. Runs inside
+   * `tf.tidy`; `step` is each parameter's own 1-based update count.
+   */
+  protected updateParameters(_items: readonly { index: number; grad: tf.Tensor; step: number }[]): boolean {
+    return false;
   }
 
   /**

@@ -31,6 +31,13 @@ export interface TrainerConfig extends OptimizerConfig, Omit<LearningRateConfig,
   warmupLr: number;
   /** Floor of the cosine schedule. */
   minLr: number;
+  /**
+   * timm's `sched_on_updates`: true moves the schedule every step, false (timm's default) once per
+   * epoch. Unset: per step (the trainer's behaviour before the key existed).
+   */
+  schedOnUpdates?: boolean;
+  /** Compute threads of the training step on the wasm backend (1-8); unset: every core. */
+  threads?: number;
   /** Label smoothing of the training loss. */
   labelSmoothing: number;
   /** Model EMA. */
@@ -46,7 +53,7 @@ export interface TrainerConfig extends OptimizerConfig, Omit<LearningRateConfig,
   earlyStopping: { patience: number; metric: string; mode: MetricMode };
   /** Metric picking the best checkpoint, e.g. `top1` (minimized if it names a loss). */
   evalMetric: string;
-  /** `epoch-N/` checkpoints kept besides `best/` and `last/`. */
+  /** `epoch-N/` checkpoints kept besides `best/` and `last/`: the best N by the eval metric (timm's). */
   checkpointHistory: number;
   /**
    * Layers whose weights stay fixed: `backbone` (every layer but `TrainOptions.headLayers`) or

@@ -1,8 +1,10 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MlopsError } from '@mlops/core';
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { machineThreads } from '../backend/wasm-threads/thread-count.js';
+import { setWasmThreads } from '../backend/wasm-threads/wasm-threads.js';
 import type { BatchSource } from '../data/batch-source.js';
 import { runInference } from '../evaluate/inference.js';
 import { topKAccuracy } from '../evaluate/metrics.js';
@@ -21,7 +23,13 @@ import { LayerFreezer, selectFrozenLayers } from './freeze.js';
 import { kernelVariables } from './kernel-variables.js';
 import { layerDecayGroups } from './layer-decay.js';
 import { createLrSchedule, resolveLearningRate } from './lr-schedule.js';
-import { EarlyStopping, isImprovement, metricKey, metricModeFor } from './metric-tracking.js';
+import {
+  EarlyStopping,
+  isImprovement,
+  type MetricMode,
+  metricKey,
+  metricModeFor,
+} from './metric-tracking.js';
 import { modelVariables, trainableVariables } from './model-variables.js';
 import type { ParameterLrScale } from './optimizer.js';
 import { unseedDropoutLayers } from './seeded-random.js';
@@ -89,6 +97,52 @@ function initialState(): TrainerState {
 
 function formatCount(n: number): string {
   return n.toLocaleString('en-US');
+}
+
+/**
+ * timm's `checkpoint_hist`: which `epoch-N/` checkpoints to keep after `epoch` — the `limit` best
+ * by the eval metric. The new epoch is saved only if it gets in (fewer than `limit` kept, or
+ * strictly better than the worst); on ties the earlier epoch stays. `keep` is in epoch order.
+ */
+export function bestEpochCheckpoints(
+  existing: readonly number[],
+  epoch: number,
+  metricOf: (epoch: number) => number | undefined,
+  limit: number,
+  mode: MetricMode,
+): { save: boolean; keep: number[]; pruned: number[] } {
+  if (limit <= 0) return { save: false, keep: [], pruned: [...existing] };
+  // Best first; equal values keep their epoch order (the earlier one ranks higher).
+  const rank = (epochs: readonly number[]): number[] =>
+    [...epochs].sort((a, b) => {
+      const va = metricOf(a) ?? Number.NaN;
+      const vb = metricOf(b) ?? Number.NaN;
+      if (isImprovement(va, Number.isFinite(vb) ? vb : null, mode)) return -1;
+      if (isImprovement(vb, Number.isFinite(va) ? va : null, mode)) return 1;
+      return a - b;
+    });
+  const ranked = rank(existing);
+  const worst = ranked.length > 0 ? metricOf(ranked[ranked.length - 1]!) : undefined;
+  const value = metricOf(epoch);
+  const save =
+    value !== undefined &&
+    (ranked.length < limit ||
+      isImprovement(value, worst !== undefined && Number.isFinite(worst) ? worst : null, mode));
+  const all = rank(save ? [...existing, epoch] : existing);
+  return {
+    save,
+    keep: all.slice(0, limit).sort((a, b) => a - b),
+    pruned: all.slice(limit),
+  };
+}
+
+/**
+ * Applies `train.threads` to the wasm backend (XNNPACK's pool and the kernel workers): every core
+ * when unset. Returns the threads in use, or undefined on other backends.
+ */
+function applyTrainingThreads(threads: number | undefined): number | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  return setWasmThreads(threads ?? machineThreads());
 }
 
 /** Resolves `config.freeze` into a freezer (nothing frozen yet), logging what it will freeze. */
@@ -169,7 +223,7 @@ function layerDecayScale(
  * trained and the EMA weights every epoch.
  *
  * Checkpoints, under `checkpointDir`, in this order each epoch: `last/`, `best/` (when the eval
- * metric improves), `epoch-N/` (the last `checkpointHistory` kept), all through the injected
+ * metric improves), `epoch-N/` (the best `checkpointHistory` kept, as timm's `checkpoint_hist`), all through the injected
  * atomic `saveModel`; then `trainer-state-epoch-N.bin` (model weights incl. BatchNorm statistics,
  * optimizer moments, EMA shadows) and finally `trainer-state.json` (epoch, step, best, early
  * stopping, history), both atomic. A run killed at any point resumes (`resume: true`) from the
@@ -198,7 +252,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     throw new Error('train: training and validation sources disagree on the class count');
   }
 
-  const stepsPerEpoch = Math.ceil(options.train.size / config.batchSize);
+  const stepsPerEpoch =
+    options.train.batchCount?.(config.batchSize) ?? Math.ceil(options.train.size / config.batchSize);
+  if (!(stepsPerEpoch > 0)) {
+    throw new Error(`train: no training batch of ${config.batchSize} images in ${options.train.size} images`);
+  }
   const learningRate = resolveLearningRate(config, options.lrScaleRule);
   const schedule = createLrSchedule({
     scheduler: config.scheduler,
@@ -208,8 +266,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     warmupEpochs: config.warmupEpochs,
     warmupLr: config.warmupLr,
     minLr: config.minLr,
+    onUpdates: config.schedOnUpdates ?? true,
     ...options.schedule,
   });
+  const threads = applyTrainingThreads(config.threads);
+  if (threads !== undefined) logger?.info(`Training threads: ${threads}`);
   const scaling =
     learningRate.rule === 'explicit'
       ? 'explicit'
@@ -403,12 +464,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         };
         await saveAs(CHECKPOINT_LAST);
         if (improved) await saveAs(CHECKPOINT_BEST);
-        if (config.checkpointHistory > 0) {
-          await saveAs(epochCheckpointName(epoch));
-          epochCheckpoints = [...epochCheckpoints.filter((e) => e !== epoch), epoch];
-        }
-        pruned = epochCheckpoints.slice(0, Math.max(0, epochCheckpoints.length - config.checkpointHistory));
-        epochCheckpoints = epochCheckpoints.slice(pruned.length);
+        // timm's CheckpointSaver: keep the best `checkpointHistory` epochs by the eval metric.
+        const history = new Map(state.history.map((r) => [r.epoch, r.metrics[evalKey]]));
+        history.set(epoch, evalValue);
+        const kept = bestEpochCheckpoints(
+          epochCheckpoints.filter((e) => e !== epoch),
+          epoch,
+          (e) => history.get(e),
+          config.checkpointHistory,
+          evalMode,
+        );
+        if (kept.save) await saveAs(epochCheckpointName(epoch));
+        pruned = kept.pruned;
+        epochCheckpoints = kept.keep;
       }
 
       const record: EpochRecord = {

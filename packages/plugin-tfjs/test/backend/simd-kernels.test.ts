@@ -169,4 +169,155 @@ describe('wasm SIMD loops', () => {
       }
     }
   });
+  it('dwGatherImages repeats the image-0 list for a range of images', () => {
+    const { k, f32, i32 } = setup();
+    const C = 8;
+    f32.set(randomData(6000, 7), 0);
+    f32.fill(0, 20000, 22000);
+    // One pixel: out at 20000, two taps (dy at 0 / 16, w at 3000 / 3008).
+    let l = (1 << 16) / 4;
+    i32[l++] = 4 * 20000;
+    i32[l++] = 2;
+    for (const [a, b] of [
+      [0, 3000],
+      [16, 3008],
+    ]) {
+      i32[l++] = 4 * a!;
+      i32[l++] = 4 * b!;
+    }
+    const dyImage = 4 * 100;
+    const outImage = 4 * 50;
+    k.dwGatherImages(1 << 16, 1, C / 8, 1, 3, dyImage, outImage);
+    for (let img = 0; img < 4; img++) {
+      for (let c = 0; c < C; c++) {
+        const want =
+          img === 0 ? 0 : f32[img * 100 + c]! * f32[3000 + c]! + f32[img * 100 + 16 + c]! * f32[3008 + c]!;
+        expect(close(f32[20000 + img * 50 + c]!, want), `image ${img} channel ${c}`).toBe(true);
+      }
+    }
+  });
+
+  it('sqDevRows, bnGradSums and bnGradDx compute the batch-norm passes', () => {
+    const { k, f32, f64 } = setup();
+    const rows = 11;
+    const groups = 3;
+    const C = groups * 4;
+    const x = randomData(rows * C, 8);
+    const dy = randomData(rows * C, 9);
+    const mean = randomData(C, 10);
+    f32.set(x, 0);
+    f32.set(dy, 1000);
+    f32.set(mean, 2000);
+    const acc = 1 << 18;
+    f64.fill(0, acc / 8, acc / 8 + 3 * C);
+    k.sqDevRows(0, rows, groups, 8000, acc);
+    k.bnGradSums(0, 4000, rows, groups, 8000, acc + 8 * C);
+    for (let c = 0; c < C; c++) {
+      let sq = 0;
+      let sy = 0;
+      let sxy = 0;
+      for (let r = 0; r < rows; r++) {
+        const d = x[r * C + c]! - mean[c]!;
+        sq += d * d;
+        sy += dy[r * C + c]!;
+        sxy += dy[r * C + c]! * d;
+      }
+      expect(close(f64[acc / 8 + c]!, sq), `sq ${c}`).toBe(true);
+      expect(close(f64[acc / 8 + C + c]!, sy), `Σdy ${c}`).toBe(true);
+      expect(close(f64[acc / 8 + 2 * C + c]!, sxy), `Σdy·(x-m) ${c}`).toBe(true);
+    }
+    const params = randomData(groups * 16, 11);
+    f32.set(params, 3000);
+    k.bnGradDx(0, 4000, 16000, rows, groups, 12000);
+    const f = Math.fround;
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < C; c++) {
+        const b = (c >> 2) * 16 + (c & 3);
+        const i = r * C + c;
+        const want = f(
+          f(f(dy[i]! * params[b + 4]!) + f(f(x[i]! - params[b]!) * params[b + 8]!)) + params[b + 12]!,
+        );
+        expect(f32[4000 + i]).toBe(want);
+      }
+    }
+  });
+
+  it('adamw, sumSquares, relu and reluGrad', () => {
+    const { k, f32, f64 } = setup();
+    const n = 12;
+    const w = randomData(n, 12);
+    const g = randomData(n, 13);
+    const m = randomData(n, 14);
+    const v = randomData(n, 15).map(Math.abs);
+    const c = Float32Array.from([0.9, 0.1, 0.999, 0.001, 0.99, 0.3, 1e-8, 0.01]);
+    for (const [arr, at] of [
+      [w, 0],
+      [g, 100],
+      [m, 200],
+      [v, 300],
+      [c, 400],
+    ] as const)
+      f32.set(arr, at);
+    k.adamw(0, 400, 800, 1200, 2000, 2400, 2800, n / 4, 1600);
+    const f = Math.fround;
+    for (let i = 0; i < n; i++) {
+      const nm = f(f(m[i]! * c[0]!) + f(g[i]! * c[1]!));
+      const nv = f(f(v[i]! * c[2]!) + f(f(g[i]! * g[i]!) * c[3]!));
+      const den = f(f(f(Math.sqrt(nv)) / c[5]!) + c[6]!);
+      expect(f32[600 + i]).toBe(nm);
+      expect(f32[700 + i]).toBe(nv);
+      expect(f32[500 + i]).toBe(f(f(w[i]! * c[4]!) - f(f(nm / den) * c[7]!)));
+    }
+    const acc = 1 << 18;
+    f64.fill(0, acc / 8, acc / 8 + 4);
+    k.sumSquares(0, n / 4, acc);
+    let sum = 0;
+    for (let i = 0; i < 4; i++) sum += f64[acc / 8 + i]!;
+    expect(
+      close(
+        sum,
+        w.reduce((s, x) => s + x * x, 0),
+      ),
+    ).toBe(true);
+    k.relu(0, 4000, n / 4);
+    k.reluGrad(400, 0, 5000, n / 4);
+    for (let i = 0; i < n; i++) {
+      expect(f32[1000 + i]).toBe(Math.max(w[i]!, 0));
+      expect(f32[1250 + i]).toBe(w[i]! > 0 ? g[i]! : 0);
+    }
+  });
+
+  it('copyRunRows and transposeRows repeat copyRuns / transposeBlock row by row', () => {
+    const { k, f32 } = setup();
+    f32.set(randomData(4000, 16), 0);
+    f32.fill(0, 5000, 9000);
+    // 3 rows of 4 runs of 5 floats; rows 200 floats apart in the source, 100 in the target.
+    k.copyRunRows(0, 800, 4 * 7, 20000, 400, 4 * 6, 3, 4, 5);
+    for (let r = 0; r < 3; r++)
+      for (let j = 0; j < 4; j++)
+        for (let i = 0; i < 5; i++) expect(f32[5000 + r * 100 + j * 6 + i]).toBe(f32[r * 200 + j * 7 + i]);
+    // 2 rows of a 6-pixel x 5-channel block (pixel stride 8 floats), rows 300 floats apart; the
+    // transposed rows (5 channel rows, 40 floats apart) of row r start 6r floats further on.
+    k.transposeRows(0, 1200, 32, 6, 5, 28000, 160, 24, 2);
+    for (let r = 0; r < 2; r++)
+      for (let p = 0; p < 6; p++)
+        for (let ch = 0; ch < 5; ch++)
+          expect(f32[7000 + r * 6 + ch * 40 + p]).toBe(f32[r * 300 + p * 8 + ch]);
+  });
+
+  it('compiles for a shared memory (the threaded build) as well', () => {
+    const SharedMemory = (globalThis as unknown as { WebAssembly: { Memory: new (d: object) => MemoryLike } })
+      .WebAssembly.Memory;
+    const memory = new SharedMemory({ initial: 16, maximum: 64, shared: true });
+    const backend = {
+      wasm: { HEAPU8: new Uint8Array(memory.buffer), wasmMemory: memory },
+      dataIdMap: { get: () => undefined },
+    } as unknown as WasmBackend;
+    const k = simdKernels(backend);
+    expect(k).not.toBeNull();
+    const f32 = new Float32Array(memory.buffer);
+    f32.set([-1, 2, -3, 4], 0);
+    k!.relu(0, 64, 1);
+    expect(Array.from(f32.subarray(16, 20))).toEqual([0, 2, 0, 4]);
+  });
 });

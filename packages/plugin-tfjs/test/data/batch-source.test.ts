@@ -55,9 +55,9 @@ describe('TrainBatchSource', () => {
   });
 
   it('yields identical batches with 0, 1 or 2 worker threads under the same seed', async () => {
-    const inline = await collect(make({ workers: 0 }), 1, 8);
-    const one = await collect(make({ workers: 1 }), 1, 8);
-    const two = await collect(make({ workers: 2, prefetch: 3 }), 1, 8);
+    const inline = await collect(make({ workers: 0, dropLast: false }), 1, 8);
+    const one = await collect(make({ workers: 1, dropLast: false }), 1, 8);
+    const two = await collect(make({ workers: 2, prefetch: 3, dropLast: false }), 1, 8);
     expect(inline.map((b) => b.n)).toEqual([8, 8, 8, 8, 8, 8, 2]);
     expect(one).toEqual(inline);
     expect(two).toEqual(inline);
@@ -77,9 +77,15 @@ describe('TrainBatchSource', () => {
     expect(first?.x.every((v) => Number.isFinite(v))).toBe(true);
   });
 
-  it('drops a short last batch on request and describes its data', async () => {
-    const source = make({ workers: 0, dropLast: true });
+  it('drops a short last batch by default, as timm, and describes its data', async () => {
+    const source = make({ workers: 0 });
     expect((await collect(source, 1, 8)).map((b) => b.n)).toEqual([8, 8, 8, 8, 8, 8]);
+    expect(source.batchCount(8)).toBe(6);
+    expect(source.batchCount(10)).toBe(5);
+    expect(make({ workers: 0, dropLast: false }).batchCount(8)).toBe(7);
+    // A split smaller than one batch still trains, on one partial batch.
+    expect((await collect(source, 1, 64)).map((b) => b.n)).toEqual([50]);
+    expect(source.batchCount(64)).toBe(1);
     expect(source.shape).toEqual({ height: 16, width: 16, channels: 3 });
     expect(source.size).toBe(50);
     expect(source.numClasses).toBe(3);

@@ -44,6 +44,21 @@ describe('createLrSchedule', () => {
     expect(schedule.lrAt(19)).toBeCloseTo(0.1 + 19 * 0.045, 12);
   });
 
+  it('steps once per epoch when onUpdates is false (timm sched_on_updates=False)', () => {
+    const perStep = createLrSchedule({ ...base, scheduler: 'cosine', stepsPerEpoch: 1 });
+    const schedule = createLrSchedule({ ...base, scheduler: 'cosine', onUpdates: false });
+    expect(schedule.totalSteps).toBe(100);
+    expect(schedule.warmupSteps).toBe(20);
+    for (let epoch = 0; epoch < 12; epoch++) {
+      // Constant within the epoch, and timm's per-epoch value: warmup then cosine over 10 epochs.
+      for (const i of [0, 5, 9]) expect(schedule.lrAt(epoch * 10 + i)).toBe(perStep.lrAt(epoch));
+    }
+    expect(schedule.lrAt(0)).toBeCloseTo(0.1, 12);
+    expect(schedule.lrAt(10)).toBeCloseTo(0.55, 12);
+    expect(schedule.lrAt(50)).toBeCloseTo(cosineAt(5, 10), 12);
+    expect(schedule.lrAt(100)).toBe(0.01);
+  });
+
   it('follows timm (warmup_prefix=false): after warmup the cosine of the whole run, then minLr', () => {
     const schedule = createLrSchedule({ ...base, scheduler: 'cosine' });
     expect(schedule.lrAt(20)).toBeCloseTo(cosineAt(20, 100), 12);

@@ -100,7 +100,7 @@ describe('train', () => {
     model.dispose();
   });
 
-  it('writes last/ every epoch, best/ on improvement, the last N epoch-K/ and then the state', async () => {
+  it('writes last/ every epoch, best/ on improvement, the best N epoch-K/ and then the state', async () => {
     const dir = await tempDir();
     // Leftovers of an earlier run in the same directory: a fresh run removes them first.
     await writeFile(join(dir, TRAINER_STATE_FILE), JSON.stringify({ version: 1, epoch: 9 }));

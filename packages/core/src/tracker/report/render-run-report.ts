@@ -5,7 +5,14 @@ import { stableStringify } from '../../util/json.js';
 import { RUN_FILES } from '../run-files.js';
 import { curvesSection, evaluationSection, histogramsSection, imagesSection } from './chart-sections.js';
 import { escapeHtml } from './html-escape.js';
-import { errorSection, headerSection, jsonDetails, metricsGrid, stagesSection } from './report-sections.js';
+import {
+  dataSection,
+  errorSection,
+  headerSection,
+  jsonDetails,
+  metricsGrid,
+  stagesSection,
+} from './report-sections.js';
 import { REPORT_CSS } from './report-style.js';
 import type { RunRecordView } from './run-record.js';
 import { readRunReportData } from './run-report-data.js';
@@ -60,6 +67,7 @@ export async function renderRunReport(runDir: string, options: RunReportOptions 
 
   const sections: [id: string, title: string, html: string][] = [
     ['stages', 'Stages', stagesSection(record)],
+    ['data', 'Data', dataSection(record)],
     [
       'summary',
       'Summary',

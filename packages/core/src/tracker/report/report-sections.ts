@@ -83,11 +83,59 @@ export function stagesSection(record: RunRecordView): string {
       `<tr><th scope="row">${escapeHtml(stage.name)}</th><td>${badge(stage.status)}</td>` +
       `<td class="num">${stage.durationMs === undefined ? '–' : escapeHtml(formatDuration(stage.durationMs))}</td>` +
       `<td>${stage.cacheKey ? shortHash(stage.cacheKey) : '–'}</td>` +
-      `<td>${stage.error ? `<span class="bad-text">${escapeHtml(stage.error)}</span>` : ''}</td></tr>`,
+      `<td>${stage.error ? `<span class="bad-text">${escapeHtml(stage.error)}</span>` : ''}${stageNotes(stage)}</td></tr>`,
   );
   return `<section id="stages"><h2>Stages</h2>
 <table class="stages"><thead><tr><th>Stage</th><th>Status</th><th class="num">Time</th><th>Cache key</th><th></th></tr></thead>
 <tbody>${rows.join('')}</tbody></table></section>`;
+}
+
+/** Why a stage ran and what it adjusted, as short lines under its row's last cell. */
+function stageNotes(stage: RunRecordView['stages'][number]): string {
+  const lines = [
+    ...(stage.reason.length > 0 ? [`ran because: ${stage.reason.join('; ')}`] : []),
+    ...stage.notes,
+  ];
+  return lines.map((line) => `<div class="note">${escapeHtml(line)}</div>`).join('');
+}
+
+/**
+ * The data stage's account of the files: images per split, every unreadable image skipped (with
+ * the reason), and how many files were ignored as not images.
+ */
+export function dataSection(record: RunRecordView): string {
+  const data = record.stageOutputs.data;
+  if (data === null || typeof data !== 'object') return '';
+  const output = data as { splits?: unknown; skipped?: unknown; ignored?: unknown };
+  const splits =
+    output.splits !== null && typeof output.splits === 'object'
+      ? Object.entries(output.splits as Record<string, unknown>).filter(([, n]) => typeof n === 'number')
+      : [];
+  const skipped = Array.isArray(output.skipped)
+    ? output.skipped.filter(
+        (s): s is { path: string; reason?: unknown } =>
+          s !== null && typeof s === 'object' && typeof (s as { path?: unknown }).path === 'string',
+      )
+    : [];
+  const ignored = typeof output.ignored === 'number' ? output.ignored : 0;
+  if (splits.length === 0 && skipped.length === 0 && ignored === 0) return '';
+  const counts = splits
+    .map(([split, n]) => `${escapeHtml(split)} <b>${escapeHtml(String(n))}</b>`)
+    .join(' · ');
+  const skippedHtml =
+    skipped.length === 0
+      ? ''
+      : `<h3>Skipped: ${skipped.length} unreadable image${skipped.length === 1 ? '' : 's'}</h3><table class="skipped"><thead><tr><th>File</th><th>Reason</th></tr></thead><tbody>${skipped
+          .map(
+            (s) =>
+              `<tr><td><code>${escapeHtml(s.path)}</code></td><td>${escapeHtml(typeof s.reason === 'string' ? s.reason : '')}</td></tr>`,
+          )
+          .join('')}</tbody></table>`;
+  const ignoredHtml =
+    ignored > 0
+      ? `<p>Ignored ${ignored} file${ignored === 1 ? '' : 's'} in class folders that are not images.</p>`
+      : '';
+  return `<section id="data"><h2>Data</h2>${counts ? `<p>Images: ${counts}</p>` : ''}${skippedHtml}${ignoredHtml}</section>`;
 }
 
 /** A grid of named values (summary metrics, evaluation metrics). */

@@ -25,6 +25,7 @@ code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospac
 .badge.ok { color: var(--ok); } .badge.bad { color: var(--bad); } .badge.warn { color: var(--warn); }
 .badge.info { color: var(--info); } .badge.muted { color: var(--muted); }
 .bad-text { color: var(--bad); }
+.note { color: var(--muted); font-size: 12px; }
 .none, .muted { color: var(--muted); font-weight: normal; }
 nav.toc { margin: 14px 0 0; display: flex; gap: 14px; flex-wrap: wrap; font-size: 13px; }
 nav.toc a { color: var(--info); text-decoration: none; }

@@ -12,6 +12,10 @@ export interface StageView {
   cacheKey?: string;
   /** Error message of a failed stage. */
   error?: string;
+  /** Why the stage ran instead of coming from the cache. */
+  reason: string[];
+  /** What the stage adjusted (a clamped batch size, a fallback split). */
+  notes: string[];
 }
 
 /** A run error. */
@@ -144,8 +148,14 @@ function stagesOf(stages: Record<string, unknown>): StageView[] {
       durationMs: numberOf(field(stage, 'durationMs')),
       cacheKey: stringOf(field(stage, 'cacheKey')),
       error: errorOf(field(stage, 'error'))?.message,
+      reason: stringsOf(field(stage, 'reason')),
+      notes: stringsOf(field(stage, 'notes')),
     };
   });
+}
+
+function stringsOf(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
 function rank(stage: string): number {

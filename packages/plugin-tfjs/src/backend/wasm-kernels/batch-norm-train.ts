@@ -16,23 +16,31 @@
  * rounding. Sums are split into a number of partial sums that depends only on the shape, so they
  * are identical for any thread count.
  */
+
+import * as tf from '@tensorflow/tfjs-core';
 import {
   type GradConfig,
   getKernel,
   type KernelConfig,
   type KernelFunc,
+  type NamedAttrMap,
   registerGradient,
   registerKernel,
-  type TensorInfo,
-  type NamedAttrMap,
   serialization,
   type Tensor,
+  type TensorInfo,
   util,
 } from '@tensorflow/tfjs-core';
-import * as tf from '@tensorflow/tfjs-core';
 // The hook patches the layer class tfjs-layers registers for deserialization: load it first.
 import '@tensorflow/tfjs-layers';
-import { heapAddress, runSimdTasks, type SimdKernels, simdKernels, splitRange } from './simd-kernels.js';
+import {
+  heapAddress,
+  MIN_PARALLEL_FLOATS,
+  runSimdTasks,
+  type SimdKernels,
+  simdKernels,
+  splitRange,
+} from './simd-kernels.js';
 import { asWasmBackend, heapBuffer, heapF32, TempTensors, type WasmBackend } from './wasm-backend.js';
 
 /**
@@ -124,7 +132,7 @@ function forwardSimd(
     const rowBytes = 4 * channels;
     const sums = partialSums(backend, rows, channels, (ranges, acc) => {
       const tasks = ranges.map(([r0, n], k) => [xAddr + r0 * rowBytes, n, groups, acc + 8 * k * channels]);
-      runSimdTasks(backend, simd, 'reduceRows', tasks);
+      runSimdTasks(backend, simd, 'reduceRows', tasks, rows * channels < MIN_PARALLEL_FLOATS);
     });
     const meanV = heapF32(backend, mean);
     for (let c = 0; c < channels; c++) meanV[c] = sums[c]! * (1 / rows);
@@ -137,7 +145,7 @@ function forwardSimd(
         meanAddr,
         acc + 8 * k * channels,
       ]);
-      runSimdTasks(backend, simd, 'sqDevRows', tasks);
+      runSimdTasks(backend, simd, 'sqDevRows', tasks, rows * channels < MIN_PARALLEL_FLOATS);
     });
     const varV = heapF32(backend, variance);
     for (let c = 0; c < channels; c++) varV[c] = squares[c]! * (1 / rows);
@@ -151,7 +159,7 @@ function forwardSimd(
       groups,
       pAddr,
     ]);
-    runSimdTasks(backend, simd, 'affineChannels', tasks);
+    runSimdTasks(backend, simd, 'affineChannels', tasks, rows * channels < MIN_PARALLEL_FLOATS);
     temps.dispose(params);
     return [temps.release(y), temps.release(mean), temps.release(variance)];
   } finally {
@@ -276,7 +284,7 @@ function gradientSimd(
         meanAddr,
         acc + 16 * k * channels,
       ]);
-      runSimdTasks(backend, simd, 'bnGradSums', tasks);
+      runSimdTasks(backend, simd, 'bnGradSums', tasks, rows * channels < MIN_PARALLEL_FLOATS);
     });
     const sumDy = sums.subarray(0, channels);
     const sumDyXc = sums.subarray(channels);
@@ -309,7 +317,7 @@ function gradientSimd(
       groups,
       pAddr,
     ]);
-    runSimdTasks(backend, simd, 'bnGradDx', tasks);
+    runSimdTasks(backend, simd, 'bnGradDx', tasks, rows * channels < MIN_PARALLEL_FLOATS);
     temps.dispose(params);
     return [temps.release(dx), temps.release(dGammaT), temps.release(dBetaT)];
   } finally {
@@ -354,7 +362,8 @@ function gradientJs(
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < channels; c++) {
       const i = r * channels + c;
-      dxv[i] = Math.fround(Math.fround(dyv[i]! * a[c]!) + Math.fround(Math.fround(xv[i]! - m[c]!) * b[c]!)) + c0[c]!;
+      dxv[i] =
+        Math.fround(Math.fround(dyv[i]! * a[c]!) + Math.fround(Math.fround(xv[i]! - m[c]!) * b[c]!)) + c0[c]!;
     }
   }
   heapF32(backend, dGammaT).set(k.dGamma);
@@ -379,7 +388,12 @@ function check(kernel: string, x: TensorInfo, ...perChannel: TensorInfo[]): void
  * The moving statistic tfjs-layers writes after a training batch, in its float32 operations:
  * `moving − (moving − batch)·(1 − momentum)`.
  */
-function updateMoving(backend: WasmBackend, moving: TensorInfo, batch: TensorInfo, momentum: number): TensorInfo {
+function updateMoving(
+  backend: WasmBackend,
+  moving: TensorInfo,
+  batch: TensorInfo,
+  momentum: number,
+): TensorInfo {
   const out = backend.makeOutput([...moving.shape], 'float32');
   const f = Math.fround;
   const decay = f(1 - momentum);
@@ -392,13 +406,19 @@ function updateMoving(backend: WasmBackend, moving: TensorInfo, batch: TensorInf
 
 const forward: KernelFunc = (args) => {
   const backend = asWasmBackend(args.backend);
-  const { x, gamma, beta, movingMean, movingVariance } = args.inputs as Record<string, TensorInfo | undefined>;
+  const { x, gamma, beta, movingMean, movingVariance } = args.inputs as Record<
+    string,
+    TensorInfo | undefined
+  >;
   const { epsilon, momentum } = args.attrs as unknown as BatchNormTrainAttrs;
-  if (x == null || gamma == null || beta == null) throw new Error(`${BATCH_NORM_TRAIN}: needs x, gamma, beta`);
+  if (x == null || gamma == null || beta == null)
+    throw new Error(`${BATCH_NORM_TRAIN}: needs x, gamma, beta`);
   check(BATCH_NORM_TRAIN, x, gamma, beta, ...[movingMean, movingVariance].filter((t) => t != null));
   const simd = layout(x).channels % 4 === 0 ? simdKernels(backend) : null;
   const outs =
-    simd != null ? forwardSimd(backend, simd, x, gamma, beta, epsilon) : forwardJs(backend, x, gamma, beta, epsilon);
+    simd != null
+      ? forwardSimd(backend, simd, x, gamma, beta, epsilon)
+      : forwardJs(backend, x, gamma, beta, epsilon);
   if (movingMean == null || movingVariance == null) return outs;
   return [
     ...outs,
@@ -525,12 +545,17 @@ export function setFusedBatchNormEnabled(on: boolean): boolean {
  * float32 input of rank 2-4 normalized over its last axis, with both γ and β (tfjs-layers' own
  * training path needs both too). Else null, and the stock `call` runs.
  */
-function fusableInput(layer: BatchNormLayer, inputs: Tensor | Tensor[], kwargs: Record<string, unknown>): Tensor | null {
+function fusableInput(
+  layer: BatchNormLayer,
+  inputs: Tensor | Tensor[],
+  kwargs: Record<string, unknown>,
+): Tensor | null {
   if (!hookEnabled || kwargs?.training !== true || tf.getBackend() !== 'wasm') return null;
   const x = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : undefined) : inputs;
   if (x == null || x.dtype !== 'float32' || x.rank < 2 || x.rank > 4 || x.size === 0) return null;
   const axis = layer.axis >= 0 ? layer.axis : layer.axis + x.rank;
-  if (axis !== x.rank - 1 || !layer.center || !layer.scale || layer.gamma == null || layer.beta == null) return null;
+  if (axis !== x.rank - 1 || !layer.center || !layer.scale || layer.gamma == null || layer.beta == null)
+    return null;
   return getKernel(BATCH_NORM_TRAIN, 'wasm') != null ? x : null;
 }
 
@@ -550,6 +575,13 @@ function installBatchNormLayerHook(): void {
   proto.call = function fusedBatchNormCall(this: BatchNormLayer, inputs, kwargs) {
     const x = fusableInput(this, inputs, kwargs);
     if (x == null) return stock.call(this, inputs, kwargs);
+    if (x.size === x.shape[x.rank - 1]) {
+      // One value per channel: the batch variance is 0 and the output is β whatever the input
+      // (tfjs-layers trains on silently; PyTorch refuses, as here).
+      throw new Error(
+        `BatchNormalization: expected more than 1 value per channel when training, got input shape [${x.shape.join(', ')}] (a batch of one image?)`,
+      );
+    }
     return tf.tidy(() => {
       // The moving statistics are updated inside the kernel, as tfjs-layers would after it.
       const [y, , , movingMean, movingVariance] = tf.engine().runKernel(

@@ -20,7 +20,14 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { xnnGemm } from './gemm.js';
-import { heapAddress, type SimdKernels, simdKernels } from './simd-kernels.js';
+import {
+  heapAddress,
+  MIN_PARALLEL_FLOATS,
+  runSimdTasks,
+  type SimdKernels,
+  simdKernels,
+  splitRange,
+} from './simd-kernels.js';
 import { transpose2d } from './transpose2d.js';
 import {
   assertFloat32,
@@ -41,11 +48,109 @@ export const MAX_PATCH_FLOATS = 1024 * 1024;
 
 /** Views and heap addresses of x and of the patch matrix (P or Pᵀ) being written. */
 interface PatchTarget {
+  backend: WasmBackend;
   x: Float32Array;
   patches: Float32Array;
   simd: SimdKernels | null;
   xAddr: number;
   patchesAddr: number;
+}
+
+/** One filter tap's valid output window: rows [ohLo, ohHi) x columns [owLo, owHi). */
+interface TapWindow {
+  kh: number;
+  kw: number;
+  ohLo: number;
+  ohHi: number;
+  owLo: number;
+  owHi: number;
+  /** Input row / column of output (0, 0) for this tap (may be negative: padding). */
+  rowOff: number;
+  colOff: number;
+}
+
+/** The valid window of every tap, and whether any output pixel reads padding. */
+function tapWindows(info: backend_util.Conv2DInfo): { taps: TapWindow[]; padded: boolean } {
+  const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW, strideHeight: SH, strideWidth: SW } = info;
+  const taps: TapWindow[] = [];
+  let padded = false;
+  for (let kh = 0; kh < info.filterHeight; kh++) {
+    const rowOff = kh * info.dilationHeight - info.padInfo.top;
+    const ohLo = Math.min(OH, Math.max(0, Math.ceil(-rowOff / SH)));
+    const ohHi = Math.max(ohLo, Math.min(OH, Math.ceil((H - rowOff) / SH)));
+    for (let kw = 0; kw < info.filterWidth; kw++) {
+      const colOff = kw * info.dilationWidth - info.padInfo.left;
+      const owLo = Math.min(OW, Math.max(0, Math.ceil(-colOff / SW)));
+      const owHi = Math.max(owLo, Math.min(OW, Math.ceil((W - colOff) / SW)));
+      if (ohLo > 0 || ohHi < OH || owLo > 0 || owHi < OW) padded = true;
+      taps.push({ kh, kw, ohLo, ohHi, owLo, owHi, rowOff, colOff });
+    }
+  }
+  return { taps, padded };
+}
+
+/**
+ * P (or Pᵀ with `transposed`) for images [b0, b0+nb) with the SIMD loops, one task per (tap,
+ * image) spread over the kernel threads: the buffer is zeroed first when padding is read, then
+ * every tap copies (or transposes) the valid pixels of each output row.
+ */
+function fillPatchesSimd(
+  info: backend_util.Conv2DInfo,
+  t: PatchTarget,
+  simd: SimdKernels,
+  b0: number,
+  nb: number,
+  transposed: boolean,
+): void {
+  const { inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW } = info;
+  const { strideHeight: SH, strideWidth: SW } = info;
+  const K = info.filterHeight * info.filterWidth * CI;
+  const npix = nb * OH * OW;
+  const { taps, padded } = tapWindows(info);
+  if (padded) t.patches.fill(0);
+  const tasks: number[][] = [];
+  for (const tap of taps) {
+    const rows = tap.ohHi - tap.ohLo;
+    const pixels = tap.owHi - tap.owLo;
+    if (rows <= 0 || pixels <= 0) continue;
+    const tapIndex = tap.kh * info.filterWidth + tap.kw;
+    for (let b = 0; b < nb; b++) {
+      const xRow = (((b0 + b) * H + tap.ohLo * SH + tap.rowOff) * W + tap.owLo * SW + tap.colOff) * CI;
+      const pix = (b * OH + tap.ohLo) * OW + tap.owLo;
+      if (transposed) {
+        tasks.push([
+          t.xAddr + 4 * xRow,
+          4 * SH * W * CI,
+          4 * SW * CI,
+          pixels,
+          CI,
+          t.patchesAddr + 4 * (tapIndex * CI * npix + pix),
+          4 * npix,
+          4 * OW,
+          rows,
+        ]);
+      } else {
+        tasks.push([
+          t.xAddr + 4 * xRow,
+          4 * SH * W * CI,
+          4 * SW * CI,
+          t.patchesAddr + 4 * (pix * K + tapIndex * CI),
+          4 * OW * K,
+          4 * K,
+          rows,
+          pixels,
+          CI,
+        ]);
+      }
+    }
+  }
+  runSimdTasks(
+    t.backend,
+    simd,
+    transposed ? 'transposeRows' : 'copyRunRows',
+    tasks,
+    npix * K < MIN_PARALLEL_FLOATS,
+  );
 }
 
 /**
@@ -65,6 +170,10 @@ function fillPatches(info: backend_util.Conv2DInfo, t: PatchTarget, b0: number, 
     p.set(x.subarray(b0 * H * W * CI, (b0 + nb) * H * W * CI));
     return;
   }
+  if (simd != null) {
+    fillPatchesSimd(info, t, simd, b0, nb, false);
+    return;
+  }
   for (let kh = 0; kh < KH; kh++) {
     for (let kw = 0; kw < KW; kw++) {
       const tapOff = (kh * KW + kw) * CI;
@@ -82,17 +191,6 @@ function fillPatches(info: backend_util.Conv2DInfo, t: PatchTarget, b0: number, 
           for (let ow = hi; ow < OW; ow++) p.fill(0, (row0 + ow) * K + tapOff, (row0 + ow) * K + tapOff + CI);
           if (lo >= hi) continue;
           const xRow = (((b0 + b) * H + ih) * W + lo * SW + colOff) * CI;
-          if (simd != null) {
-            simd.copyRuns(
-              t.xAddr + 4 * xRow,
-              4 * SW * CI,
-              t.patchesAddr + 4 * ((row0 + lo) * K + tapOff),
-              4 * K,
-              hi - lo,
-              CI,
-            );
-            continue;
-          }
           for (let ow = lo, xi = xRow; ow < hi; ow++, xi += SW * CI) {
             const o = (row0 + ow) * K + tapOff;
             for (let ci = 0; ci < CI; ci++) p[o + ci] = x[xi + ci]!;
@@ -120,9 +218,22 @@ function fillPatchesT(info: backend_util.Conv2DInfo, t: PatchTarget, b0: number,
   const xColStep = SW * CI;
   const unpadded = top === 0 && left === 0 && OH === H && OW === W;
   if (simd != null && KH === 1 && KW === 1 && SH === 1 && SW === 1 && unpadded) {
-    // Unpadded 1x1 stride 1: Pᵀ is xᵀ, one [pixels x CI] transpose (the per-row calls below would
-    // be tiny at MobileNet's small late feature maps).
-    simd.transposeBlock(t.xAddr + 4 * b0 * H * W * CI, 4 * CI, npix, CI, t.patchesAddr, 4 * npix);
+    // Unpadded 1x1 stride 1: Pᵀ is xᵀ, a [pixels x CI] transpose (the per-row calls below would
+    // be tiny at MobileNet's small late feature maps), in pixel ranges over the kernel threads.
+    const src = t.xAddr + 4 * b0 * H * W * CI;
+    const tasks = splitRange(npix, 32, 256).map(([p0, n]) => [
+      src + 4 * p0 * CI,
+      4 * CI,
+      n,
+      CI,
+      t.patchesAddr + 4 * p0,
+      4 * npix,
+    ]);
+    runSimdTasks(t.backend, simd, 'transposeBlock', tasks, npix * CI < MIN_PARALLEL_FLOATS);
+    return;
+  }
+  if (simd != null) {
+    fillPatchesSimd(info, t, simd, b0, nb, true);
     return;
   }
   for (let kh = 0; kh < KH; kh++) {
@@ -151,11 +262,6 @@ function fillPatchesT(info: backend_util.Conv2DInfo, t: PatchTarget, b0: number,
               pT.fill(0, o + owHi, o + OW);
             }
           }
-          if (simd != null) {
-            const dst = t.patchesAddr + 4 * (rowBase * npix + pix + owLo);
-            simd.transposeBlock(t.xAddr + 4 * xRow, 4 * xColStep, owHi - owLo, CI, dst, 4 * npix);
-            continue;
-          }
           for (let ci = 0; ci < CI; ci++) {
             const o = (rowBase + ci) * npix + pix;
             let xi = xRow + ci;
@@ -183,6 +289,7 @@ function patchTarget(
   simd: SimdKernels | null,
 ): PatchTarget {
   return {
+    backend,
     x: heapF32(backend, x),
     patches: heapF32(backend, buf),
     simd,

@@ -8,7 +8,8 @@
  * keeping the 8 sums in locals (registers). Every load is contiguous and nothing is stored in the
  * inner loop: ~2.5x faster than the textbook loop that read-modify-writes an accumulator array per
  * multiply-add. The hot loops live in small top-level functions with numeric arguments so that V8
- * optimises them once for every shape.
+ * optimises them once for every shape. With SIMD, the taps are spread over the kernel threads (each
+ * tap writes its own slice of dW).
  */
 import {
   backend_util,
@@ -18,7 +19,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { heapAddress, simdKernels } from './simd-kernels.js';
+import { heapAddress, MIN_PARALLEL_WORK, runSimdTasks, simdKernels } from './simd-kernels.js';
 import { assertFloat32, asWasmBackend, heapBuffer, heapF32 } from './wasm-backend.js';
 
 /** First output index whose input index `o*stride + offset` is >= 0. */
@@ -133,9 +134,11 @@ const depthwiseConv2dNativeBackpropFilter: KernelFunc = (args) => {
   const mult = cout / cin;
   const out = backend.makeOutput(attrs.filterShape, 'float32');
   const maxRows = batchSize * outHeight;
-  // The SIMD loop does 8-channel blocks of multiplier-1 filters; it reads its row list from the heap.
+  const taps = filterHeight * filterWidth;
+  // The SIMD loop does 8-channel blocks of multiplier-1 filters; it reads each tap's row list from
+  // the heap (one list per tap, so the taps can run on different threads).
   const simd = mult === 1 && cin >= 8 ? simdKernels(backend) : null;
-  const list = simd != null ? backend.makeOutput([2 * maxRows], 'int32') : null;
+  const list = simd != null ? backend.makeOutput([2 * maxRows * taps], 'int32') : null;
   try {
     // Views only after the allocations above (they may grow and detach the heap).
     const dW = heapF32(backend, out);
@@ -145,9 +148,11 @@ const depthwiseConv2dNativeBackpropFilter: KernelFunc = (args) => {
     const dyAddr = heapAddress(backend, dy.dataId);
     const outAddr = heapAddress(backend, out.dataId);
     const listAddr = list != null ? heapAddress(backend, list.dataId) : 0;
-    const listV = list != null ? new Int32Array(heapBuffer(backend), listAddr, 2 * maxRows) : null;
+    const listV = list != null ? new Int32Array(heapBuffer(backend), listAddr, 2 * maxRows * taps) : null;
     const xRow = new Int32Array(maxRows);
     const dyRow = new Int32Array(maxRows);
+    const tasks: number[][] = [];
+    const blocks = cin >> 3;
     for (let kh = 0; kh < filterHeight; kh++) {
       const rowOff = kh * info.dilationHeight - info.padInfo.top;
       const ohLo = firstValid(sh, rowOff);
@@ -166,21 +171,39 @@ const depthwiseConv2dNativeBackpropFilter: KernelFunc = (args) => {
             }
           }
         }
-        const tapOut = (kh * filterWidth + kw) * cout;
+        const tap = kh * filterWidth + kw;
+        const tapOut = tap * cout;
         let done = 0;
         if (simd != null && listV != null) {
+          const base = 2 * maxRows * tap;
           for (let r = 0; r < rows; r++) {
-            listV[2 * r] = xAddr + 4 * xRow[r]!;
-            listV[2 * r + 1] = dyAddr + 4 * dyRow[r]!;
+            listV[base + 2 * r] = xAddr + 4 * xRow[r]!;
+            listV[base + 2 * r + 1] = dyAddr + 4 * dyRow[r]!;
           }
-          const blocks = cin >> 3;
-          simd.dwFilterTap(listAddr, rows, runLength, 4 * sw * cin, 4 * cout, blocks, outAddr + 4 * tapOut);
+          tasks.push([
+            listAddr + 4 * base,
+            rows,
+            runLength,
+            4 * sw * cin,
+            4 * cout,
+            blocks,
+            outAddr + 4 * tapOut,
+          ]);
           done = blocks * 8;
         } else if (mult === 1) {
           done = tapBlocks8(xv, dyv, dW, tapOut, xRow, dyRow, rows, runLength, sw * cin, cout, cin);
         }
         tapSingles(xv, dyv, dW, tapOut, xRow, dyRow, rows, runLength, sw * cin, cout, done, cout, mult);
       }
+    }
+    if (simd != null) {
+      runSimdTasks(
+        backend,
+        simd,
+        'dwFilterTap',
+        tasks,
+        batchSize * outHeight * outWidth * cin * taps < MIN_PARALLEL_WORK,
+      );
     }
   } finally {
     if (list != null) backend.disposeData(list.dataId);

@@ -19,7 +19,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { planAxisPhases } from './phase-plan.js';
-import { heapAddress, simdKernels } from './simd-kernels.js';
+import { heapAddress, MIN_PARALLEL_WORK, runSimdTasks, simdKernels, splitRange } from './simd-kernels.js';
 import { transposedConvByPhases } from './transposed-conv.js';
 import { assertFloat32, asWasmBackend, heapBuffer, heapF32, type WasmBackend } from './wasm-backend.js';
 
@@ -217,7 +217,11 @@ function depthwiseInputGradGather(
     const blocks = simd != null ? channels >> 3 : 0;
     const dyOff = new Int32Array(kh * kw);
     const wOff = new Int32Array(kh * kw);
-    for (let b = 0; b < batchSize; b++) {
+    // With SIMD the list describes image 0 only (the loop shifts dy and dx per image) and the
+    // images are spread over the kernel threads; JS then only computes the channels past the last
+    // 8-block. Without SIMD, every image in JS.
+    const jsImages = listV == null || blocks * 8 < channels ? batchSize : 0;
+    for (let b = 0; b < Math.max(jsImages, listV != null ? 1 : 0); b++) {
       let l = 0;
       for (let i = 0; i < inHeight; i++) {
         const nr = rows.n[i]!;
@@ -236,11 +240,13 @@ function depthwiseInputGradGather(
           }
           const pixOut = ((b * inHeight + i) * inWidth + j) * channels;
           if (listV != null) {
-            listV[l++] = outAddr + 4 * pixOut;
-            listV[l++] = taps;
-            for (let t = 0; t < taps; t++) {
-              listV[l++] = dyAddr + 4 * dyOff[t]!;
-              listV[l++] = wAddr + 4 * wOff[t]!;
+            if (b === 0) {
+              listV[l++] = outAddr + 4 * pixOut;
+              listV[l++] = taps;
+              for (let t = 0; t < taps; t++) {
+                listV[l++] = dyAddr + 4 * dyOff[t]!;
+                listV[l++] = wAddr + 4 * wOff[t]!;
+              }
             }
             // Channels past the last 8-block, in JS.
             if (blocks * 8 < channels)
@@ -250,7 +256,26 @@ function depthwiseInputGradGather(
           }
         }
       }
-      if (simd != null) simd.dwGather(listAddr, pixels, blocks);
+    }
+    if (simd != null && listV != null) {
+      const dyImage = 4 * outHeight * outWidth * channels;
+      const outImage = 4 * pixels * channels;
+      const tasks = splitRange(batchSize, 32).map(([b, n]) => [
+        listAddr,
+        pixels,
+        blocks,
+        b,
+        n,
+        dyImage,
+        outImage,
+      ]);
+      runSimdTasks(
+        backend,
+        simd,
+        'dwGatherImages',
+        tasks,
+        batchSize * pixels * channels * kh * kw < MIN_PARALLEL_WORK,
+      );
     }
   } finally {
     if (list != null) backend.disposeData(list.dataId);

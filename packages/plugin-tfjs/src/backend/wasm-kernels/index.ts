@@ -13,18 +13,21 @@ import { getKernel, type KernelConfig, registerKernel, unregisterKernel } from '
 import '@tensorflow/tfjs-backend-wasm';
 import { makeBatchMatMulConfig } from './batch-mat-mul.js';
 import { registerBatchNormTrainKernels } from './batch-norm-train.js';
-import { registerOptimizerKernels } from './optimizer-kernels.js';
 import { makeCastConfig } from './cast.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInputConfig } from './conv2d-backprop-input.js';
+import { installConv2DLayerHook } from './conv2d-layer.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-backprop-input.js';
 import { makeFusedBatchNormConfig } from './fused-batch-norm.js';
+import { makeFusedConv2DConfig } from './fused-conv2d.js';
 import { makeFusedMatMulConfig } from './fused-mat-mul.js';
 import { makeIdentityConfig } from './identity.js';
 import { makeMaxPoolGradConfig } from './max-pool-grad.js';
 import { makeMeanConfig } from './mean.js';
+import { registerOptimizerKernels } from './optimizer-kernels.js';
 import { makePadV2Config } from './pad-v2.js';
+import { makeReluConfig, registerReluGrad } from './relu.js';
 import { makeSliceConfig } from './slice.js';
 import { makeSumConfig } from './sum.js';
 import { makeTileConfig } from './tile.js';
@@ -50,6 +53,9 @@ const REPLACEMENTS: readonly [string, (stock: KernelConfig | undefined) => Kerne
   ['BatchMatMul', makeBatchMatMulConfig],
   ['_FusedMatMul', makeFusedMatMulConfig],
   ['MaxPoolGrad', makeMaxPoolGradConfig],
+  ['Relu', makeReluConfig],
+  ['FusedConv2D', makeFusedConv2DConfig],
+  ['Conv2D', (stock) => makeFusedConv2DConfig(stock, 'Conv2D')],
 ];
 
 /** Configs registered by this module, so that a second call can recognise them. */
@@ -73,7 +79,8 @@ function install(config: KernelConfig): void {
  * `Cast`, `Slice`, `PadV2`, `FusedBatchNorm`, `BatchMatMul`, `_FusedMatMul` and `MaxPoolGrad` —
  * which fall back to the stock kernels for the cases they do not speed up. Also registers the
  * fused kernels of this package (training-mode BatchNorm with its gradient, hooked into
- * tfjs-layers' `BatchNormalization`; the AdamW update; the sum of squares of the gradient norm).
+ * tfjs-layers' `BatchNormalization`; the AdamW update; the sum of squares of the gradient norm;
+ * the ReLU gradient in one pass).
  *
  * Idempotent: later calls register nothing. Works before or after `tf.setBackend('wasm')`.
  *
@@ -94,5 +101,7 @@ export function registerWasmTrainingKernels(): string[] {
   }
   registerBatchNormTrainKernels();
   registerOptimizerKernels();
+  registerReluGrad();
+  installConv2DLayerHook();
   return registered;
 }

@@ -16,15 +16,18 @@ import {
   type TensorInfo,
   util,
 } from '@tensorflow/tfjs-core';
-import { heapAddress, runSimdTasks, simdKernels, splitRange } from './simd-kernels.js';
+import { heapAddress, MIN_PARALLEL_FLOATS, runSimdTasks, simdKernels, splitRange } from './simd-kernels.js';
 import { asWasmBackend, heapBuffer, heapF32, TempTensors } from './wasm-backend.js';
 
-/** Kernel name of the AdamW update: inputs w, g, m, v; outputs w', m', v'. */
+/**
+ * Kernel name of the AdamW update of several parameters at once: inputs an array of
+ * (w, g, m, v) quadruples; outputs (w', m', v') per parameter, in the same order.
+ */
 export const ADAMW_UPDATE = 'MlopsAdamWUpdate';
 /** Kernel name of Σ x² over any number of float32 inputs (an array, as `AddN`); output a scalar. */
 export const SUM_OF_SQUARES = 'MlopsSumOfSquares';
 
-/** Attributes of {@link ADAMW_UPDATE}: the float32 constants of one step. */
+/** Attributes of {@link ADAMW_UPDATE}: the float32 constants of one step, per parameter where they differ. */
 export interface AdamWUpdateAttrs {
   /** β1. */
   beta1: number;
@@ -32,12 +35,12 @@ export interface AdamWUpdateAttrs {
   beta2: number;
   /** ε. */
   eps: number;
-  /** Weight multiplier of the decoupled decay, `1 − lr·wd` (1 without decay). */
-  decay: number;
-  /** `√(1 − β2ᵗ)`. */
-  biasCorrection2Sqrt: number;
-  /** `lr / (1 − β1ᵗ)`. */
-  stepSize: number;
+  /** Per parameter: weight multiplier of the decoupled decay, `1 − lr·wd` (1 without decay). */
+  decay: number[];
+  /** Per parameter: `√(1 − β2ᵗ)` (t: that parameter's own step). */
+  biasCorrection2Sqrt: number[];
+  /** Per parameter: `lr / (1 − β1ᵗ)`. */
+  stepSize: number[];
 }
 
 /** Floats per task of the element-wise updates (a few tasks per thread on big tensors). */
@@ -71,41 +74,80 @@ function adamwJs(
 
 const adamwUpdate: KernelFunc = (args) => {
   const backend = asWasmBackend(args.backend);
-  const { w, g, m, v } = args.inputs as Record<string, TensorInfo>;
+  const inputs = Object.values(args.inputs as Record<string, TensorInfo>);
   const a = args.attrs as unknown as AdamWUpdateAttrs;
-  if (w == null || g == null || m == null || v == null) throw new Error(`${ADAMW_UPDATE}: needs w, g, m, v`);
-  const n = util.sizeFromShape(w.shape);
-  for (const t of [w, g, m, v]) {
-    if (t.dtype !== 'float32' || util.sizeFromShape(t.shape) !== n) {
-      throw new Error(`${ADAMW_UPDATE} (wasm): w, g, m, v must be float32 of the same size`);
-    }
+  const count = inputs.length / 4;
+  if (!Number.isInteger(count) || count === 0 || a.decay.length !== count) {
+    throw new Error(`${ADAMW_UPDATE}: needs (w, g, m, v) per parameter and per-parameter constants`);
   }
   const temps = new TempTensors(backend);
   try {
-    const wOut = temps.alloc(w.shape);
-    const mOut = temps.alloc(w.shape);
-    const vOut = temps.alloc(w.shape);
-    const consts = temps.alloc([8]);
-    const k = heapF32(backend, consts);
-    k.set([a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, a.decay, a.biasCorrection2Sqrt, a.eps, a.stepSize]);
-    const simd = simdKernels(backend);
-    const quads = simd != null ? n >> 2 : 0;
-    if (simd != null && quads > 0) {
-      const addr = [w, g, m, v, wOut, mOut, vOut].map((t) => heapAddress(backend, t.dataId));
-      const kAddr = heapAddress(backend, consts.dataId);
-      const tasks = splitRange(quads, 32, MIN_TASK_FLOATS / 4).map(([q0, count]) => [
-        ...addr.map((p) => p + 16 * q0),
-        count,
-        kAddr,
-      ]);
-      runSimdTasks(backend, simd, 'adamw', tasks);
+    const outs: TensorInfo[] = [];
+    for (let p = 0; p < count; p++) {
+      const w = inputs[4 * p]!;
+      const n = util.sizeFromShape(w.shape);
+      for (const t of inputs.slice(4 * p, 4 * p + 4)) {
+        if (t.dtype !== 'float32' || util.sizeFromShape(t.shape) !== n) {
+          throw new Error(`${ADAMW_UPDATE} (wasm): w, g, m, v must be float32 of the same size`);
+        }
+      }
+      outs.push(temps.alloc(w.shape), temps.alloc(w.shape), temps.alloc(w.shape));
     }
-    if (4 * quads < n) {
+    const consts = temps.alloc([8 * count]);
+    const k = heapF32(backend, consts);
+    for (let p = 0; p < count; p++) {
+      k.set(
+        [
+          a.beta1,
+          1 - a.beta1,
+          a.beta2,
+          1 - a.beta2,
+          a.decay[p]!,
+          a.biasCorrection2Sqrt[p]!,
+          a.eps,
+          a.stepSize[p]!,
+        ],
+        8 * p,
+      );
+    }
+    const simd = simdKernels(backend);
+    const kAddr = heapAddress(backend, consts.dataId);
+    const tasks: number[][] = [];
+    let total = 0;
+    for (let p = 0; p < count; p++) {
+      const n = util.sizeFromShape(inputs[4 * p]!.shape);
+      total += n;
+      const quads = simd != null ? n >> 2 : 0;
+      if (quads === 0) continue;
+      const addr = [...inputs.slice(4 * p, 4 * p + 4), ...outs.slice(3 * p, 3 * p + 3)].map((t) =>
+        heapAddress(backend, t.dataId),
+      );
+      for (const [q0, c] of splitRange(quads, 32, MIN_TASK_FLOATS / 4)) {
+        tasks.push([...addr.map((x) => x + 16 * q0), c, kAddr + 32 * p]);
+      }
+    }
+    if (simd != null && tasks.length > 0)
+      runSimdTasks(backend, simd, 'adamw', tasks, total < MIN_PARALLEL_FLOATS / 4);
+    for (let p = 0; p < count; p++) {
+      const n = util.sizeFromShape(inputs[4 * p]!.shape);
+      const from = simd != null ? n & ~3 : 0;
+      if (from === n) continue;
       const view = (t: TensorInfo) => heapF32(backend, t);
-      adamwJs(view(w), view(g), view(m), view(v), view(wOut), view(mOut), view(vOut), view(consts), 4 * quads, n);
+      const [w, g, m, v] = inputs.slice(4 * p, 4 * p + 4).map(view) as [
+        Float32Array,
+        Float32Array,
+        Float32Array,
+        Float32Array,
+      ];
+      const [wOut, mOut, vOut] = outs.slice(3 * p, 3 * p + 3).map(view) as [
+        Float32Array,
+        Float32Array,
+        Float32Array,
+      ];
+      adamwJs(w, g, m, v, wOut, mOut, vOut, view(consts).subarray(8 * p, 8 * p + 8), from, n);
     }
     temps.dispose(consts);
-    return [temps.release(wOut), temps.release(mOut), temps.release(vOut)];
+    return outs.map((t) => temps.release(t));
   } finally {
     temps.disposeAll();
   }

@@ -14,6 +14,7 @@ import {
   util,
 } from '@tensorflow/tfjs-core';
 import { heapView, isNumericDtype } from './heap-views.js';
+import { copyRunsParallel } from './strided-copy.js';
 import { asWasmBackend } from './wasm-backend.js';
 
 /** Builds the kernel config; `stock` handles strings and paddings made of very short runs. */
@@ -42,6 +43,23 @@ export function makePadV2Config(stock: KernelConfig | undefined): KernelConfig {
     const outStrides = util.computeStrides(outShape);
     const inner = util.sizeFromShape(x.shape.slice(d + 1));
     const startD = (paddings[d]?.[0] ?? 0) * inner;
+    const before = x.shape.map((_, k) => paddings[k]?.[0] ?? 0);
+    if (
+      copyRunsParallel(
+        backend,
+        x,
+        out,
+        x.shape,
+        util.computeStrides(x.shape),
+        new Array(x.shape.length).fill(0),
+        outStrides,
+        before,
+        d,
+        run,
+      )
+    ) {
+      return out;
+    }
     const idx = new Array<number>(d).fill(0);
     for (let i = 0; i < total; i += run) {
       let off = startD;

@@ -74,13 +74,14 @@ export interface SimdKernels {
     taps: number,
   ): void;
   /**
-   * {@link dwGather} for `images` images at once: the list describes image 0, and image `i` reads
-   * dy `i * dyImageBytes` and writes `i * outImageBytes` further on (the filter is shared).
+   * {@link dwGather} for images [first, first + images): the list describes image 0, and image `i`
+   * reads dy `i * dyImageBytes` and writes `i * outImageBytes` further on (the filter is shared).
    */
   dwGatherImages(
     listAddr: number,
     pixels: number,
     cBlocks: number,
+    first: number,
     images: number,
     dyImageBytes: number,
     outImageBytes: number,
@@ -95,12 +96,26 @@ export interface SimdKernels {
    * Batch-norm gradient sums over `rows` rows of `groups` x 4 channels: Σ dy into the float64
    * accumulators at `accAddr`, Σ dy·(x - m) into the next `groups` x 4 doubles.
    */
-  bnGradSums(xAddr: number, dyAddr: number, rows: number, groups: number, meanAddr: number, accAddr: number): void;
+  bnGradSums(
+    xAddr: number,
+    dyAddr: number,
+    rows: number,
+    groups: number,
+    meanAddr: number,
+    accAddr: number,
+  ): void;
   /**
    * dx = dy·A + (x - m)·B + C per channel over `rows` rows of `groups` x 4 channels; (m, A, B, C)
    * are 16 consecutive floats per 4-channel group at `paramsAddr`.
    */
-  bnGradDx(xAddr: number, dyAddr: number, dxAddr: number, rows: number, groups: number, paramsAddr: number): void;
+  bnGradDx(
+    xAddr: number,
+    dyAddr: number,
+    dxAddr: number,
+    rows: number,
+    groups: number,
+    paramsAddr: number,
+  ): void;
   /**
    * One AdamW step over `quads` x 4 floats, in the float32 operation order of the composite
    * (`adamw.ts`): w' = w·decay − (m' / (√v' / c2 + eps))·step, m' = β1·m + (1 − β1)·g,
@@ -120,6 +135,40 @@ export interface SimdKernels {
   ): void;
   /** Adds Σ x² over `quads` x 4 floats to the 4 float64 accumulators at `accAddr` (by lane). */
   sumSquares(xAddr: number, quads: number, accAddr: number): void;
+  /** out = max(x, 0) over `quads` x 4 floats (NaN stays NaN). */
+  relu(xAddr: number, outAddr: number, quads: number): void;
+  /** out = x > 0 ? dy : 0 over `quads` x 4 floats (the ReLU gradient). */
+  reluGrad(dyAddr: number, xAddr: number, outAddr: number, quads: number): void;
+  /**
+   * {@link copyRuns} for `rows` rows: row r copies from `src + r*srcRowStride` to
+   * `dst + r*dstRowStride`.
+   */
+  copyRunRows(
+    src: number,
+    srcRowStride: number,
+    srcStep: number,
+    dst: number,
+    dstRowStride: number,
+    dstStep: number,
+    rows: number,
+    runs: number,
+    floats: number,
+  ): void;
+  /**
+   * {@link transposeBlock} for `rows` rows: row r transposes the block at `src + r*srcRowStride`
+   * into `dst + r*dstRowStep` (destination rows `dstRowStride` bytes apart).
+   */
+  transposeRows(
+    src: number,
+    srcRowStride: number,
+    srcPixelStride: number,
+    pixels: number,
+    channels: number,
+    dst: number,
+    dstRowStride: number,
+    dstRowStep: number,
+    rows: number,
+  ): void;
 }
 
 /** f32x4.mul of two loads at `a + offset`, `b + offset`, added to local v128 `acc`. */
@@ -430,8 +479,8 @@ function buildMaxPoolGradRun(): FuncBuilder {
 }
 
 function buildDwGatherImages(): FuncBuilder {
-  const f = new FuncBuilder('dwGatherImages', [I32, I32, I32, I32, I32, I32]);
-  const [list, pixels, cBlocks, images, dyImage, outImage] = [0, 1, 2, 3, 4, 5];
+  const f = new FuncBuilder('dwGatherImages', [I32, I32, I32, I32, I32, I32, I32]);
+  const [list, pixels, cBlocks, first, images, dyImage, outImage] = [0, 1, 2, 3, 4, 5, 6];
   const img = f.local(I32);
   const dyOff = f.local(I32);
   const outOff = f.local(I32);
@@ -448,8 +497,8 @@ function buildDwGatherImages(): FuncBuilder {
   const acc0 = f.local(V128);
   const acc1 = f.local(V128);
   f.forRange(img, images, () => {
-    f.get(img).get(dyImage).op(OP.i32Mul).set(dyOff);
-    f.get(img).get(outImage).op(OP.i32Mul).set(outOff);
+    f.get(img).get(first).op(OP.i32Add).get(dyImage).op(OP.i32Mul).set(dyOff);
+    f.get(img).get(first).op(OP.i32Add).get(outImage).op(OP.i32Mul).set(outOff);
     f.get(list).set(lp);
     f.forRange(p, pixels, () => {
       f.get(lp).mem(OP.i32Load, 0).get(outOff).op(OP.i32Add).set(out);
@@ -481,8 +530,15 @@ function buildDwGatherImages(): FuncBuilder {
 function flushToF64(f: FuncBuilder, ap: number, s: number, offset = 0): void {
   f.get(ap).get(ap).simd(SIMD.load, offset).get(s).simd(SIMD.f64x2PromoteLowF32x4).simd(SIMD.f64x2Add);
   f.simd(SIMD.store, offset);
-  f.get(ap).get(ap).simd(SIMD.load, offset + 16).get(s).get(s).shuffle32([2, 3, 0, 1]);
-  f.simd(SIMD.f64x2PromoteLowF32x4).simd(SIMD.f64x2Add).simd(SIMD.store, offset + 16);
+  f.get(ap)
+    .get(ap)
+    .simd(SIMD.load, offset + 16)
+    .get(s)
+    .get(s)
+    .shuffle32([2, 3, 0, 1]);
+  f.simd(SIMD.f64x2PromoteLowF32x4)
+    .simd(SIMD.f64x2Add)
+    .simd(SIMD.store, offset + 16);
 }
 
 function buildSqDevRows(): FuncBuilder {
@@ -622,12 +678,24 @@ function buildAdamw(): FuncBuilder {
   const i = f.local(I32);
   const off = f.local(I32);
   const cv = [0, 1, 2, 3, 4, 5, 6, 7].map(() => f.local(V128));
-  const [b1, ob1, b2, ob2, decay, c2, eps, step] = cv as [number, number, number, number, number, number, number, number];
+  const [b1, ob1, b2, ob2, decay, c2, eps, step] = cv as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const gv = f.local(V128);
   const nm = f.local(V128);
   const nv = f.local(V128);
   cv.forEach((local, k) => {
-    f.get(consts).mem(OP.f32Load, 4 * k).simd(SIMD.f32x4Splat).set(local);
+    f.get(consts)
+      .mem(OP.f32Load, 4 * k)
+      .simd(SIMD.f32x4Splat)
+      .set(local);
   });
   f.i32(0).set(off);
   f.forRange(i, quads, () => {
@@ -666,6 +734,62 @@ function buildSumSquares(): FuncBuilder {
   return f;
 }
 
+function buildRelu(): FuncBuilder {
+  const f = new FuncBuilder('relu', [I32, I32, I32]);
+  const [x, out, quads] = [0, 1, 2];
+  const i = f.local(I32);
+  const px = f.local(I32);
+  const po = f.local(I32);
+  f.get(x).set(px).get(out).set(po);
+  f.forRange(i, quads, () => {
+    f.get(po).get(px).simd(SIMD.load, 0).zeroV128().simd(SIMD.f32x4Max).simd(SIMD.store, 0);
+    f.addTo(px, 16).addTo(po, 16);
+  });
+  return f;
+}
+
+function buildReluGrad(): FuncBuilder {
+  const f = new FuncBuilder('reluGrad', [I32, I32, I32, I32]);
+  const [dy, x, out, quads] = [0, 1, 2, 3];
+  const i = f.local(I32);
+  const off = f.local(I32);
+  f.i32(0).set(off);
+  f.forRange(i, quads, () => {
+    f.get(out).get(off).op(OP.i32Add);
+    f.get(dy).get(off).op(OP.i32Add).simd(SIMD.load, 0);
+    f.get(x).get(off).op(OP.i32Add).simd(SIMD.load, 0).zeroV128().simd(SIMD.f32x4Gt);
+    f.simd(SIMD.and).simd(SIMD.store, 0);
+    f.addTo(off, 16);
+  });
+  return f;
+}
+
+function buildCopyRunRows(copyRuns: number): FuncBuilder {
+  const f = new FuncBuilder('copyRunRows', [I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [src, srcRow, srcStep, dst, dstRow, dstStep, rows, runs, floats] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const r = f.local(I32);
+  f.forRange(r, rows, () => {
+    f.get(src).get(r).get(srcRow).op(OP.i32Mul).op(OP.i32Add).get(srcStep);
+    f.get(dst).get(r).get(dstRow).op(OP.i32Mul).op(OP.i32Add).get(dstStep);
+    f.get(runs).get(floats).call(copyRuns);
+  });
+  return f;
+}
+
+function buildTransposeRows(transposeBlock: number): FuncBuilder {
+  const f = new FuncBuilder('transposeRows', [I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [src, srcRow, srcPixel, pixels, channels, dst, dstRowStride, dstRowStep, rows] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8,
+  ];
+  const r = f.local(I32);
+  f.forRange(r, rows, () => {
+    f.get(src).get(r).get(srcRow).op(OP.i32Mul).op(OP.i32Add).get(srcPixel).get(pixels).get(channels);
+    f.get(dst).get(r).get(dstRowStep).op(OP.i32Mul).op(OP.i32Add).get(dstRowStride);
+    f.call(transposeBlock);
+  });
+  return f;
+}
+
 /**
  * The parts of the `WebAssembly` global used here. The package compiles against ES2023 + Node types,
  * which do not declare it (it lives in lib.dom), so it is described locally.
@@ -684,7 +808,8 @@ const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 /** Modules by memory kind: unshared (stock build) and shared (threaded build). */
 const compiled = new Map<boolean, object | null>();
 const instances = new WeakMap<WasmMemoryLike, SimdKernels>();
-const pools = new WeakMap<WasmMemoryLike, KernelPool>();
+/** Kernel pools by memory and size (kept when the thread count changes: idle workers sleep). */
+const pools = new WeakMap<WasmMemoryLike, Map<number, KernelPool>>();
 let enabled = true;
 
 /** The loops of the module, in export order (a task names its function by this index). */
@@ -702,6 +827,10 @@ const BUILDERS = [
   buildBnGradDx,
   buildAdamw,
   buildSumSquares,
+  buildRelu,
+  buildReluGrad,
+  () => buildCopyRunRows(5),
+  () => buildTransposeRows(3),
 ];
 const NAMES: readonly (keyof SimdKernels)[] = [
   'dwFilterTap',
@@ -717,7 +846,14 @@ const NAMES: readonly (keyof SimdKernels)[] = [
   'bnGradDx',
   'adamw',
   'sumSquares',
+  'relu',
+  'reluGrad',
+  'copyRunRows',
+  'transposeRows',
 ];
+
+// copyRunRows / transposeRows call copyRuns / transposeBlock by their position in the module.
+if (NAMES[5] !== 'copyRuns' || NAMES[3] !== 'transposeBlock') throw new Error('simd-kernels: export order');
 
 /** Assembles and compiles the module once per memory kind; null when the engine lacks wasm SIMD. */
 function compile(shared: boolean): object | null {
@@ -784,27 +920,33 @@ export function kernelPool(backend: WasmBackend): KernelPool | null {
   const simd = simdKernels(backend);
   const memory = simd != null ? backendMemory(backend) : null;
   if (simd == null || memory == null || !isShared(memory)) return null;
-  const existing = pools.get(memory);
-  if (existing != null && existing.size === threads - 1) return existing;
-  if (existing != null) void existing.close();
+  let bySize = pools.get(memory);
+  if (bySize == null) {
+    bySize = new Map();
+    pools.set(memory, bySize);
+  }
+  const existing = bySize.get(threads - 1);
+  if (existing != null) return existing;
   const mod = compile(true) as object;
   const local = NAMES.map((name) => simd[name] as (...args: number[]) => void);
   const pool = new KernelPool(mod, memory, NAMES, local, threads - 1);
-  pools.set(memory, pool);
+  bySize.set(threads - 1, pool);
   return pool;
 }
 
 /**
  * Runs SIMD loop `name` once per argument list: spread over the kernel pool's threads when there
- * is one, else one after the other on this thread. The calls must write disjoint outputs.
+ * is one (and `inline` is false: small jobs are not worth waking the workers for), else one after
+ * the other on this thread. The calls must write disjoint outputs.
  */
 export function runSimdTasks(
   backend: WasmBackend,
   simd: SimdKernels,
   name: keyof SimdKernels,
   tasks: readonly (readonly number[])[],
+  inline = false,
 ): void {
-  const pool = tasks.length > 1 ? kernelPool(backend) : null;
+  const pool = tasks.length > 1 && !inline ? kernelPool(backend) : null;
   if (pool != null) {
     pool.run(pool.indexOf(name), tasks);
     return;
@@ -812,6 +954,19 @@ export function runSimdTasks(
   const fn = simd[name] as (...args: number[]) => void;
   for (const args of tasks) fn(...args);
 }
+
+/**
+ * Floats a memory-bound pass (copies, transposes, element-wise maps) must touch before it is
+ * spread over threads. Measured on a 2-vCPU VM: a ReLU pass over 64 Ki floats took 39 µs on one
+ * thread and 104 µs on two (the second core has to fetch what sits in the first one's cache), and
+ * even at 4 Mi floats two threads only gained 17% (the cores share the memory bandwidth).
+ * Compute-heavier loops (depthwise gradients, which reread their inputs once per tap) use
+ * {@link MIN_PARALLEL_WORK}.
+ */
+export const MIN_PARALLEL_FLOATS = 1024 * 1024;
+
+/** Multiply-adds a compute-bound job must do before it is spread over threads. */
+export const MIN_PARALLEL_WORK = 256 * 1024;
 
 /** Splits `n` items into at most `parts` contiguous ranges of at least `min` items: [start, count][]. */
 export function splitRange(n: number, parts: number, min = 1): [number, number][] {

@@ -15,6 +15,7 @@ import {
   util,
 } from '@tensorflow/tfjs-core';
 import { heapView, isNumericDtype } from './heap-views.js';
+import { copyRunsParallel } from './strided-copy.js';
 import { asWasmBackend } from './wasm-backend.js';
 
 /** Builds the kernel config; `stock` handles strings and slices made of very short runs. */
@@ -40,6 +41,22 @@ export function makeSliceConfig(stock: KernelConfig | undefined): KernelConfig {
     if (xv == null || ov == null) throw new Error(`Slice (wasm): unsupported dtype ${x.dtype}`);
     const strides = util.computeStrides(x.shape);
     const start = (b[d] ?? 0) * (strides[d] ?? 1);
+    if (
+      copyRunsParallel(
+        backend,
+        x,
+        out,
+        s,
+        strides,
+        b,
+        util.computeStrides(s),
+        new Array(s.length).fill(0),
+        d,
+        run,
+      )
+    ) {
+      return out;
+    }
     // Walk the outer index [0, d) like an odometer, copying one run per position.
     const idx = new Array<number>(d).fill(0);
     for (let o = 0; o < total; o += run) {

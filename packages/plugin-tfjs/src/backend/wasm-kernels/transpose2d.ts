@@ -5,10 +5,10 @@
  * the same L1 sets, so the tile height is cut to what the L1's associativity holds (measured: a
  * [64, 16384] transpose 1.07 ms untiled -> 0.34 ms, [1024, 1024] 1.2 -> 0.73 ms, [16384, 64]
  * 0.32 -> 0.21 ms). Used to feed XNNPACK matrix products in the orientation that packs the smaller
- * operand (see `gemm.ts`).
+ * operand (see `gemm.ts`). The tiles are spread over the kernel threads.
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { heapAddress, simdKernels } from './simd-kernels.js';
+import { heapAddress, MIN_PARALLEL_FLOATS, runSimdTasks, simdKernels } from './simd-kernels.js';
 import { heapF32, type WasmBackend } from './wasm-backend.js';
 
 /** Tile width (source columns) and largest tile height (source rows), in floats. */
@@ -49,20 +49,16 @@ export function transpose2d(
   if (simd != null) {
     const from = heapAddress(backend, src.dataId) + 4 * srcOffset;
     const to = heapAddress(backend, dst.dataId) + 4 * dstOffset;
+    // One task per tile: tiles write disjoint parts of dst, so any thread may take any of them.
+    const tasks: number[][] = [];
     for (let r0 = 0; r0 < rows; r0 += TR) {
       const nr = Math.min(TR, rows - r0);
       for (let c0 = 0; c0 < cols; c0 += TILE) {
         const nc = Math.min(TILE, cols - c0);
-        simd.transposeBlock(
-          from + 4 * (r0 * cols + c0),
-          4 * cols,
-          nr,
-          nc,
-          to + 4 * (c0 * rows + r0),
-          4 * rows,
-        );
+        tasks.push([from + 4 * (r0 * cols + c0), 4 * cols, nr, nc, to + 4 * (c0 * rows + r0), 4 * rows]);
       }
     }
+    runSimdTasks(backend, simd, 'transposeBlock', tasks, rows * cols < MIN_PARALLEL_FLOATS);
     return;
   }
   const s = heapF32(backend, src);

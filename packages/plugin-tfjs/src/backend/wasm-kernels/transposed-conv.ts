@@ -4,7 +4,7 @@
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { AxisPhase } from './phase-plan.js';
-import { heapAddress, simdKernels } from './simd-kernels.js';
+import { heapAddress, MIN_PARALLEL_FLOATS, runSimdTasks, simdKernels } from './simd-kernels.js';
 import { heapF32, runWasmKernel, TempTensors, type WasmBackend } from './wasm-backend.js';
 
 /** Which forward kernel the phases run through, and how to build their filters. */
@@ -72,14 +72,37 @@ function copyPhase(
   const dxv = heapF32(backend, dx);
   const ov = heapF32(backend, out);
   const dStep = cp.step * channels;
+  if (simd != null) {
+    // One task per image: its rows of this phase, each a strided run of pixels.
+    const tasks: number[][] = [];
+    for (let b = 0; b < batch; b++) {
+      const src = ((b * rp.outSize + rp.skip) * cp.outSize + cp.skip) * channels;
+      const d = ((b * inH + rp.first) * inW + cp.first) * channels;
+      tasks.push([
+        outAddr + 4 * src,
+        4 * cp.outSize * channels,
+        4 * channels,
+        dxAddr + 4 * d,
+        4 * rp.step * inW * channels,
+        4 * dStep,
+        rp.count,
+        cp.count,
+        channels,
+      ]);
+    }
+    runSimdTasks(
+      backend,
+      simd,
+      'copyRunRows',
+      tasks,
+      batch * rp.count * cp.count * channels < MIN_PARALLEL_FLOATS,
+    );
+    return;
+  }
   for (let b = 0; b < batch; b++) {
     for (let i = 0; i < rp.count; i++) {
       let src = ((b * rp.outSize + rp.skip + i) * cp.outSize + cp.skip) * channels;
       let d = ((b * inH + rp.first + i * rp.step) * inW + cp.first) * channels;
-      if (simd != null) {
-        simd.copyRuns(outAddr + 4 * src, 4 * channels, dxAddr + 4 * d, 4 * dStep, cp.count, channels);
-        continue;
-      }
       for (let j = 0; j < cp.count; j++, src += channels, d += dStep) {
         for (let c = 0; c < channels; c++) dxv[d + c] = ov[src + c]!;
       }

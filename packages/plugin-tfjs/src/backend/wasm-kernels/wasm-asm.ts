@@ -21,6 +21,7 @@ export const OP = {
   end: 0x0b,
   br: 0x0c,
   brIf: 0x0d,
+  call: 0x10,
   localGet: 0x20,
   localSet: 0x21,
   localTee: 0x22,
@@ -53,6 +54,7 @@ export const SIMD = {
   f32x4Sub: 0xe5,
   f32x4Mul: 0xe6,
   f32x4Div: 0xe7,
+  f32x4Max: 0xe9,
   f64x2Add: 0xf0,
 } as const;
 
@@ -163,6 +165,11 @@ export class FuncBuilder {
     this.simd(SIMD.shuffle);
     for (const l of lanes) this.op(l * 4, l * 4 + 1, l * 4 + 2, l * 4 + 3);
     return this;
+  }
+
+  /** `call index`: calls the module's function number `index` (its position in `encodeModule`'s list). */
+  call(index: number): this {
+    return this.op(OP.call, ...uleb(index));
   }
 
   /** `local[i] += delta` for an i32 local. */
