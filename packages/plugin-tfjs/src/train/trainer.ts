@@ -257,6 +257,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (!(stepsPerEpoch > 0)) {
     throw new Error(`train: no training batch of ${config.batchSize} images in ${options.train.size} images`);
   }
+  const epochImages = Math.min(options.train.size, stepsPerEpoch * config.batchSize);
   const learningRate = resolveLearningRate(config, options.lrScaleRule);
   const schedule = createLrSchedule({
     scheduler: config.scheduler,
@@ -358,8 +359,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           `Epoch ${epoch}: past unfreezeAfterEpochs ${config.unfreezeAfterEpochs}, every layer trains`,
         );
       }
-      // The bar counts images, so its rate reads img/s (the core Progress's unit), not batches/s.
-      const bar = options.progress?.(options.train.size, `epoch ${epoch}/${config.epochs}`);
+      // The bar counts images, so its rate reads img/s (the core Progress's unit), not batches/s;
+      // an epoch trains on fewer than all of them when the last partial batch is dropped.
+      const bar = options.progress?.(epochImages, `epoch ${epoch}/${config.epochs}`);
       const totals = await runTrainingEpoch({
         step: {
           model,

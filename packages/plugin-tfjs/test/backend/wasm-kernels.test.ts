@@ -133,6 +133,10 @@ for (const simd of [true, false]) {
         { batch: 2, size: [7, 9], k: 3, stride: 2, pad: 'same', cin: 2, cout: 24 },
         { batch: 2, size: [8, 6], k: 3, stride: 1, pad: 'valid', cin: 2, cout: 24 },
         { batch: 3, size: [5, 5], k: 1, stride: 1, pad: 'same', cin: 12, cout: 40 },
+        // Stems (small filters: the gemmTN path), the last one over several partial sums.
+        { batch: 3, size: [13, 11], k: 3, stride: 2, pad: 'same', cin: 3, cout: 32 },
+        { batch: 2, size: [28, 28], k: 3, stride: 1, pad: 'same', cin: 1, cout: 16 },
+        { batch: 4, size: [64, 64], k: 3, stride: 1, pad: 'same', cin: 1, cout: 16 },
       ];
       for (const c of [...matrix(3, 6), ...narrow]) {
         it(name(c), async () => {

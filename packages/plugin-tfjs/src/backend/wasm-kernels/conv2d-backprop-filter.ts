@@ -23,6 +23,7 @@ import { xnnGemm } from './gemm.js';
 import {
   heapAddress,
   MIN_PARALLEL_FLOATS,
+  MIN_PARALLEL_WORK,
   runSimdTasks,
   type SimdKernels,
   simdKernels,
@@ -274,6 +275,66 @@ function fillPatchesT(info: backend_util.Conv2DInfo, t: PatchTarget, b0: number,
 }
 
 /**
+ * Largest filter (patch elements x output channels) taking {@link smallFilterGradient}: the stems
+ * (3x3 on 1 or 3 channels into 16-32). Its cost grows with the filter size per pixel, XNNPACK's
+ * with the packed operand; measured faster up to about this size.
+ */
+const SMALL_PRODUCT = 1024;
+
+/** Rows of P per partial sum of {@link smallFilterGradient} (a function of the shape only). */
+const ROWS_PER_PARTIAL = 8192;
+
+/**
+ * dW = Pᵀ · dY for a small filter with the `gemmTN` SIMD loop: P is built per chunk of images,
+ * its rows are split into fixed ranges (each summed into its own float32 block, in parallel), and
+ * the blocks are added in float64 in order — the same result for any thread count. No transpose
+ * and no XNNPACK packing of the (tall) operands.
+ */
+function smallFilterGradient(
+  backend: WasmBackend,
+  simd: SimdKernels,
+  temps: TempTensors,
+  info: backend_util.Conv2DInfo,
+  x: TensorInfo,
+  dy: TensorInfo,
+  filterShape: readonly number[],
+  chunk: number,
+): TensorInfo {
+  const { batchSize, outHeight: OH, outWidth: OW, outChannels: CO } = info;
+  const K = info.filterHeight * info.filterWidth * info.inChannels;
+  const total = new Float64Array(K * CO);
+  for (let b0 = 0; b0 < batchSize; b0 += chunk) {
+    const nb = Math.min(chunk, batchSize - b0);
+    const npix = nb * OH * OW;
+    const ranges = splitRange(npix, Math.ceil(npix / ROWS_PER_PARTIAL));
+    const p = temps.alloc([npix, K]);
+    const acc = temps.alloc([ranges.length * K * CO]);
+    fillPatches(info, patchTarget(backend, x, p, simd), b0, nb);
+    heapF32(backend, acc).fill(0);
+    const pAddr = heapAddress(backend, p.dataId);
+    const dyAddr = heapAddress(backend, dy.dataId) + 4 * b0 * OH * OW * CO;
+    const accAddr = heapAddress(backend, acc.dataId);
+    const tasks = ranges.map(([r0, n], i) => [
+      pAddr + 4 * r0 * K,
+      dyAddr + 4 * r0 * CO,
+      n,
+      K,
+      CO / 4,
+      accAddr + 4 * i * K * CO,
+    ]);
+    runSimdTasks(backend, simd, 'gemmTN', tasks, npix * K * CO < MIN_PARALLEL_WORK);
+    const a = heapF32(backend, acc);
+    for (let i = 0; i < ranges.length; i++) {
+      for (let j = 0; j < K * CO; j++) total[j]! += a[i * K * CO + j]!;
+    }
+    temps.dispose(p, acc);
+  }
+  const out = backend.makeOutput([...filterShape], 'float32');
+  heapF32(backend, out).set(total);
+  return out;
+}
+
+/**
  * Builds the kernel config. `maxPatchFloats` bounds the im2col buffer (tests lower it to exercise
  * the image-chunked path).
  */
@@ -337,6 +398,9 @@ function makeKernel(maxPatchFloats: number): KernelFunc {
       // Pack the narrower operand (see the module comment): P when K < co, else dY.
       const packPatches = rowsK < CO;
       const simd = simdKernels(backend);
+      if (simd != null && packPatches && CO % 4 === 0 && rowsK * CO <= SMALL_PRODUCT) {
+        return smallFilterGradient(backend, simd, temps, info, x, dy, attrs.filterShape, chunk);
+      }
       let acc: TensorInfo | null = null;
       for (let b0 = 0; b0 < batchSize; b0 += chunk) {
         const nb = Math.min(chunk, batchSize - b0);

@@ -169,6 +169,13 @@ export interface SimdKernels {
     dstRowStep: number,
     rows: number,
   ): void;
+  /**
+   * Adds Pᵀ·dY into the float32 accumulators at `accAddr` ([k][co], `k` x `coQuads` x 4 floats),
+   * for `rows` rows of P ([rows, k]) and dY ([rows, coQuads x 4]): the filter gradient of a
+   * convolution with few patch elements (a stem), without transposes or packing. Rows go in blocks
+   * of 64 so that each (k, channel quad) sum stays in a register over a block.
+   */
+  gemmTN(pAddr: number, dyAddr: number, rows: number, k: number, coQuads: number, accAddr: number): void;
 }
 
 /** f32x4.mul of two loads at `a + offset`, `b + offset`, added to local v128 `acc`. */
@@ -790,6 +797,74 @@ function buildTransposeRows(transposeBlock: number): FuncBuilder {
   return f;
 }
 
+function buildGemmTN(): FuncBuilder {
+  const f = new FuncBuilder('gemmTN', [I32, I32, I32, I32, I32, I32]);
+  const [pAddr, dyAddr, rows, kCount, coQuads, accAddr] = [0, 1, 2, 3, 4, 5];
+  const r0 = f.local(I32);
+  const n = f.local(I32);
+  const k = f.local(I32);
+  const q = f.local(I32);
+  const r = f.local(I32);
+  const pp = f.local(I32);
+  const dp = f.local(I32);
+  const pStride = f.local(I32);
+  const dStride = f.local(I32);
+  const blocks = f.local(I32);
+  const b = f.local(I32);
+  const ap = f.local(I32);
+  const acc = f.local(V128);
+  f.get(kCount).i32(4).op(OP.i32Mul).set(pStride);
+  f.get(coQuads).i32(16).op(OP.i32Mul).set(dStride);
+  // blocks = ceil(rows / 64)
+  f.get(rows).i32(63).op(OP.i32Add).i32(64).op(OP.i32DivS).set(blocks);
+  f.forRange(b, blocks, () => {
+    f.get(b).i32(64).op(OP.i32Mul).set(r0);
+    // n = min(64, rows - r0)
+    f.get(rows).get(r0).op(OP.i32Sub).set(n);
+    f.op(OP.block, 0x40)
+      .get(n)
+      .i32(64)
+      .op(OP.i32GeS, 0x45 /* i32.eqz */, OP.brIf, 0)
+      .i32(64)
+      .set(n)
+      .op(OP.end);
+    f.get(accAddr).set(ap);
+    f.forRange(k, kCount, () => {
+      f.forRange(q, coQuads, () => {
+        f.zeroV128().set(acc);
+        f.get(pAddr)
+          .get(r0)
+          .get(pStride)
+          .op(OP.i32Mul)
+          .op(OP.i32Add)
+          .get(k)
+          .i32(4)
+          .op(OP.i32Mul)
+          .op(OP.i32Add)
+          .set(pp);
+        f.get(dyAddr)
+          .get(r0)
+          .get(dStride)
+          .op(OP.i32Mul)
+          .op(OP.i32Add)
+          .get(q)
+          .i32(16)
+          .op(OP.i32Mul)
+          .op(OP.i32Add)
+          .set(dp);
+        f.forRange(r, n, () => {
+          f.get(acc).get(pp).mem(OP.f32Load).simd(SIMD.f32x4Splat).get(dp).simd(SIMD.load, 0);
+          f.simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set(acc);
+          f.addLocal(pp, pStride).addLocal(dp, dStride);
+        });
+        f.get(ap).get(ap).simd(SIMD.load, 0).get(acc).simd(SIMD.f32x4Add).simd(SIMD.store, 0);
+        f.addTo(ap, 16);
+      });
+    });
+  });
+  return f;
+}
+
 /**
  * The parts of the `WebAssembly` global used here. The package compiles against ES2023 + Node types,
  * which do not declare it (it lives in lib.dom), so it is described locally.
@@ -831,6 +906,7 @@ const BUILDERS = [
   buildReluGrad,
   () => buildCopyRunRows(5),
   () => buildTransposeRows(3),
+  buildGemmTN,
 ];
 const NAMES: readonly (keyof SimdKernels)[] = [
   'dwFilterTap',
@@ -850,6 +926,7 @@ const NAMES: readonly (keyof SimdKernels)[] = [
   'reluGrad',
   'copyRunRows',
   'transposeRows',
+  'gemmTN',
 ];
 
 // copyRunRows / transposeRows call copyRuns / transposeBlock by their position in the module.
