@@ -19,7 +19,13 @@ interface Taps {
 const tapsCache = new Map<string, Taps>();
 
 /** {@link filterTaps}, memoized. */
-function cachedTaps(inSize: number, outSize: number, first: number, count: number, filter: Interpolation): Taps {
+function cachedTaps(
+  inSize: number,
+  outSize: number,
+  first: number,
+  count: number,
+  filter: Interpolation,
+): Taps {
   const key = `${filter}:${inSize}x${outSize}:${first}+${count}`;
   const cached = tapsCache.get(key);
   if (cached) return cached;
