@@ -22,6 +22,7 @@ export async function registerExportedModel(
   const registry = ctx.container.resolve(ModelRegistry);
   const data = ctx.input('data');
   const train = ctx.input('train');
+  const model = ctx.input('model');
   const evaluation = ctx.inputs.evaluate;
   const artifacts: Record<string, ArtifactRef> = {};
   for (const exported of exports) artifacts[exported.format] = exported.artifact;
@@ -51,13 +52,11 @@ export async function registerExportedModel(
       },
       metadata: {
         labels: data.classes,
-        architecture: ctx.input('model').architecture,
-        inputShape: ctx.input('model').inputShape,
+        architecture: model.architecture,
+        inputShape: model.inputShape,
         preprocessing: { ...preprocessingOf(config) },
         backend: train.backend,
-        ...(ctx.input('model').initializedFrom
-          ? { initializedFrom: ctx.input('model').initializedFrom as string }
-          : {}),
+        ...(model.initializedFrom ? { initializedFrom: model.initializedFrom } : {}),
         exports: exports.map((e) => ({ format: e.format, details: e.details })),
         ...(evaluated ? { evaluation: { ...evaluated } } : {}),
       },

@@ -14,7 +14,6 @@ import { ALWAYS_EXCLUDED } from '../build/ignore-rules.js';
 import {
   contextExclusions,
   describeImagePlan,
-  ensureProjectImage,
   planProjectImage,
   pluginPackages,
 } from '../build/project-image.js';
@@ -23,7 +22,6 @@ import { publicAccessRequest } from '../deploy/cloud-run-iam.js';
 import { buildCloudRunRequest, cloudRunServiceName } from '../deploy/cloud-run-service.js';
 import { renderDockerignore, renderServerDockerfile } from '../deploy/dockerfile.js';
 import {
-  checkSecretsExist,
   listFlag,
   parseEnvPairs,
   parseSecretPairs,
@@ -38,7 +36,8 @@ import {
   buildAlertPolicies,
   ensureAlertPolicies,
 } from '../monitoring/alert-policies.js';
-import { stringFlag, withCancelOnInterrupt } from './interrupt.js';
+import { stringFlag } from './interrupt.js';
+import { checkSecretsThenBuild } from './prepare-image.js';
 
 /** The command, bound to the plugin's resources. */
 export function deployCommand(context: GcpContext): PluginCommand {
@@ -201,17 +200,10 @@ export function deployCommand(context: GcpContext): PluginCommand {
       }
 
       const client = context.apiClient();
-      // Secrets first: a missing one should fail before a build of several minutes.
-      if (secrets.length) await checkSecretsExist(client, secrets, context.endpoint('secretManager'));
-      const built = plan
-        ? await withCancelOnInterrupt('the image build', (signal) =>
-            ensureProjectImage(context, plan, {
-              logger: api.logger,
-              rebuild: flags.rebuild === true,
-              signal,
-            }),
-          )
-        : undefined;
+      const built = await checkSecretsThenBuild(context, secrets, plan, {
+        logger: api.logger,
+        rebuild: flags.rebuild === true,
+      });
       api.logger.info(`deploying ${image} to ${request.body.name}; logs: ${links.logs}`);
       const result = await deployToCloudRun(client, request, {
         baseUrl,

@@ -28,9 +28,9 @@ import {
   type ResolvedConfig,
 } from '@mlops/core';
 import { GPU_TRAIN_BACKEND } from '../build/gpu-dockerfile.js';
-import { describeImagePlan, ensureProjectImage, planProjectImage } from '../build/project-image.js';
+import { describeImagePlan, planProjectImage } from '../build/project-image.js';
 import { pushDataVersion } from '../data/data-remote.js';
-import { checkSecretsExist, listFlag, parseEnvPairs, refuseCredentials } from '../deploy/secrets.js';
+import { listFlag, parseEnvPairs, refuseCredentials } from '../deploy/secrets.js';
 import type { GcpContext } from '../gcp-context.js';
 import { checkGpuImageAccelerator } from '../vertex/accelerators.js';
 import { adoptRemoteVersion } from '../vertex/adopt-remote-version.js';
@@ -40,6 +40,7 @@ import { readJobResult, writeJobFile } from '../vertex/job-files.js';
 import { runVertexJob } from '../vertex/run-vertex-job.js';
 import { configFileName, secretRefs, warnings } from './deploy-command.js';
 import { stringFlag, withCancelOnInterrupt } from './interrupt.js';
+import { checkSecretsThenBuild } from './prepare-image.js';
 
 /** The command, bound to the plugin's resources. */
 export function vertexTrainCommand(context: GcpContext): PluginCommand {
@@ -149,17 +150,10 @@ export function vertexTrainCommand(context: GcpContext): PluginCommand {
       }
 
       const client = context.apiClient();
-      // Secrets first: a missing one should fail before a build of several minutes.
-      if (secrets.length) await checkSecretsExist(client, secrets, context.endpoint('secretManager'));
-      const built = plan
-        ? await withCancelOnInterrupt('the image build', (signal) =>
-            ensureProjectImage(context, plan, {
-              logger: api.logger,
-              rebuild: flags.rebuild === true,
-              signal,
-            }),
-          )
-        : undefined;
+      const built = await checkSecretsThenBuild(context, secrets, plan, {
+        logger: api.logger,
+        rebuild: flags.rebuild === true,
+      });
       const store = context.remoteStore('mlops vertex train');
       const data: Record<string, string> = {};
       const manifestObjects: Record<string, string> = {};

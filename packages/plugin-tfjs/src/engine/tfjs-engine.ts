@@ -112,16 +112,8 @@ export class TfjsEngine implements Engine {
   async buildModel(ctx: StageContext<'model'>): Promise<ModelOutput> {
     await this.ensureBackend(ctx);
     const data = ctx.input('data');
-    const { model: spec, train: trainConfig } = ctx.config;
-    const model = buildModel(spec.architecture, {
-      numClasses: data.classes.length,
-      inputSize: spec.inputSize,
-      inputChannels: spec.inputChannels,
-      widthMultiplier: spec.widthMultiplier,
-      dropout: spec.dropout,
-      ...(spec.dropPath ? { dropPath: spec.dropPath } : {}),
-      seed: trainConfig.seed,
-    });
+    const spec = ctx.config.model;
+    const model = buildConfiguredModel(ctx.config, data.classes.length);
     let initialization: ModelInitialization | undefined;
     const checkpoint = checkpointSpecOf(spec);
     try {
@@ -399,23 +391,28 @@ function trainingProbe(ctx: StageContext): BackendProbe | undefined {
   if (ctx.stage !== 'model' && ctx.stage !== 'train') return undefined;
   const numClasses = ctx.inputs.data?.classes.length;
   if (!numClasses) return undefined;
-  const { model: spec, train: trainConfig } = ctx.config;
+  const trainConfig = ctx.config.train;
   return trainStepProbe({
-    build: () =>
-      buildModel(spec.architecture, {
-        numClasses,
-        inputSize: spec.inputSize,
-        inputChannels: spec.inputChannels,
-        widthMultiplier: spec.widthMultiplier,
-        dropout: spec.dropout,
-        ...(spec.dropPath ? { dropPath: spec.dropPath } : {}),
-        seed: trainConfig.seed,
-      }),
+    build: () => buildConfiguredModel(ctx.config, numClasses),
     batchSize: trainConfig.batchSize,
     numClasses,
     optimizer: trainConfig,
     labelSmoothing: trainConfig.labelSmoothing,
     gradClip: trainConfig.gradClip,
+  });
+}
+
+/** A fresh model as `config.model` describes it, seeded by `train.seed` (the model stage and the probe build the same). */
+function buildConfiguredModel(config: ResolvedConfig, numClasses: number): LayersModel {
+  const spec = config.model;
+  return buildModel(spec.architecture, {
+    numClasses,
+    inputSize: spec.inputSize,
+    inputChannels: spec.inputChannels,
+    widthMultiplier: spec.widthMultiplier,
+    dropout: spec.dropout,
+    ...(spec.dropPath ? { dropPath: spec.dropPath } : {}),
+    seed: config.train.seed,
   });
 }
 

@@ -74,7 +74,7 @@ export function mobileNetV4ConvSmallVariantInfo(variant: MobileNetV4ConvSmallVar
   return {
     ...MOBILENETV4_CONV_SMALL_INFO,
     description: `MobileNetV4-Conv-Small ×${multiplier} (timm ${variant}), ${params} params @1000 classes`,
-    ...(pretrainedHubId ? { pretrainedHubId } : { pretrainedHubId: undefined }),
+    pretrainedHubId,
   };
 }
 

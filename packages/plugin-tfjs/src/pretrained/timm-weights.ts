@@ -83,7 +83,7 @@ function sourcesOf(layer: Layer): WeightSource[] | undefined {
   if (!table) return undefined;
   return layer.weights.map((weight) => {
     const suffix = weightSuffix(weight.originalName);
-    const entry = table[suffix] ?? table[suffix.replace(/_\d+$/, '')];
+    const entry = table[suffix];
     if (!entry) {
       throw new Error(`no timm parameter for weight ${weight.originalName} of ${layer.getClassName()}`);
     }
