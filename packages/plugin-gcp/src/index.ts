@@ -106,6 +106,7 @@ export {
   secretVersionName,
 } from './deploy/secrets.js';
 export { parseTraffic, resolveTraffic, type TrafficSpec } from './deploy/traffic.js';
+export { type GcpErrorCode, gcpErrors } from './errors.js';
 export { GcpContext } from './gcp-context.js';
 export { digestBytes, digestFile, type ObjectDigests } from './gcs/content-digests.js';
 export {

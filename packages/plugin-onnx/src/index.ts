@@ -4,6 +4,8 @@
  *
  * @packageDocumentation
  */
+
+export { type OnnxErrorCode, onnxErrors } from './errors.js';
 export {
   type ConvertedModel,
   convertLayersModel,

@@ -14,6 +14,7 @@ export * from './engine/reference-stats.js';
 export * from './engine/tfjs-engine.js';
 export * from './engine/tfjs-exporter.js';
 export * from './engine/tracker-observer.js';
+export { type TfjsErrorCode, tfjsErrors } from './errors.js';
 export * from './evaluate/index.js';
 export * from './model-io/index.js';
 export * from './models/index.js';

@@ -8,6 +8,7 @@ export { type ApiKey, type ApiKeySource, parseNetrc, resolveApiKey } from './aut
 export { Redactor } from './auth/redactor.js';
 export { type SyncCommandResult, syncCommand } from './commands/sync-command.js';
 export { connectWandb, missingKeyError } from './connect.js';
+export { type WandbErrorCode, wandbErrors } from './errors.js';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './http/retry-policy.js';
 export {
   type FileStreamBody,
