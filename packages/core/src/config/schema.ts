@@ -91,6 +91,25 @@ export const configSchema = z.strictObject({
   export: z.strictObject({
     formats: z.array(z.string()).min(1),
     quantize: z.union([z.literal('int8'), z.literal(false)]),
+    budget: z
+      .strictObject({
+        maxBytes: positiveInt.optional(),
+        maxLatencyMs: z.number().positive().optional(),
+        minTop1: probability.optional(),
+        device: z.string().min(1).optional(),
+        latencyRuns: positiveInt.max(10_000).optional(),
+        latencyWarmup: z.number().int().min(0).max(1000).optional(),
+      })
+      .refine(
+        (budget) =>
+          budget.maxBytes !== undefined || budget.maxLatencyMs !== undefined || budget.minTop1 !== undefined,
+        'a budget needs at least one limit: maxBytes, maxLatencyMs or minTop1',
+      )
+      .refine(
+        (budget) => budget.device === undefined || budget.maxLatencyMs !== undefined,
+        'device only scales latency: set maxLatencyMs too, or remove device',
+      )
+      .optional(),
   }),
   registry: z.strictObject({
     model: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'expected a lowercase name: letters, digits, . _ -'),

@@ -214,12 +214,38 @@ export interface EvaluateConfig {
   topK: number;
 }
 
+/**
+ * Limits an exported model must meet to be registered (`export.budget`, measured by
+ * `@mlops/plugin-onnx`). Every format written is measured; only those inside every limit are
+ * registered, and the smallest of them is the one served. When none fits, the export fails with
+ * each format's numbers.
+ */
+export interface ExportBudgetConfig {
+  /** Largest artifact size in bytes. */
+  maxBytes?: number;
+  /** Largest median (p50) latency of one image (batch 1), in milliseconds. */
+  maxLatencyMs?: number;
+  /** Smallest top-1 accuracy (0–1) on the evaluation split. */
+  minTop1?: number;
+  /**
+   * A reference device profile (`raspberry-pi-4`, ...) the latency is estimated for, by scaling
+   * the host's measurement; default: the exporting machine itself. See plugin-onnx's README.
+   */
+  device?: string;
+  /** Timed runs the latency's p50 is taken over. Default 50. */
+  latencyRuns?: number;
+  /** Untimed runs before them. Default 5. */
+  latencyWarmup?: number;
+}
+
 /** The export stage and registration of the result. */
 export interface ExportConfig {
   /** Formats to write; each needs an Exporter (`tfjs` is built into the engine, `onnx` from plugin-onnx). */
   formats: string[];
   /** Int8 quantization of formats that support it. */
   quantize: 'int8' | false;
+  /** Size, latency and accuracy limits; only formats inside them are registered. Default: none. */
+  budget?: ExportBudgetConfig;
 }
 
 /** Registration of the trained model. */

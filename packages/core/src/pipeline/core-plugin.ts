@@ -35,6 +35,26 @@ export const EXPORTER_PACKAGES: Readonly<Record<string, string>> = {
 };
 
 /**
+ * Runs the exporter of each of `export.formats`, in order; what they wrote, not yet registered.
+ * Core's export tap registers the result; a plugin that replaces the stage (the export budget)
+ * measures and filters it first.
+ */
+export async function runExporters(ctx: StageContext<'export'>): Promise<ExportedModel[]> {
+  const exporters = ctx.container.isRegistered(Exporter, true) ? ctx.container.resolveAll(Exporter) : [];
+  const exports: ExportedModel[] = [];
+  for (const format of ctx.config.export.formats) {
+    const exporter = exporters.find((candidate) => candidate.format === format);
+    if (!exporter) {
+      throw new MlopsError('MLOPS_ERR_SERVICE_MISSING', `no exporter for format "${format}"`, {
+        hint: `${EXPORTER_PACKAGES[format] ? `add ${EXPORTER_PACKAGES[format]} to plugins` : 'add the plugin that exports it'}, or remove "${format}" from export.formats (available: ${exporters.map((e) => e.format).join(', ') || 'none'})`,
+      });
+    }
+    exports.push(...(await exporter.export(ctx)));
+  }
+  return exports;
+}
+
+/**
  * Core's own plugin: the default implementation of each stage from the registered services
  * (DataSource, Engine, Exporter, ModelRegistry), and the bridge from events to trackers. Each
  * default tap leaves a value produced by an earlier tap alone.
@@ -67,19 +87,17 @@ export function corePlugin(): MlopsPlugin {
       });
       hooks.export.tapPromise(CORE_TAP, async (value, ctx) => {
         if (value) return value;
-        const exporters = ctx.container.isRegistered(Exporter, true)
-          ? ctx.container.resolveAll(Exporter)
-          : [];
-        const exports: ExportedModel[] = [];
-        for (const format of ctx.config.export.formats) {
-          const exporter = exporters.find((candidate) => candidate.format === format);
-          if (!exporter) {
-            throw new MlopsError('MLOPS_ERR_SERVICE_MISSING', `no exporter for format "${format}"`, {
-              hint: `${EXPORTER_PACKAGES[format] ? `add ${EXPORTER_PACKAGES[format]} to plugins` : 'add the plugin that exports it'}, or remove "${format}" from export.formats (available: ${exporters.map((e) => e.format).join(', ') || 'none'})`,
-            });
-          }
-          exports.push(...(await exporter.export(ctx)));
+        if (ctx.config.export.budget) {
+          // A budget nobody measured must not pass silently: the plugin that measures taps first.
+          throw new MlopsError(
+            'MLOPS_ERR_SERVICE_MISSING',
+            'export.budget is set, and no plugin measures exports against it',
+            {
+              hint: "add @mlops/plugin-onnx (import { onnx } from '@mlops/plugin-onnx'; plugins: [tfjs(), onnx()]), or remove export.budget",
+            },
+          );
         }
+        const exports = await runExporters(ctx);
         return { exports, registered: await registerExportedModel(ctx, exports) };
       });
     },

@@ -1,4 +1,5 @@
-export { CORE_TAP_NAME, corePlugin } from './core-plugin.js';
+export { CORE_TAP_NAME, corePlugin, runExporters } from './core-plugin.js';
+export * from './export-budget.js';
 export * from './pipeline.js';
 export { registerExportedModel } from './register-model.js';
 export * from './run-explanations.js';

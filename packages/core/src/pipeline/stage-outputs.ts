@@ -1,5 +1,6 @@
 import type { ArtifactRef } from '../services/artifact-store.js';
 import type { JsonObject } from '../util/json.js';
+import type { ExportBudgetOutcome, ExportMeasurement } from './export-budget.js';
 
 /** The lifecycle's stages, in order. */
 export const STAGES = ['data', 'model', 'train', 'evaluate', 'export', 'serve'] as const;
@@ -111,6 +112,8 @@ export interface ExportedModel {
   artifact: ArtifactRef;
   /** Format-specific results (parity, size, quantized accuracy, ...). */
   details: JsonObject;
+  /** Size, latency and accuracy measured for `export.budget` (set when a budget is configured). */
+  measured?: ExportMeasurement;
 }
 
 /** Output of the export stage, including registration. */
@@ -119,6 +122,8 @@ export interface ExportOutput {
   exports: ExportedModel[];
   /** The registry version created, if registration ran. */
   registered?: { model: string; version: number; aliases: string[] };
+  /** With `export.budget`: every format's measurements and verdict, and the format served. */
+  budget?: ExportBudgetOutcome;
 }
 
 /** Output of the serve stage. */
