@@ -9,27 +9,20 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { ImageInput, LoadedModel, ModelVersion, Prediction, Runtime } from '@mlops/core';
+import {
+  decodeImageBytes,
+  FASHION_MNIST_LABELS,
+  pixelReferenceStats,
+  withPredictionStats,
+} from '@mlops/plugin-tfjs';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { pixelReferenceStats, withPredictionStats } from '../../plugin-tfjs/src/engine/reference-stats.js';
-import { decodeImageBytes } from '../../plugin-tfjs/src/runtime/tfjs-runtime.js';
 import { createServer, encodeGrayPng } from '../src/index.js';
 import { FakeRegistry, MemoryArtifactStore } from './helpers.js';
 
 const MODEL = 'fashion-mnist';
 const PIXELS = 28 * 28;
-const LABELS = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-];
+const LABELS = [...FASHION_MNIST_LABELS];
 
 let classRows: number[][][] | undefined;
 

@@ -1,6 +1,6 @@
+import { decodeImageBytes } from '@mlops/plugin-tfjs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { decodeImageBytes } from '../../plugin-tfjs/src/runtime/tfjs-runtime.js';
 import { createServer, encodeGrayPng, samplePng } from '../src/index.js';
 import { FakeRegistry, FakeRuntime, imageUpload } from './helpers.js';
 

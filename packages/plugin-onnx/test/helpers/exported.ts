@@ -1,22 +1,12 @@
+import { FASHION_MNIST_LABELS } from '@mlops/plugin-tfjs';
 import { type ExportedOnnx, exportOnnx } from '../../src/stage/export-onnx.js';
 import { type OnnxExporterOptions, resolveExporterOptions } from '../../src/stage/exporter-options.js';
 import type { NormalizedSample } from '../../src/stage/samples.js';
 import { normalizeImages, type SmallSplit } from './fashion-mnist.js';
 import { type TrainedFixture, trainedFastCnn } from './trained-model.js';
 
-/** Fashion-MNIST's labels, in class order. */
-export const LABELS = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-];
+/** Fashion-MNIST's labels, in class order (plugin-tfjs's list, mutable where a `ModelVersion` wants one). */
+export const LABELS: string[] = [...FASHION_MNIST_LABELS];
 
 /** A {@link NormalizedSample} of the first `limit` images of a split. */
 export function sampleOf(split: SmallSplit, name: string, limit = split.count): NormalizedSample {

@@ -1,19 +1,11 @@
+import type { TrainConfig } from '@mlops/core';
 import type * as tf from '@tensorflow/tfjs-core';
 import { Adam, AdamW } from './adamw.js';
-import type { OptimizerName, ParameterLrScale, ParameterOptimizer, WeightDecayFilter } from './optimizer.js';
+import type { ParameterLrScale, ParameterOptimizer, WeightDecayFilter } from './optimizer.js';
 import { SgdMomentum } from './sgd.js';
 
-/** The optimizer fields of `TrainConfig` (structurally the same, so a `TrainConfig` fits). */
-export interface OptimizerConfig {
-  /** Algorithm. */
-  optimizer: OptimizerName;
-  /** Adam betas. */
-  betas: [number, number];
-  /** Weight decay (decoupled for AdamW, L2 for Adam and SGD). */
-  weightDecay: number;
-  /** SGD momentum. */
-  momentum: number;
-}
+/** The optimizer fields of core's `TrainConfig` (algorithm, Adam betas, weight decay, SGD momentum). */
+export type OptimizerConfig = Pick<TrainConfig, 'optimizer' | 'betas' | 'weightDecay' | 'momentum'>;
 
 /** Options of {@link createOptimizer} beyond the config. */
 export interface CreateOptimizerOptions {

@@ -6,22 +6,19 @@
  * runs of a few epochs get a smooth warmup and decay instead of a staircase).
  */
 
-/** How a base learning rate scales with the batch size. */
-export type LrScaleRule = 'linear' | 'sqrt';
+import type { TrainConfig } from '@mlops/core';
 
-/** The learning-rate fields of `TrainConfig` (structurally the same). */
-export interface LearningRateConfig {
-  /** Explicit learning rate; wins over scaling when set. */
-  lr?: number;
-  /** Base learning rate for batch-size scaling. */
-  lrBase: number;
-  /** Batch size `lrBase` refers to. */
-  lrBaseSize: number;
-  /** Batch size of this run. */
-  batchSize: number;
-  /** Optimizer name; picks the scaling rule like timm does. */
-  optimizer: string;
-}
+/** How a base learning rate scales with the batch size: core's `TrainConfig.lrBaseScale`. */
+export type LrScaleRule = NonNullable<TrainConfig['lrBaseScale']>;
+
+/**
+ * The learning-rate fields of core's `TrainConfig`: an explicit `lr`, or `lrBase` for a batch of
+ * `lrBaseSize` scaled to this run's `batchSize` by the rule the `optimizer` picks.
+ */
+export type LearningRateConfig = Pick<
+  TrainConfig,
+  'lr' | 'lrBase' | 'lrBaseSize' | 'batchSize' | 'optimizer'
+>;
 
 /** A resolved peak learning rate and how it was obtained. */
 export interface ResolvedLearningRate {
@@ -63,8 +60,8 @@ export function resolveLearningRate(
   return { lr: config.lrBase * (rule === 'sqrt' ? Math.sqrt(ratio) : ratio), rule };
 }
 
-/** Schedule shapes (`TrainConfig.scheduler`). */
-export type SchedulerName = 'cosine' | 'constant' | 'step';
+/** Schedule shapes: core's `TrainConfig.scheduler`. */
+export type SchedulerName = TrainConfig['scheduler'];
 
 /** Everything a schedule needs. Epoch quantities are converted to steps with `stepsPerEpoch`. */
 export interface LrScheduleOptions {

@@ -1,9 +1,10 @@
+import type { TrainConfig } from '@mlops/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedArray } from './named-arrays.js';
 import { assignVariables, readVariables } from './variable-arrays.js';
 
-/** Optimizer names the trainer understands (`TrainConfig.optimizer`). */
-export type OptimizerName = 'adamw' | 'adam' | 'sgd';
+/** Optimizer names the trainer understands: core's `TrainConfig.optimizer`. */
+export type OptimizerName = TrainConfig['optimizer'];
 
 /** Decides whether a parameter gets weight decay. */
 export type WeightDecayFilter = (param: tf.Variable) => boolean;

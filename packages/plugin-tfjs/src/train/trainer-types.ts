@@ -1,71 +1,43 @@
-import type { EpochEndEvent, Progress } from '@mlops/core';
+import type { EpochEndEvent, Progress, TrainConfig } from '@mlops/core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { BatchSource } from '../data/batch-source.js';
-import type { OptimizerConfig } from './create-optimizer.js';
-import type { FreezeSpec } from './freeze.js';
-import type {
-  LearningRateConfig,
-  LrScaleRule,
-  LrScheduleOptions,
-  ResolvedLearningRate,
-  SchedulerName,
-} from './lr-schedule.js';
-import type { MetricMode } from './metric-tracking.js';
+import type { LrScaleRule, LrScheduleOptions, ResolvedLearningRate } from './lr-schedule.js';
 import type { TrainObserver } from './train-observer.js';
 import type { EpochRecord } from './trainer-state.js';
 
 /**
- * The fields of `TrainConfig` the trainer uses (structurally identical, so a resolved
- * `TrainConfig` can be passed as is; augmentation and backend belong to other parts).
+ * The fields of core's `TrainConfig` the trainer uses (augmentation and backend belong to other
+ * parts), so a resolved `TrainConfig` is passed as is. `schedOnUpdates` may be unset: the schedule
+ * then moves every step, the trainer's behaviour before the key existed.
  */
-export interface TrainerConfig extends OptimizerConfig, Omit<LearningRateConfig, 'optimizer'> {
-  /** Planned epochs. */
-  epochs: number;
-  /** Batch size. */
-  batchSize: number;
-  /** Schedule shape. */
-  scheduler: SchedulerName;
-  /** Linear warmup epochs. */
-  warmupEpochs: number;
-  /** Learning rate at the start of warmup. */
-  warmupLr: number;
-  /** Floor of the cosine schedule. */
-  minLr: number;
-  /**
-   * timm's `sched_on_updates`: true moves the schedule every step, false (timm's default) once per
-   * epoch. Unset: per step (the trainer's behaviour before the key existed).
-   */
-  schedOnUpdates?: boolean;
-  /** Compute threads of the training step on the wasm backend (1-8); unset: every core. */
-  threads?: number;
-  /** Label smoothing of the training loss. */
-  labelSmoothing: number;
-  /** Model EMA. */
-  ema: { enabled: boolean; decay: number };
-  /** Max global gradient norm; 0 disables. */
-  gradClip: number;
-  /**
-   * Seed of the dropout and drop-path masks, drawn per step from `(seed, step)` (model init is
-   * seeded by the caller, shuffling by the source).
-   */
-  seed: number;
-  /** Early stopping on `metric` (a bare name means `val/<name>`); patience 0 disables. */
-  earlyStopping: { patience: number; metric: string; mode: MetricMode };
-  /** Metric picking the best checkpoint, e.g. `top1` (minimized if it names a loss). */
-  evalMetric: string;
-  /** `epoch-N/` checkpoints kept besides `best/` and `last/`: the best N by the eval metric (timm's). */
-  checkpointHistory: number;
-  /**
-   * Layers whose weights stay fixed: `backbone` (every layer but `TrainOptions.headLayers`) or
-   * layer-name patterns (`*` wildcard; a pattern also covers the layers below it, `blocks.0` =
-   * `blocks.0.*`). Frozen BatchNorm layers run in inference mode. Unset: everything trains.
-   */
-  freeze?: FreezeSpec;
-  /** Epochs `freeze` applies to; from the next epoch on everything trains. Unset: the whole run. */
-  unfreezeAfterEpochs?: number;
-  /** Layer-wise learning-rate decay (timm's `layer_decay`), in (0, 1]; unset or 1: none. */
-  layerDecay?: number;
-}
+export type TrainerConfig = Pick<
+  TrainConfig,
+  | 'epochs'
+  | 'batchSize'
+  | 'lr'
+  | 'lrBase'
+  | 'lrBaseSize'
+  | 'optimizer'
+  | 'betas'
+  | 'weightDecay'
+  | 'momentum'
+  | 'scheduler'
+  | 'warmupEpochs'
+  | 'warmupLr'
+  | 'minLr'
+  | 'threads'
+  | 'labelSmoothing'
+  | 'ema'
+  | 'gradClip'
+  | 'seed'
+  | 'earlyStopping'
+  | 'evalMetric'
+  | 'checkpointHistory'
+  | 'freeze'
+  | 'unfreezeAfterEpochs'
+  | 'layerDecay'
+> &
+  Partial<Pick<TrainConfig, 'schedOnUpdates'>>;
 
 /** A progress bar: core's `Progress`. */
 export type ProgressReporter = Progress;

@@ -3,34 +3,24 @@ import type { ChannelStats } from '../normalize.js';
 import { parseRandAugment, type RandAugmentSpec } from './rand-augment-spec.js';
 
 /**
- * The augmentation recipe in the plain-data form worker threads receive: timm's training
- * transforms (random resized crop, flips, RandAugment, color jitter, grayscale, gaussian blur,
- * then normalization and random erasing).
+ * The augmentation recipe in the plain-data form worker threads receive: core's `AugmentConfig`
+ * (timm's training transforms: random resized crop, flips, RandAugment, color jitter, grayscale,
+ * gaussian blur, random erasing) checked and resolved, plus the normalization between them.
  */
-export interface AugmentParams {
-  /** Random-resized-crop area range, or null for no crop. */
+export interface AugmentParams
+  extends Pick<
+    AugmentConfig,
+    'ratio' | 'hflip' | 'vflip' | 'colorJitter' | 'grayscale' | 'gaussianBlur' | 'randomErasing'
+  > {
+  /** `AugmentConfig.scale`, with `null` for no crop. */
   scale: [number, number] | null;
-  /** Random-resized-crop aspect-ratio range. */
-  ratio: [number, number];
-  /** Horizontal flip probability. */
-  hflip: number;
-  /** Vertical flip probability. */
-  vflip: number;
-  /** Color jitter strength; 0 disables. */
-  colorJitter: number;
-  /** Grayscale probability. */
-  grayscale: number;
-  /** Gaussian blur probability. */
-  gaussianBlur: number;
   /** Range σ of the blur is drawn from (timm: 0.1–2.0). */
   blurSigma: [number, number];
-  /** Random erasing probability. */
-  randomErasing: number;
   /** Normalization mean per channel. */
   mean: number[];
   /** Normalization std per channel. */
   std: number[];
-  /** RandAugment, parsed from `train.augment.randAugment`; absent when off. */
+  /** RandAugment, parsed from `AugmentConfig.randAugment`; absent when off. */
   randAugment?: RandAugmentSpec;
   /**
    * Fill of RandAugment's geometric ops per channel: timm's `img_mean`, the normalization mean
