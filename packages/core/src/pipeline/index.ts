@@ -4,5 +4,7 @@ export * from './pipeline.js';
 export { registerExportedModel } from './register-model.js';
 export * from './run-explanations.js';
 export * from './stage-context.js';
-export * from './stage-inputs.js';
+export * from './run-journal.js';
+export { callStageHook, setStageOutput } from './stage-hook.js';
 export * from './stage-outputs.js';
+export * from './stage-rules.js';

@@ -4,7 +4,7 @@ import type { DependencyContainer, InjectionToken } from 'tsyringe';
 import { configDefaults } from '../config/defaults.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { imageFolderSource } from '../data/image-folder-source.js';
-import { isMlopsError, MlopsError } from '../errors.js';
+import { MlopsError } from '../errors.js';
 import { createLifecycleHooks, type LifecycleHooks } from '../hooks/lifecycle-hooks.js';
 import { ConsoleLogger } from '../logging/console-logger.js';
 import { createProgress } from '../logging/progress.js';
@@ -13,8 +13,8 @@ import type { MlopsPlugin, PluginApi, PluginCommand } from '../plugin/plugin.js'
 import { LocalModelRegistry } from '../registry/local-model-registry.js';
 import { formatGitSha, gitInfo } from '../runs/git-info.js';
 import { packageVersions } from '../runs/package-versions.js';
-import { attemptsDuration, currentAttempt, isAttemptAlive, isServeSession } from '../runs/run-liveness.js';
-import type { RunRecord, StageRecord } from '../runs/run-record.js';
+import { isAttemptAlive, isServeSession } from '../runs/run-liveness.js';
+import type { RunRecord } from '../runs/run-record.js';
 import { RunStore } from '../runs/run-store.js';
 import { type ArtifactRef, ArtifactStore } from '../services/artifact-store.js';
 import { DataSource } from '../services/data-source.js';
@@ -22,7 +22,7 @@ import { Engine } from '../services/engine.js';
 import { Exporter } from '../services/exporter.js';
 import { Logger } from '../services/logger.js';
 import { ModelRegistry } from '../services/model-registry.js';
-import { Tracker } from '../services/tracker.js';
+import { type TrackedSweep, Tracker } from '../services/tracker.js';
 import { LocalArtifactStore } from '../store/local-artifact-store.js';
 import { computeStageKey, StageCache, type StageKeyParts } from '../store/stage-cache.js';
 import { ensureStoreRoot } from '../store/store-root.js';
@@ -35,9 +35,11 @@ import { CORE_TAP_NAME, corePlugin, EXPORTER_PACKAGES } from './core-plugin.js';
 import { createPipelineContainer } from './di-container.js';
 import { interruptSignal } from './interrupt.js';
 import { configDifferences, evaluationPrefix, formatSetOverride, whyStageRan } from './run-explanations.js';
+import { RunJournal, type StageEntry } from './run-journal.js';
 import type { RunInfo, StageContext } from './stage-context.js';
-import { stageConfigSlice, UNCACHED_STAGES } from './stage-inputs.js';
+import { callStageHook, setStageOutput } from './stage-hook.js';
 import { STAGES, type StageName, type StageOutputs } from './stage-outputs.js';
+import { STAGE_RULES, type StageProvider, stageRule } from './stage-rules.js';
 
 /** Options of {@link Pipeline.create}. */
 export interface PipelineOptions {
@@ -72,6 +74,8 @@ export interface RunOptions {
    * (registration without an evaluation, for a checkpoint imported without data).
    */
   skip?: StageName[];
+  /** The sweep this run is a trial of (`mlops sweep`): trackers link the run to it. */
+  sweep?: TrackedSweep;
 }
 
 /** What a stage did in a run. */
@@ -210,7 +214,7 @@ export class Pipeline {
     const runs = new RunStore(this.storePath);
     const cache = new StageCache(this.storePath, store);
 
-    let record: RunRecord;
+    let opened: { journal: RunJournal; record: RunRecord };
     if (options.resume) {
       const earlier = await this.resumable(runs, options.resume);
       if (earlier.status === 'succeeded') {
@@ -223,17 +227,9 @@ export class Pipeline {
           alreadySucceeded: true,
         };
       }
-      record = await runs.update(earlier.id, (r) => {
-        r.status = 'running';
-        r.error = undefined;
-        r.endedAt = null;
-        r.durationMs = null;
-        // A killed attempt ended at its last heartbeat.
-        for (const attempt of r.attempts ?? []) attempt.endedAt ??= attempt.heartbeatAt;
-        r.attempts = [...(r.attempts ?? []), currentAttempt()];
-      });
+      opened = await RunJournal.reopen(runs, earlier.id);
     } else {
-      record = await runs.create({
+      opened = await RunJournal.open(runs, {
         project: this.config.project,
         config: configToJson(this.config),
         argv: options.argv ?? process.argv.slice(2),
@@ -245,11 +241,12 @@ export class Pipeline {
         ...(serveOnly ? { kind: 'serve' as const } : {}),
       });
     }
+    const { journal, record } = opened;
     const interrupt = options.signal ? undefined : interruptSignal();
     const signal = options.signal ?? (interrupt as { signal: AbortSignal }).signal;
     const run: RunInfo = {
       id: record.id,
-      dir: runs.runDir(record.id),
+      dir: journal.dir,
       resumed: Boolean(options.resume),
       ...(record.git ? { gitSha: formatGitSha(record.git) } : {}),
     };
@@ -273,7 +270,7 @@ export class Pipeline {
     };
     // A beat every 30 s besides those of each stage and epoch: where the run's time ends if the
     // process is killed.
-    const heartbeat = setInterval(() => void runs.heartbeat(run.id).catch(() => undefined), 30_000);
+    const heartbeat = setInterval(() => void journal.heartbeat().catch(() => undefined), 30_000);
     heartbeat.unref();
     let status: 'succeeded' | 'failed' | 'interrupted' = 'succeeded';
     let failure: unknown;
@@ -285,16 +282,18 @@ export class Pipeline {
       config: configToJson(this.config),
       dir: run.dir,
       resumed: run.resumed,
+      ...(options.sweep ? { sweep: options.sweep } : {}),
     });
     tracker.logParams(configToJson(this.config));
-    await this.hooks.runStart.promise({ run, config: this.config, stages: [...stages] });
     try {
+      // Inside the try: a throwing runStart tap fails the run like a failing stage would.
+      await this.hooks.runStart.promise({ run, config: this.config, stages: [...stages] });
       for (const stage of stages) {
         current = stage;
         if (signal.aborted) throw signal.reason;
         const given = options.provided?.[stage];
         if (given !== undefined || options.skip?.includes(stage)) {
-          const report = await this.recordNotRun(stage, run, runs, outputs, given);
+          const report = await this.recordNotRun(stage, journal, outputs, given);
           reports.push(report);
           this.logger.info(`${stage}: ${report.status}`);
           continue;
@@ -303,7 +302,7 @@ export class Pipeline {
           run,
           store,
           cache,
-          runs,
+          journal,
           tracker,
           outputs,
           signal,
@@ -319,37 +318,34 @@ export class Pipeline {
     } catch (error) {
       failure = error;
       status = signal.aborted ? 'interrupted' : 'failed';
-      await this.hooks.error.promise({ error, stage: current, run });
+      // An observer that fails too must not keep the run from being recorded as ended.
+      await this.hooks.error
+        .promise({ error, stage: current, run })
+        .catch((hookError: unknown) =>
+          this.logger.warn(
+            `an error hook failed: ${hookError instanceof Error ? hookError.message : String(hookError)}`,
+          ),
+        );
     } finally {
       interrupt?.dispose();
       clearInterval(heartbeat);
     }
     const ended = new Date();
-    const final = await runs.update(run.id, (r) => {
-      r.status = status;
-      r.endedAt = ended.toISOString();
-      const mine = r.attempts?.at(-1);
-      if (mine && mine.endedAt === null && mine.pid === process.pid) {
-        mine.endedAt = r.endedAt;
-        mine.heartbeatAt = r.endedAt;
-      }
-      // Every attempt's time: a resumed run counts the part before its interruption too.
-      r.durationMs = r.attempts?.length ? attemptsDuration(r, ended) : ended.getTime() - started;
-      r.metrics = runMetrics(outputs, this.config);
-      if (failure !== undefined) {
-        r.error = {
-          code: isMlopsError(failure) ? failure.code : undefined,
-          message: errorMessage(failure),
-          stage: current,
-        };
-      }
+    // Every attempt's time: a resumed run counts the part before its interruption too.
+    const final = await journal.finish({
+      status,
+      error: failure,
+      ...(current ? { stage: current } : {}),
+      metrics: runMetrics(outputs, this.config),
+      endedAt: ended,
     });
     const durationMs = final.durationMs ?? ended.getTime() - started;
     await this.hooks.runEnd.promise({ run, status, outputs, durationMs });
     await tracker.finish(status);
     if (failure !== undefined) {
       if (status === 'interrupted') {
-        throw new MlopsError('MLOPS_ERR_STAGE_FAILED', `run ${run.id} interrupted during ${current}`, {
+        const during = current ? `during ${current}` : 'before its first stage';
+        throw new MlopsError('MLOPS_ERR_RUN_INTERRUPTED', `run ${run.id} interrupted ${during}`, {
           hint: `continue it with: mlops run --resume ${run.id}`,
           cause: failure,
         });
@@ -360,199 +356,110 @@ export class Pipeline {
   }
 
   /** Records a stage the caller provided the output of, or asked to skip. */
-  private async recordNotRun(
-    stage: StageName,
-    run: RunInfo,
-    runs: RunStore,
+  private async recordNotRun<S extends StageName>(
+    stage: S,
+    journal: RunJournal,
     outputs: Partial<StageOutputs>,
-    given: StageOutputs[StageName] | undefined,
+    given: StageOutputs[S] | undefined,
   ): Promise<StageReport> {
-    const status = given === undefined ? 'skipped' : 'provided';
-    if (given !== undefined) (outputs as Record<string, unknown>)[stage] = given;
-    await runs.update(run.id, (r) => {
-      r.stages[stage] = {
-        status,
-        cacheKey: '',
-        startedAt: new Date().toISOString(),
-        durationMs: 0,
-        inputs: {},
-        ...(given === undefined ? {} : { output: given as never }),
-      };
-      if (stage === 'data' && given !== undefined) r.dataVersion = (given as StageOutputs['data']).version;
-    });
-    return { stage, status, durationMs: 0, cacheKey: '' };
+    if (given !== undefined) setStageOutput(outputs, stage, given);
+    await journal.notRun(stage, given);
+    return { stage, status: given === undefined ? 'skipped' : 'provided', durationMs: 0, cacheKey: '' };
   }
 
-  private async runStage(stage: StageName, env: StageEnv): Promise<StageReport> {
-    const { run, cache, runs, outputs } = env;
+  /**
+   * Runs one stage, or reuses its output, by its rules ({@link STAGE_RULES}): from the stage cache
+   * when its inputs are unchanged, from the record when a resumed run had finished it; otherwise
+   * its hook runs, and the journal records it running, then failed or ran.
+   */
+  private async runStage<S extends StageName>(stage: S, env: StageEnv): Promise<StageReport> {
+    const { run, cache, journal, outputs } = env;
+    const rule = stageRule(stage);
     const upstream = Object.fromEntries(
       Object.entries(outputs).map(([name, output]) => [name, hashJson(output)]),
     );
-    const keyParts = {
+    const keyParts: StageKeyParts = {
       stage,
-      config: stageConfigSlice(stage, this.config),
+      config: rule.configSlice(this.config),
       upstream,
       plugins: this.pluginVersions(),
     };
-    let cacheKey = computeStageKey(keyParts);
     const started = Date.now();
-    const startedAt = new Date(started).toISOString();
+    const entry: StageEntry = {
+      cacheKey: computeStageKey(keyParts),
+      startedAt: new Date(started).toISOString(),
+      inputs: upstream,
+    };
 
-    // The data stage always looks at the files (they live outside the config), and is "cached"
-    // when the resulting data version is one seen before.
-    const cacheable = !UNCACHED_STAGES.has(stage) && stage !== 'data';
-    const previous = cacheable && !env.force && !run.resumed ? await cache.get(stage, cacheKey) : undefined;
+    const previous =
+      rule.cache.by === 'inputs' && !env.force && !run.resumed
+        ? await cache.get<StageOutputs[S]>(stage, entry.cacheKey)
+        : undefined;
     if (previous) {
-      const output = previous.output as StageOutputs[typeof stage];
-      (outputs as Record<string, unknown>)[stage] = output;
-      await runs.update(run.id, (r) => {
-        r.stages[stage] = {
-          status: 'cached',
-          cacheKey,
-          startedAt,
-          durationMs: 0,
-          inputs: upstream,
-          output: output as never,
-        };
-        if (stage === 'data') r.dataVersion = (output as StageOutputs['data']).version;
-        beat(r);
-      });
+      const output = previous.output;
+      setStageOutput(outputs, stage, output);
+      await journal.cached(stage, entry, output);
       await this.hooks.stageEnd.promise({ stage, run, status: 'cached', durationMs: 0, output });
-      return { stage, status: 'cached', durationMs: 0, cacheKey };
+      return { stage, status: 'cached', durationMs: 0, cacheKey: entry.cacheKey };
     }
     if (run.resumed) {
-      const done = (await runs.get(run.id)).stages[stage];
+      const done = (await journal.record()).stages[stage];
       if (done && (done.status === 'ran' || done.status === 'cached') && done.output) {
-        (outputs as Record<string, unknown>)[stage] = done.output;
+        setStageOutput(outputs, stage, done.output as unknown as StageOutputs[S]);
         return { stage, status: 'cached', durationMs: 0, cacheKey: done.cacheKey };
       }
     }
 
-    // Why it runs (the data stage says after it has looked at the files).
-    let reason =
-      stage === 'data' || UNCACHED_STAGES.has(stage)
-        ? undefined
-        : await this.explain(stage, keyParts, cacheKey, env);
-    if (reason) this.logger.info(`${stage}: running: ${reason.join('; ')}`);
-    const { config, notes } = this.stageConfig(stage, outputs);
+    // Why it runs (a stage cached by its output says after it has run).
+    if (rule.cache.by === 'inputs') {
+      entry.reason = await this.explain(stage, keyParts, entry.cacheKey, env);
+      this.logger.info(`${stage}: running: ${entry.reason.join('; ')}`);
+    }
+    const { config, notes } = rule.adjustConfig?.(this.config, outputs) ?? { config: this.config, notes: [] };
+    entry.notes = [...notes];
     for (const note of notes) this.logger.warn(`${stage}: ${note}`);
-    const extra = (): Pick<StageRecord, 'reason' | 'notes'> => ({
-      ...(reason ? { reason } : {}),
-      ...(notes.length > 0 ? { notes: [...notes] } : {}),
-    });
 
-    await this.hooks.stageStart.promise({ stage, run, cacheKey });
-    await runs.update(run.id, (r) => {
-      r.stages[stage] = {
-        status: 'running',
-        cacheKey,
-        startedAt,
-        durationMs: 0,
-        inputs: upstream,
-        ...extra(),
-      };
-      beat(r);
-    });
+    await this.hooks.stageStart.promise({ stage, run, cacheKey: entry.cacheKey });
+    await journal.running(stage, entry);
     const workDir = join(run.dir, 'stages', stage);
     await mkdir(workDir, { recursive: true });
     const ctx = this.stageContext(stage, { ...env, workDir, config });
-    let output: StageOutputs[typeof stage] | undefined;
+    let output: StageOutputs[S];
     try {
-      output = (await (this.hooks[stage] as LifecycleHooks['data']).promise(
-        undefined,
-        ctx as unknown as StageContext<'data'>,
-      )) as StageOutputs[typeof stage] | undefined;
-      if (output === undefined) {
+      const produced = await callStageHook(this.hooks, stage, ctx);
+      if (produced === undefined) {
         throw new MlopsError(
           'MLOPS_ERR_STAGE_NO_OUTPUT',
           `no plugin produced the output of the ${stage} stage`,
-          {
-            hint: stageHint(stage),
-          },
+          { hint: rule.missingOutputHint },
         );
       }
+      output = produced;
     } catch (error) {
-      const durationMs = Date.now() - started;
-      await runs.update(run.id, (r) => {
-        r.stages[stage] = {
-          status: 'failed',
-          cacheKey,
-          startedAt,
-          durationMs,
-          inputs: upstream,
-          error: { code: isMlopsError(error) ? error.code : undefined, message: errorMessage(error) },
-          ...extra(),
-        };
-        beat(r);
-      });
+      await journal.failed(stage, entry, Date.now() - started, error);
       throw error;
     }
     const durationMs = Date.now() - started;
+    setStageOutput(outputs, stage, output);
     let status: 'ran' | 'cached' = 'ran';
-    if (stage === 'data') {
-      const data = output as StageOutputs['data'];
-      const dataParts = { ...keyParts, upstream: { version: data.version } };
-      cacheKey = computeStageKey(dataParts);
-      if (!env.force && (await cache.get(stage, cacheKey))) status = 'cached';
+    if (rule.cache.by === 'output') {
+      const ownParts = { ...keyParts, upstream: rule.cache.key(output) };
+      entry.cacheKey = computeStageKey(ownParts);
+      if (!env.force && (await cache.get(stage, entry.cacheKey))) status = 'cached';
       else {
-        reason = await this.explain(stage, dataParts, cacheKey, env, data.version);
-        this.logger.info(`data: new data version: ${reason.join('; ')}`);
+        entry.reason = await this.explain(stage, ownParts, entry.cacheKey, env);
+        this.logger.info(`${stage}: new ${rule.cache.what}: ${entry.reason.join('; ')}`);
       }
     }
-    if (stage === 'evaluate') {
-      const evaluation = output as StageOutputs['evaluate'];
-      if (evaluation.split !== this.config.evaluate.split) {
-        const note = `the data has no "${this.config.evaluate.split}" split: evaluated on the ${evaluation.split} split (metrics ${evaluationPrefix(evaluation.split, this.config)}/*)`;
-        notes.push(note);
-        this.logger.warn(`evaluate: ${note}`);
-      }
+    for (const note of rule.outputNotes?.(output, this.config) ?? []) {
+      entry.notes.push(note);
+      this.logger.warn(`${stage}: ${note}`);
     }
-    if (stage === 'train' && run.resumed) {
-      await this.restoreEpochMetrics((output as StageOutputs['train']).history, env);
-    }
-    (outputs as Record<string, unknown>)[stage] = output;
-    if (!UNCACHED_STAGES.has(stage)) await cache.put(stage, cacheKey, output, run.id);
-    await runs.update(run.id, (r) => {
-      r.stages[stage] = {
-        status,
-        cacheKey,
-        startedAt,
-        durationMs,
-        inputs: upstream,
-        output: output as never,
-        ...extra(),
-      };
-      if (stage === 'data') r.dataVersion = (output as StageOutputs['data']).version;
-      if (stage === 'train') r.backend = (output as StageOutputs['train']).backend;
-      beat(r);
-    });
+    if (run.resumed) await this.restoreEpochMetrics(rule.epochHistory?.(output), env);
+    if (rule.cache.by !== 'never') await cache.put(stage, entry.cacheKey, output, run.id);
+    await journal.ran(stage, entry, durationMs, output, status);
     await this.hooks.stageEnd.promise({ stage, run, status, durationMs, output });
-    return { stage, status, durationMs, cacheKey };
-  }
-
-  /**
-   * The config a stage sees, and what was adjusted in it: a batch larger than the training set is
-   * clamped to it (otherwise the learning rate would be scaled for a batch that never happens).
-   */
-  private stageConfig(
-    stage: StageName,
-    outputs: Partial<StageOutputs>,
-  ): { config: ResolvedConfig; notes: string[] } {
-    const config = this.config;
-    const images = outputs.data?.splits.train ?? outputs.data?.splits[config.data.splits.train];
-    if (stage !== 'train' || !images || config.train.epochs === 0 || config.train.batchSize <= images) {
-      return { config, notes: [] };
-    }
-    const lr =
-      config.train.lr === undefined
-        ? `the learning rate is scaled from train.lrBase for a batch of ${images}`
-        : `train.lr ${config.train.lr} is used as set`;
-    return {
-      config: { ...config, train: { ...config.train, batchSize: images } },
-      notes: [
-        `train.batchSize ${config.train.batchSize} is larger than the training set (${images} images): clamped to ${images}, one batch per epoch; ${lr}`,
-      ],
-    };
+    return { stage, status, durationMs, cacheKey: entry.cacheKey };
   }
 
   /** Why a stage runs instead of coming from the cache (see {@link whyStageRan}). */
@@ -561,7 +468,6 @@ export class Pipeline {
     parts: StageKeyParts,
     cacheKey: string,
     env: StageEnv,
-    dataVersion?: string,
   ): Promise<string[]> {
     if (env.force) return ['forced (--force)'];
     if (env.run.resumed) return ['resumed: the interrupted run had not finished it'];
@@ -569,14 +475,14 @@ export class Pipeline {
       stage,
       parts,
       cacheKey,
-      dataVersion: dataVersion ?? env.outputs.data?.version,
+      dataVersion: env.outputs.data?.version,
       history: await env.history(),
-      configSlice: (config) => stageConfigSlice(stage, config),
+      configSlice: (config) => STAGE_RULES[stage].configSlice(config),
     });
   }
 
   /**
-   * After a resumed train stage: epochs finished before the interruption whose metrics never
+   * After a resumed stage with an epoch history (train): epochs finished before the interruption whose metrics never
    * reached `metrics.jsonl` (the process was killed before they were written) are logged from the
    * trainer's history, so the curves and the report start at epoch 1.
    */
@@ -629,9 +535,11 @@ export class Pipeline {
         !options.skip?.includes(stage) &&
         !this.hooks[stage].taps.some((tap) => tap.name !== CORE_TAP_NAME),
     );
+    const providedBy = (provider: StageProvider, among: readonly StageName[] = pending) =>
+      among.filter((stage) => STAGE_RULES[stage].provider === provider);
     const problems: string[] = [];
     const hints: string[] = [];
-    if (pending.includes('data')) {
+    if (providedBy('data-source').length > 0) {
       const registered = container.isRegistered(DataSource, true) ? container.resolveAll(DataSource) : [];
       const names = [...new Set([imageFolderSource, ...registered].map((source) => source.name))].sort();
       if (!names.includes(config.data.source)) {
@@ -641,16 +549,14 @@ export class Pipeline {
         hints.push('fashion-mnist and mnist come with @mlops/plugin-tfjs');
       }
     }
-    const engineStages = pending.filter(
-      (stage) => stage === 'model' || stage === 'train' || stage === 'evaluate',
-    );
+    const engineStages = providedBy('engine');
     if (engineStages.length > 0 && !container.isRegistered(Engine, true)) {
       problems.push(
         `the ${engineStages.join(', ')} stage${engineStages.length > 1 ? 's need' : ' needs'} an engine, and no plugin provides one`,
       );
       hints.push("add @mlops/plugin-tfjs: import { tfjs } from '@mlops/plugin-tfjs'; plugins: [tfjs()]");
     }
-    if (pending.includes('export')) {
+    if (providedBy('exporter').length > 0) {
       const formats = (container.isRegistered(Exporter, true) ? container.resolveAll(Exporter) : []).map(
         (e) => e.format,
       );
@@ -664,7 +570,8 @@ export class Pipeline {
         );
       }
     }
-    if (stages.includes('serve') && this.hooks.serve.taps.length === 0) {
+    // Serving has no default: some plugin taps its hook, even when it replaces the stage.
+    if (providedBy('server', stages).some((stage) => this.hooks[stage].taps.length === 0)) {
       problems.push('serving needs a server, and no plugin provides one');
       hints.push("add @mlops/server: import { server } from '@mlops/server'; plugins: [tfjs(), server()]");
     }
@@ -765,7 +672,7 @@ export class Pipeline {
         );
         // Each epoch's metrics reach the disk before the next one starts: a killed run keeps them.
         await env.flushLocal();
-        await env.runs.heartbeat(env.run.id).catch(() => undefined);
+        await env.journal.heartbeat().catch(() => undefined);
         await hooks.epochEnd.promise(event, env.run);
       },
       artifact: async (info) => {
@@ -780,7 +687,7 @@ interface StageEnv {
   run: RunInfo;
   store: ArtifactStore;
   cache: StageCache;
-  runs: RunStore;
+  journal: RunJournal;
   tracker: Tracker;
   outputs: Partial<StageOutputs>;
   signal: AbortSignal;
@@ -789,12 +696,6 @@ interface StageEnv {
   history: () => Promise<RunRecord[]>;
   /** Writes what the local tracker buffered. */
   flushLocal: () => Promise<void>;
-}
-
-/** Sets this process's heartbeat on a record being updated. */
-function beat(record: RunRecord): void {
-  const last = record.attempts?.at(-1);
-  if (last && last.endedAt === null && last.pid === process.pid) last.heartbeatAt = new Date().toISOString();
 }
 
 /** The outputs a finished run recorded, by stage. */
@@ -841,17 +742,6 @@ function runMetrics(outputs: Partial<StageOutputs>, config: ResolvedConfig): Rec
   return metrics;
 }
 
-function stageHint(stage: StageName): string {
-  switch (stage) {
-    case 'serve':
-      return 'add @mlops/server to plugins, or use `mlops serve`';
-    case 'data':
-      return 'check data.source: built-in sources come from @mlops/plugin-tfjs (fashion-mnist, mnist) and core (imagefolder)';
-    default:
-      return 'add an engine plugin such as @mlops/plugin-tfjs: plugins: [tfjs()]';
-  }
-}
-
 /** The config as JSON for run records and trackers: plugins become `{ name, version }`. */
 export function configToJson(config: ResolvedConfig): JsonObject {
   const { plugins, ...rest } = config;
@@ -861,10 +751,6 @@ export function configToJson(config: ResolvedConfig): JsonObject {
       plugins: plugins.map((plugin) => ({ name: plugin.name, version: plugin.version ?? null })),
     }),
   ) as JsonObject;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** `1m 05s`-style duration. */

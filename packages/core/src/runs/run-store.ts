@@ -51,6 +51,8 @@ export interface FinishRunInput {
   status: Exclude<RunStatus, 'running'>;
   /** Why it failed or was interrupted. */
   error?: RunError;
+  /** The run's final metrics, when known. */
+  metrics?: Record<string, number>;
   /** End time; default now. */
   endedAt?: Date;
 }
@@ -157,8 +159,25 @@ export class RunStore {
       record.durationMs = record.attempts?.length
         ? attemptsDuration(record, endedAt)
         : endedAt.getTime() - Date.parse(record.startedAt);
+      if (input.metrics) record.metrics = input.metrics;
       if (input.error) record.error = input.error;
       return record;
+    });
+  }
+
+  /**
+   * Reopens an ended run to continue it (`mlops run --resume`): `running` again, its end and error
+   * cleared, attempts that were killed ended at their last heartbeat, and this process added as a
+   * new attempt.
+   */
+  async reopen(id: string): Promise<RunRecord> {
+    return this.update(id, (record) => {
+      record.status = 'running';
+      record.error = undefined;
+      record.endedAt = null;
+      record.durationMs = null;
+      for (const attempt of record.attempts ?? []) attempt.endedAt ??= attempt.heartbeatAt;
+      record.attempts = [...(record.attempts ?? []), currentAttempt()];
     });
   }
 
