@@ -3,6 +3,8 @@ import { isMlopsError } from '../errors.js';
 import { evaluationMetadata, sameDataEvidence } from '../registry/same-data-evaluation.js';
 import type { ArtifactRef } from '../services/artifact-store.js';
 import { ModelRegistry } from '../services/model-registry.js';
+import type { JsonObject } from '../util/json.js';
+import type { ExportBudgetOutcome } from './export-budget.js';
 import { evaluationPrefix } from './run-explanations.js';
 import type { StageContext } from './stage-context.js';
 import type { ExportedModel, ExportOutput } from './stage-outputs.js';
@@ -18,6 +20,7 @@ import type { ExportedModel, ExportOutput } from './stage-outputs.js';
 export async function registerExportedModel(
   ctx: StageContext<'export'>,
   exports: ExportedModel[],
+  options: { budget?: ExportBudgetOutcome } = {},
 ): Promise<ExportOutput['registered']> {
   const registry = ctx.container.resolve(ModelRegistry);
   const data = ctx.input('data');
@@ -57,7 +60,19 @@ export async function registerExportedModel(
         preprocessing: { ...preprocessingOf(config) },
         backend: train.backend,
         ...(model.initializedFrom ? { initializedFrom: model.initializedFrom } : {}),
-        exports: exports.map((e) => ({ format: e.format, details: e.details })),
+        exports: exports.map((e) => ({
+          format: e.format,
+          details: e.details,
+          // Plain data (numbers, strings, arrays of them): JSON as it is.
+          ...(e.measured ? { measured: e.measured as unknown as JsonObject } : {}),
+        })),
+        // `export.budget`: every format's verdict, and the one `serve` uses (the smallest inside it).
+        ...(options.budget
+          ? {
+              budget: options.budget as unknown as JsonObject,
+              ...(options.budget.chosen ? { servedFormat: options.budget.chosen } : {}),
+            }
+          : {}),
         ...(evaluated ? { evaluation: { ...evaluated } } : {}),
       },
       aliases: config.registry.aliases,

@@ -48,11 +48,15 @@ describe('export.budget', () => {
   });
 
   it('needs at least one limit, and a latency limit for a device profile', async () => {
-    const none = await failure(loadConfig({ cwd: await projectWith('export:\n  budget:\n    latencyRuns: 9\n') }));
+    const none = await failure(
+      loadConfig({ cwd: await projectWith('export:\n  budget:\n    latencyRuns: 9\n') }),
+    );
     expect(none.code).toBe('MLOPS_ERR_CONFIG_INVALID');
     expect(none.message).toContain('export.budget: a budget needs at least one limit');
     const device = await failure(
-      loadConfig({ cwd: await projectWith('export:\n  budget:\n    maxBytes: 10\n    device: raspberry-pi-4\n') }),
+      loadConfig({
+        cwd: await projectWith('export:\n  budget:\n    maxBytes: 10\n    device: raspberry-pi-4\n'),
+      }),
     );
     expect(device.message).toContain('device only scales latency');
   });
