@@ -11,6 +11,16 @@ export * from './api/index.js';
 export { type CliIO, createCli, main } from './cli/main.js';
 export * from './config/index.js';
 export * from './data/index.js';
+// The drift reference format: written by the engine at export, read by the server.
+export {
+  type DriftReference,
+  parseDriftReference,
+  REFERENCE_HISTOGRAM_BINS,
+  REFERENCE_STATS_ARTIFACT,
+  REFERENCE_STATS_FORMAT,
+  type ReferenceStats,
+  referenceBin,
+} from './data/drift-reference.js';
 export * from './errors.js';
 export * from './hooks/lifecycle-hooks.js';
 export * from './logging/index.js';

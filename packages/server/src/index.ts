@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 
+export { PREPRODUCTION_ALIAS, PRODUCTION_ALIAS } from './aliases.js';
 export {
   type BatcherHooks,
   type BatchingOptions,
@@ -18,19 +19,21 @@ export { drainBody } from './drain-body.js';
 export {
   DEFAULT_DRIFT_MIN_SAMPLES,
   DEFAULT_DRIFT_WINDOW,
-  DRIFT_BINS,
   DriftHub,
   type DriftHubOptions,
   DriftMonitor,
-  type DriftReference,
   type DriftReport,
   imageMean,
   PSI_EPSILON,
-  parseReference,
   psi,
-  REFERENCE_ARTIFACT,
 } from './drift/monitor.js';
-export { type ErrorBody, isRegistryNotFound, ServerError, type ServerErrorCode } from './errors.js';
+export {
+  type ErrorBody,
+  isRegistryNotFound,
+  ServerError,
+  type ServerErrorCode,
+  serverErrors,
+} from './errors.js';
 export { DEFAULT_MAX_PIXELS, type ImageDimensions, readImageDimensions } from './image-header.js';
 export {
   formatLoadTest,
@@ -53,9 +56,16 @@ export {
   type PreloadResult,
 } from './model-pool.js';
 export { DOCS_PREFIX, registerOpenApi } from './openapi.js';
+export {
+  createDummyModel,
+  DEFAULT_REPOSITORY_URL,
+  LEGACY_TOP_K,
+  type LegacyContext,
+  registerLegacyRoutes,
+  routeAliases,
+} from './routes/legacy.js';
 export { type JsonSchema, OPENAPI_BODY, openApiBody } from './routes/schemas.js';
 export {
-  DEFAULT_ALIAS,
   DEFAULT_MAX_BATCH,
   DEFAULT_TOP_K,
   decodeBase64Image,
@@ -66,17 +76,7 @@ export {
   type V1Prediction,
 } from './routes/v1.js';
 export { default, type ServePluginOptions, server } from './serve-plugin.js';
-export {
-  createDummyModel,
-  createServer,
-  DEFAULT_REPOSITORY_URL,
-  LEGACY_TOP_K,
-  PREPRODUCTION_ALIAS,
-  PRODUCTION_ALIAS,
-  routeAliases,
-  type ServerOptions,
-  type ServerState,
-} from './server.js';
+export { createServer, type ServerOptions, type ServerState } from './server.js';
 export { UI_CSP, UI_HTML } from './ui/page-html.js';
 export { registerUiRoutes, UI_PATH } from './ui/ui-routes.js';
 export {

@@ -10,7 +10,8 @@ import {
   Runtime,
 } from '@mlops/core';
 import { loadtestCommand } from './loadtest/loadtest-command.js';
-import { createServer, routeAliases } from './server.js';
+import { routeAliases } from './routes/legacy.js';
+import { createServer } from './server.js';
 import { SERVER_VERSION } from './version.js';
 
 /** Options of {@link server}. */

@@ -1,36 +1,20 @@
 import multipart from '@fastify/multipart';
-import type {
-  ArtifactStore,
-  ImageInput,
-  LoadedModel,
-  ModelRegistry,
-  ModelVersion,
-  Prediction,
-  Runtime,
-} from '@mlops/core';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { ArtifactStore, ImageInput, LoadedModel, ModelRegistry, Prediction, Runtime } from '@mlops/core';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { PREPRODUCTION_ALIAS, PRODUCTION_ALIAS } from './aliases.js';
 import { type BatchingOptions, MicroBatcher } from './batcher.js';
-import { drainBody } from './drain-body.js';
 import { DriftHub } from './drift/monitor.js';
-import { type ErrorBody, isRegistryNotFound, payloadTooLarge, ServerError } from './errors.js';
+import { errorBody, payloadTooLarge, ServerError } from './errors.js';
 import { DEFAULT_MAX_PIXELS } from './image-header.js';
 import { ServerMetrics } from './metrics.js';
 import { ModelPool, type PoolHooks } from './model-pool.js';
 import { registerOpenApi } from './openapi.js';
+import { createDummyModel, DEFAULT_REPOSITORY_URL, registerLegacyRoutes } from './routes/legacy.js';
+import { registerProbeRoutes } from './routes/probes.js';
 import { registerPromoteRoute } from './routes/promote.js';
-import {
-  aboutSchema,
-  healthSchema,
-  legacyPredictBody,
-  legacyPredictSchema,
-  metricsSchema,
-  openApiBody,
-  readySchema,
-  rootSchema,
-} from './routes/schemas.js';
 import { DEFAULT_MAX_BATCH, registerV1Routes } from './routes/v1.js';
 import { registerUiRoutes } from './ui/ui-routes.js';
-import { decodeUpload, type ImageDecoder, LEGACY_FILE_FIELD, readImageFile } from './upload.js';
+import { decodeUpload, type ImageDecoder } from './upload.js';
 import { SERVER_VERSION } from './version.js';
 
 /** Options of {@link createServer}. */
@@ -85,7 +69,7 @@ export interface ServerOptions {
   store?: ArtifactStore;
   /** Drift sliding window, in inputs. Default 500. */
   driftWindow?: number;
-  /** Inputs needed before drift scores are reported. Default 50. */
+  /** Inputs needed before drift scores are reported. Default 300 (at most `driftWindow`). */
   driftMinSamples?: number;
   /**
    * Bearer token of `POST /v1/models/:name/aliases/:alias`; without it (or when empty) the
@@ -122,63 +106,8 @@ declare module 'fastify' {
   }
 }
 
-/** Alias served by `POST /api/predict/`. */
-export const PRODUCTION_ALIAS = 'production';
-/** Alias served by `POST /api/predict/preproduction/`. */
-export const PREPRODUCTION_ALIAS = 'preproduction';
-/** Default `repository_url` of `/about/`. */
-export const DEFAULT_REPOSITORY_URL = 'https://www.npmjs.com/package/@mlops/server';
-/** Number of classes returned by the legacy predict routes. */
-export const LEGACY_TOP_K = 5;
-
 const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
 const DEFAULT_DRAIN_TIMEOUT_MS = 25_000;
-
-/** The fallback model of `/api/predict/dummy/`: uniform probabilities over `["unknown"]`. */
-export function createDummyModel(labels: string[] = ['unknown']): LoadedModel {
-  const version: ModelVersion = {
-    model: 'dummy',
-    version: 0,
-    artifacts: {},
-    metrics: {},
-    lineage: {},
-    metadata: {},
-    createdAt: new Date(0).toISOString(),
-    aliases: [],
-  };
-  return {
-    version,
-    labels,
-    async predict(images: ImageInput[], topK = 5) {
-      const probability = 1 / labels.length;
-      return images.map(() => ({
-        top: labels.slice(0, topK).map((label) => ({ label, probability })),
-      }));
-    },
-    async dispose() {},
-  };
-}
-
-/**
- * Which route answers from which alias, for the start-up log: the legacy routes keep their fixed
- * aliases whatever `alias` says; `/v1` predicts and `/readyz` follow `alias`.
- */
-export function routeAliases(options: { model: string; alias?: string; dummy?: string }): string[] {
-  const served = options.alias ?? PRODUCTION_ALIAS;
-  const lines = [
-    `POST /api/predict/ → ${options.model}@${PRODUCTION_ALIAS}`,
-    `POST /api/predict/preproduction/ → ${options.model}@${PREPRODUCTION_ALIAS}`,
-    `POST /api/predict/dummy/ → ${options.dummy ?? 'the stand-in model (100% unknown)'}`,
-    `POST /v1/models/${options.model}/predict → ${options.model}@${served} (?alias= or ?version= picks another)`,
-    `GET /readyz → ready once ${options.model}@${served} is loaded`,
-  ];
-  if (served !== PRODUCTION_ALIAS) {
-    lines.push(
-      `this server is for "${served}": /v1 and /readyz use it, while /api/predict/ still answers from "${PRODUCTION_ALIAS}" (the old contract); use /api/predict/${served === PREPRODUCTION_ALIAS ? 'preproduction/' : ''} or /v1 for "${served}"`,
-    );
-  }
-  return lines;
-}
 
 /** The one line said when preloading finds aliases (or the model itself) missing. */
 async function missingAliasesMessage(
@@ -198,15 +127,13 @@ async function missingAliasesMessage(
   return `model "${model}" has no ${names.join(' or ')} alias yet: the routes serving ${missing.length > 1 ? 'them' : 'it'} answer 404 until a version is promoted: mlops registry promote ${model} <version> ${first}`;
 }
 
-function errorBody(error: ServerError): ErrorBody {
-  return { message: error.message, 'status-code': error.statusCode, code: error.code };
-}
-
 /**
- * Creates the inference server (not listening): the legacy HTTP contract (`/`, `/about/`,
- * `/api/predict/`, `/api/predict/preproduction/`, `/api/predict/dummy/`) plus `/healthz` and
- * `/readyz`. Models are loaded per alias on first use (and in the background at `ready()`),
- * cached by version, and hot-swapped when the registry reports an alias move.
+ * Creates the inference server (not listening): the legacy HTTP contract (`routes/legacy.ts`),
+ * `/healthz`, `/readyz` and `/metrics` (`routes/probes.ts`), the versioned API (`routes/v1.ts`),
+ * promotion (`routes/promote.ts`), the web page and the API docs. Here only the shared parts are
+ * wired: model pools (loaded per alias on first use and in the background at `ready()`, cached by
+ * version, hot-swapped when the registry reports an alias move), micro-batching, metrics, drift,
+ * the JSON error answers and graceful shutdown.
  */
 export function createServer(options: ServerOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
@@ -279,8 +206,6 @@ export function createServer(options: ServerOptions): FastifyInstance {
     }
     return batcher.predict(images, topK);
   };
-  const dummy = options.dummy ?? createDummyModel();
-  const repositoryUrl = options.repositoryUrl ?? DEFAULT_REPOSITORY_URL;
   const servedAlias = options.alias ?? PRODUCTION_ALIAS;
   const preload = options.preload ?? [...new Set([servedAlias, PRODUCTION_ALIAS, PREPRODUCTION_ALIAS])];
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
@@ -330,15 +255,17 @@ export function createServer(options: ServerOptions): FastifyInstance {
     if (error instanceof ServerError) {
       out = error;
     } else {
+      // Fastify's own errors: body too large, a type no parser reads, other client errors
+      // (schema validation, bad JSON: all 400s), or a bug.
       const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
       if (status === 413) {
         out = payloadTooLarge(request.routeOptions.bodyLimit ?? bodyLimit);
       } else if (status === 415) {
-        out = new ServerError(415, 'MLOPS_SRV_ERR_UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type.');
+        out = new ServerError('MLOPS_SRV_ERR_UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type.');
       } else if (status >= 400 && status < 500) {
-        out = new ServerError(status, 'MLOPS_SRV_ERR_BAD_REQUEST', error.message || 'Bad request.');
+        out = new ServerError('MLOPS_SRV_ERR_BAD_REQUEST', error.message || 'Bad request.');
       } else {
-        out = new ServerError(500, 'MLOPS_SRV_ERR_INTERNAL', 'Internal server error.');
+        out = new ServerError('MLOPS_SRV_ERR_INTERNAL', 'Internal server error.');
       }
     }
     if (out.statusCode >= 500) request.log.error({ err: error }, out.message);
@@ -347,11 +274,10 @@ export function createServer(options: ServerOptions): FastifyInstance {
 
   app.setNotFoundHandler((request, reply) => {
     const error = new ServerError(
-      404,
       'MLOPS_SRV_ERR_ROUTE_NOT_FOUND',
       `Route ${request.method} ${request.url} not found.`,
     );
-    void reply.code(404).send(errorBody(error));
+    void reply.code(error.statusCode).send(errorBody(error));
   });
 
   app.addHook('onReady', async () => {
@@ -391,133 +317,29 @@ export function createServer(options: ServerOptions): FastifyInstance {
 
   if (options.docs !== false) registerOpenApi(app, { model: options.model, version: SERVER_VERSION });
 
+  const decode = (file: { bytes: Uint8Array; mimeType: string }) =>
+    decodeUpload(file, options.decode, maxPixels);
   void app.register(async (routes) => {
-    // Any other body type reaches the legacy handlers unread (as FastAPI would take it), so they
-    // answer their contract's 422 "missing image_file" (or the 307 redirect) instead of a 415.
-    routes.addContentTypeParser('*', (_request, _payload, done) => done(null));
-    const ok = { message: 'OK', 'status-code': 200 } as const;
-
-    routes.get('/', { schema: rootSchema }, async () => ok);
-    routes.get('/about/', { schema: aboutSchema }, async () => ({
-      ...ok,
-      model_name: options.model,
-      repository_url: repositoryUrl,
-    }));
-    if (metrics) {
-      routes.get('/metrics', { schema: metricsSchema }, async (_request, reply) => {
-        const text = await metrics.registry.metrics();
-        return reply.header('content-type', metrics.registry.contentType).send(text);
-      });
-    }
-    routes.get('/healthz', { schema: healthSchema }, async () => ({ status: 'ok' }));
-    routes.get('/readyz', { schema: readySchema }, async (_request, reply) => {
-      const version = pool.servedVersion(servedAlias);
-      if (version === undefined) {
-        void pool.preload(servedAlias);
-        // Say why: "not loaded yet" resolves itself, a missing alias needs a promotion.
-        const aliases = await options.registry
-          .listModels()
-          .then((models) => models.find((m) => m.name === options.model)?.aliases)
-          .catch(() => undefined);
-        const missing = aliases !== undefined && aliases[servedAlias] === undefined;
-        const error = new ServerError(
-          503,
-          'MLOPS_SRV_ERR_NOT_READY',
-          missing
-            ? `Model "${options.model}" has no "${servedAlias}" alias yet (aliases: ${Object.keys(aliases).join(', ') || 'none'}); promote a version with \`mlops registry promote ${options.model} <version> ${servedAlias}\`.`
-            : `The ${servedAlias} model is not loaded yet.`,
-        );
-        return reply.code(503).send(errorBody(error));
-      }
-      return { status: 'ready', model: options.model, alias: servedAlias, version };
+    registerLegacyRoutes(routes, {
+      model: options.model,
+      repositoryUrl: options.repositoryUrl ?? DEFAULT_REPOSITORY_URL,
+      pool,
+      dummy: options.dummy ?? createDummyModel(),
+      decode,
+      predict: runPredict,
+      drift,
+      bodyLimit,
     });
-
-    async function predict(request: FastifyRequest, alias: string | null) {
-      const file = await readImageFile(request);
-      if (!file) {
-        throw new ServerError(
-          422,
-          'MLOPS_SRV_ERR_MISSING_FILE',
-          `Missing file field "${LEGACY_FILE_FIELD}" (send multipart/form-data).`,
-        );
-      }
-      const image = await decodeUpload(file, options.decode, maxPixels);
-
-      let model: LoadedModel = dummy;
-      let release = () => {};
-      if (alias !== null) {
-        try {
-          const lease = await pool.acquire(alias);
-          model = lease.model;
-          release = lease.release;
-        } catch (error) {
-          if (isRegistryNotFound(error)) {
-            throw new ServerError(
-              404,
-              'MLOPS_SRV_ERR_MODEL_NOT_FOUND',
-              `No version of model "${options.model}" has the alias "${alias}".`,
-              { cause: error },
-            );
-          }
-          request.log.error({ err: error, alias }, 'model load failed');
-          throw new ServerError(
-            503,
-            'MLOPS_SRV_ERR_MODEL_UNAVAILABLE',
-            `The "${alias}" model could not be loaded.`,
-            { cause: error },
-          );
-        }
-      }
-      try {
-        const results = await runPredict(
-          alias === null ? 'dummy' : options.model,
-          model,
-          [image],
-          LEGACY_TOP_K,
-        );
-        if (alias !== null) drift.record(model.version, [image], results);
-        const [prediction] = results;
-        const probabilities: Record<string, number> = {};
-        for (const { label, probability } of (prediction?.top ?? []).slice(0, LEGACY_TOP_K)) {
-          Object.defineProperty(probabilities, label, {
-            value: probability * 100,
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          });
-        }
-        return { ...ok, probabilities };
-      } finally {
-        release();
-      }
-    }
-
-    const legacyPredict = (what: string) => ({
-      schema: legacyPredictSchema(what),
-      config: openApiBody(legacyPredictBody),
+    // These share the legacy routes' context, and so its catch-all body parser: a promotion with
+    // a body that is not JSON reaches its handler, which answers 400 for the missing version.
+    registerProbeRoutes(routes, {
+      registry: options.registry,
+      model: options.model,
+      alias: servedAlias,
+      pool,
+      metrics,
     });
-    routes.post('/api/predict/', legacyPredict('the production alias'), (request) =>
-      predict(request, PRODUCTION_ALIAS),
-    );
-    routes.post('/api/predict/preproduction/', legacyPredict('the preproduction alias'), (request) =>
-      predict(request, PREPRODUCTION_ALIAS),
-    );
-    routes.post('/api/predict/dummy/', legacyPredict('the fallback model'), (request) =>
-      predict(request, null),
-    );
-    // FastAPI (redirect_slashes) answers the legacy paths without their trailing slash with a 307
-    // to the slashed path, which clients follow keeping method and body.
-    for (const path of ['/about/', '/api/predict/', '/api/predict/preproduction/', '/api/predict/dummy/']) {
-      routes.all(path.slice(0, -1), async (request, reply) => {
-        const query = request.url.indexOf('?');
-        // Read the body first (multipart is parsed lazily): a client still sending it when the 307
-        // arrives could resend a half-consumed stream to the new location.
-        if (!(await drainBody(request.raw, bodyLimit))) reply.header('connection', 'close');
-        return reply.redirect(path + (query >= 0 ? request.url.slice(query) : ''), 307);
-      });
-    }
     registerUiRoutes(routes);
-
     if (options.promoteToken) {
       registerPromoteRoute(routes, {
         registry: options.registry,
@@ -533,7 +355,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
       registry: options.registry,
       defaultAlias: servedAlias,
       pool: poolOf,
-      decode: (file) => decodeUpload(file, options.decode, maxPixels),
+      decode,
       maxBatch,
       predict: runPredict,
       drift,

@@ -38,7 +38,6 @@ function sniffType(bytes: Uint8Array): string | undefined {
 function checkPixels(width: number, height: number, maxPixels: number): void {
   if (width * height > maxPixels) {
     throw new ServerError(
-      400,
       'MLOPS_SRV_ERR_TOO_MANY_PIXELS',
       `The image is ${width}×${height} (${width * height} pixels); at most ${maxPixels} pixels are accepted (server option maxPixels).`,
     );
@@ -59,13 +58,12 @@ export async function decodeUpload(
     mimeType = sniffType(file.bytes) ?? mimeType;
   if (!(ACCEPTED_IMAGE_TYPES as readonly string[]).includes(mimeType)) {
     throw new ServerError(
-      400,
       'MLOPS_SRV_ERR_UNSUPPORTED_TYPE',
       `Unsupported file type "${file.mimeType}"; accepted types: ${ACCEPTED_IMAGE_TYPES.join(', ')}.`,
     );
   }
   if (!decode) {
-    throw new ServerError(501, 'MLOPS_SRV_ERR_NO_DECODER', 'No image decoder is configured on this server.');
+    throw new ServerError('MLOPS_SRV_ERR_NO_DECODER', 'No image decoder is configured on this server.');
   }
   // Refuse decompression bombs from the header, before the decoder allocates their pixels.
   const declared = readImageDimensions(file.bytes, mimeType);
@@ -74,7 +72,7 @@ export async function decodeUpload(
   try {
     image = await decode(file.bytes, mimeType);
   } catch (error) {
-    throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_IMAGE', 'The image could not be decoded.', {
+    throw new ServerError('MLOPS_SRV_ERR_BAD_IMAGE', 'The image could not be decoded.', {
       cause: error,
     });
   }
@@ -85,7 +83,7 @@ export async function decodeUpload(
     image.height <= 0 ||
     image.data.length !== image.width * image.height * image.channels
   ) {
-    throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_IMAGE', 'The image could not be decoded.');
+    throw new ServerError('MLOPS_SRV_ERR_BAD_IMAGE', 'The image could not be decoded.');
   }
   // Headers this server cannot read (or that lie) are checked after decoding.
   checkPixels(image.width, image.height, maxPixels);
@@ -129,7 +127,7 @@ export function multipartError(
     if (onPartsLimit && (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT')) return onPartsLimit();
     return payloadTooLarge(request.routeOptions.bodyLimit, { cause: error });
   }
-  return new ServerError(400, 'MLOPS_SRV_ERR_BAD_REQUEST', 'Malformed multipart/form-data body.', {
+  return new ServerError('MLOPS_SRV_ERR_BAD_REQUEST', 'Malformed multipart/form-data body.', {
     cause: error,
   });
 }

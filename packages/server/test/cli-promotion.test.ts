@@ -5,9 +5,9 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { LocalModelRegistry } from '@mlops/core';
 import type { FastifyInstance } from 'fastify';
@@ -16,7 +16,12 @@ import { createServer } from '../src/index.js';
 import { FakeRuntime, fakeDecode, imageUpload } from './helpers.js';
 
 const MODEL = 'classifier';
-const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../core/bin/mlops.js');
+/** The `mlops` binary as installed: @mlops/core's `bin`, found through its package, not a relative path. */
+const CLI = (() => {
+  const manifest = createRequire(import.meta.url).resolve('@mlops/core/package.json');
+  const { bin } = createRequire(import.meta.url)('@mlops/core/package.json') as { bin: { mlops: string } };
+  return join(dirname(manifest), bin.mlops);
+})();
 const ARTIFACT = { hash: 'a'.repeat(64), kind: 'file' as const, size: 1 };
 
 let dir: string;

@@ -87,7 +87,7 @@ describe('runLoadTest', () => {
     const address = await closed.listen({ port: 0, host: '127.0.0.1' });
     await closed.close();
     await expect(runLoadTest({ url: address, durationSeconds: 0.2 })).rejects.toMatchObject({
-      code: 'MLOPS_ERR_USAGE',
+      code: 'MLOPS_ERR_REMOTE_UNAVAILABLE',
       message: expect.stringMatching(/cannot reach/),
     });
     await expect(runLoadTest({ url: 'not a url' })).rejects.toMatchObject({ code: 'MLOPS_ERR_USAGE' });

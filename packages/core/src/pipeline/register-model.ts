@@ -1,4 +1,5 @@
 import { preprocessingOf } from '../config/preprocessing.js';
+import { REFERENCE_STATS_ARTIFACT } from '../data/drift-reference.js';
 import { isMlopsError } from '../errors.js';
 import { evaluationMetadata, sameDataEvidence } from '../registry/same-data-evaluation.js';
 import type { ArtifactRef } from '../services/artifact-store.js';
@@ -29,7 +30,7 @@ export async function registerExportedModel(
   const evaluation = ctx.inputs.evaluate;
   const artifacts: Record<string, ArtifactRef> = {};
   for (const exported of exports) artifacts[exported.format] = exported.artifact;
-  if (train.referenceStats) artifacts['reference-stats'] = train.referenceStats;
+  if (train.referenceStats) artifacts[REFERENCE_STATS_ARTIFACT] = train.referenceStats;
   const { config } = ctx;
   const evaluated = evaluation
     ? evaluationMetadata(

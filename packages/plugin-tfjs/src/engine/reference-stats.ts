@@ -1,36 +1,16 @@
+import {
+  REFERENCE_HISTOGRAM_BINS,
+  REFERENCE_STATS_FORMAT,
+  type ReferenceStats,
+  referenceBin,
+} from '@mlops/core';
 import type { DecodedSplit } from '../data/decoded-split.js';
 import type { PredictionStats } from '../evaluate/prediction-stats.js';
 
-/** Bins of the pixel-intensity histograms (over 0–255). */
-export const REFERENCE_HISTOGRAM_BINS = 32;
-
 /**
- * What the server's drift monitor compares live traffic with: the training inputs' per-channel
- * pixel statistics and the model's prediction distribution on held-out data.
+ * The pixel part of the drift reference ({@link ReferenceStats}, whose format core defines):
+ * summarizes up to `limit` images of a decoded split (evenly spaced, deterministic).
  */
-export interface ReferenceStats {
-  /** Format marker. */
-  format: 'mlops-reference-stats/1';
-  /** Images summarized. */
-  images: number;
-  /** Image shape `[height, width, channels]` as fed to the model. */
-  shape: [number, number, number];
-  /** Per channel: mean and std of pixel values (0–255) and a histogram of 32 equal bins. */
-  channels: { mean: number; std: number; histogram: number[] }[];
-  /** Per image mean brightness: a histogram of 32 bins over 0–255 (what PSI is computed on). */
-  imageMeanHistogram: number[];
-  /** Prediction distribution on the validation split. */
-  predictions: {
-    classes: string[];
-    predictedFrequency: number[];
-    meanConfidence: number[];
-    overallMeanConfidence: number;
-    /** Histogram of max-probability over 20 bins in [0, 1]. */
-    confidenceHistogram?: number[];
-  };
-}
-
-/** Summarizes up to `limit` images of a decoded split (evenly spaced, deterministic). */
 export function pixelReferenceStats(
   split: DecodedSplit,
   limit = 10_000,
@@ -52,20 +32,18 @@ export function pixelReferenceStats(
       sums[c] = (sums[c] as number) + value;
       squares[c] = (squares[c] as number) + value * value;
       const h = histograms[c] as Float64Array;
+      // referenceBin(value) for the integer 0–255 values of a decoded split, without its clamps.
       const bin = (value * REFERENCE_HISTOGRAM_BINS) >> 8;
       h[bin] = (h[bin] as number) + 1;
       imageSum += value;
     }
-    const meanBin = Math.min(
-      REFERENCE_HISTOGRAM_BINS - 1,
-      Math.floor(((imageSum / perImage) * REFERENCE_HISTOGRAM_BINS) / 256),
-    );
+    const meanBin = referenceBin(imageSum / perImage);
     meanHistogram[meanBin] = (meanHistogram[meanBin] as number) + 1;
     images += 1;
   }
   const pixels = images * height * width;
   return {
-    format: 'mlops-reference-stats/1',
+    format: REFERENCE_STATS_FORMAT,
     images,
     shape: [height, width, channels],
     channels: Array.from({ length: channels }, (_, c) => {

@@ -1,7 +1,14 @@
-import type { ArtifactStore, ImageInput, ModelVersion } from '@mlops/core';
+import {
+  type ArtifactStore,
+  type DriftReference,
+  type ImageInput,
+  type ModelVersion,
+  parseDriftReference,
+  REFERENCE_HISTOGRAM_BINS,
+  REFERENCE_STATS_ARTIFACT,
+  referenceBin,
+} from '@mlops/core';
 
-/** Bins of the image-mean brightness histogram (over 0–255), as in the training reference. */
-export const DRIFT_BINS = 32;
 /** Added to every bin proportion before PSI so empty bins never give log(0) or division by 0. */
 export const PSI_EPSILON = 1e-4;
 /** Default sliding-window size (inputs). */
@@ -13,39 +20,6 @@ export const DEFAULT_DRIFT_WINDOW = 500;
  * 0.02–0.06 at 500 (8 draws each). Below ~300 inputs an unshifted stream would read as a shift.
  */
 export const DEFAULT_DRIFT_MIN_SAMPLES = 300;
-/** Name of the registry version artifact holding the reference statistics. */
-export const REFERENCE_ARTIFACT = 'reference-stats';
-
-/** The part of the training `reference-stats` artifact the drift monitor reads. */
-export interface DriftReference {
-  images: number;
-  imageMeanHistogram: number[];
-  predictions: { classes: string[]; predictedFrequency: number[]; overallMeanConfidence: number };
-}
-
-const isNumArray = (v: unknown): v is number[] =>
-  Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
-
-/** Validates a parsed `reference-stats` JSON; undefined when it is not usable. */
-export function parseReference(value: unknown): DriftReference | undefined {
-  if (!value || typeof value !== 'object') return undefined;
-  const v = value as Record<string, unknown>;
-  if (!isNumArray(v.imageMeanHistogram) || v.imageMeanHistogram.length !== DRIFT_BINS) return undefined;
-  const p = v.predictions as Record<string, unknown> | undefined;
-  if (!p || typeof p !== 'object') return undefined;
-  if (!Array.isArray(p.classes) || !p.classes.every((c) => typeof c === 'string')) return undefined;
-  if (!isNumArray(p.predictedFrequency) || p.predictedFrequency.length !== p.classes.length) return undefined;
-  const overall = typeof p.overallMeanConfidence === 'number' ? p.overallMeanConfidence : Number.NaN;
-  return {
-    images: typeof v.images === 'number' ? v.images : 0,
-    imageMeanHistogram: v.imageMeanHistogram,
-    predictions: {
-      classes: p.classes as string[],
-      predictedFrequency: p.predictedFrequency,
-      overallMeanConfidence: overall,
-    },
-  };
-}
 
 /**
  * Population stability index of `actual` vs `expected` (both counts or proportions, same bins):
@@ -120,9 +94,9 @@ export class DriftMonitor {
     const reference = { images: ref.images };
     if (this.samples.length < this.minSamples)
       return { ...base, scores: none, status: 'insufficient-data', reference };
-    const hist = new Array<number>(DRIFT_BINS).fill(0);
+    const hist = new Array<number>(REFERENCE_HISTOGRAM_BINS).fill(0);
     for (const s of this.samples) {
-      const bin = Math.min(DRIFT_BINS - 1, Math.max(0, Math.floor((s.mean * DRIFT_BINS) / 256)));
+      const bin = referenceBin(s.mean);
       hist[bin] = hist[bin]! + 1;
     }
     const inputPsi = psi(ref.imageMeanHistogram, hist);
@@ -197,12 +171,12 @@ export class DriftHub {
   }
 
   private async load(version: ModelVersion): Promise<DriftReference | undefined> {
-    const ref = version.artifacts[REFERENCE_ARTIFACT];
+    const ref = version.artifacts[REFERENCE_STATS_ARTIFACT];
     const store = this.options.store;
     if (!store || !ref) return undefined;
     try {
       const bytes = await store.getBytes(ref);
-      return parseReference(JSON.parse(Buffer.from(bytes).toString('utf8')));
+      return parseDriftReference(JSON.parse(Buffer.from(bytes).toString('utf8')));
     } catch (error) {
       this.options.onError?.(error, version);
       return undefined;

@@ -142,10 +142,15 @@ async function checkReachable(base: URL): Promise<void> {
   try {
     await fetch(new URL('/', base), { signal: AbortSignal.timeout(5000) });
   } catch (error) {
-    throw new MlopsError('MLOPS_ERR_USAGE', `cannot reach ${base.origin} (${(error as Error).message})`, {
-      hint: 'start the server first (mlops serve) and check the URL and port',
-      cause: error,
-    });
+    // Not a usage error: the command is right, the server is not there (yet).
+    throw new MlopsError(
+      'MLOPS_ERR_REMOTE_UNAVAILABLE',
+      `cannot reach ${base.origin} (${(error as Error).message})`,
+      {
+        hint: 'start the server first (mlops serve) and check the URL and port',
+        cause: error,
+      },
+    );
   }
 }
 

@@ -37,7 +37,6 @@ export function registerPromoteRoute(app: FastifyInstance, ctx: PromoteContext):
     async (request) => {
       if (!bearerMatches(request.headers.authorization, expected)) {
         throw new ServerError(
-          401,
           'MLOPS_SRV_ERR_UNAUTHORIZED',
           'Missing or invalid bearer token (send "Authorization: Bearer <token>").',
         );
@@ -45,16 +44,16 @@ export function registerPromoteRoute(app: FastifyInstance, ctx: PromoteContext):
       const { name, alias } = request.params as { name: string; alias: string };
       const body = (request.body ?? {}) as { version?: unknown; force?: unknown; reason?: unknown };
       if (typeof body !== 'object' || Array.isArray(body)) {
-        throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_REQUEST', 'The body must be a JSON object.');
+        throw new ServerError('MLOPS_SRV_ERR_BAD_REQUEST', 'The body must be a JSON object.');
       }
       if (typeof body.version !== 'number' || !Number.isInteger(body.version) || body.version < 1) {
-        throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_REQUEST', '"version" must be a positive integer.');
+        throw new ServerError('MLOPS_SRV_ERR_BAD_REQUEST', '"version" must be a positive integer.');
       }
       if (body.force !== undefined && typeof body.force !== 'boolean') {
-        throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_REQUEST', '"force" must be a boolean.');
+        throw new ServerError('MLOPS_SRV_ERR_BAD_REQUEST', '"force" must be a boolean.');
       }
       if (body.reason !== undefined && typeof body.reason !== 'string') {
-        throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_REQUEST', '"reason" must be a string.');
+        throw new ServerError('MLOPS_SRV_ERR_BAD_REQUEST', '"reason" must be a string.');
       }
       let move: AliasMove;
       try {
@@ -67,13 +66,12 @@ export function registerPromoteRoute(app: FastifyInstance, ctx: PromoteContext):
       } catch (error) {
         const code = (error as { code?: unknown } | null)?.code;
         if (code === 'MLOPS_ERR_REGISTRY_GATE') {
-          throw new ServerError(409, 'MLOPS_SRV_ERR_GATE_REFUSED', (error as Error).message, {
+          throw new ServerError('MLOPS_SRV_ERR_GATE_REFUSED', (error as Error).message, {
             cause: error,
           });
         }
         if (isRegistryNotFound(error)) {
           throw new ServerError(
-            404,
             'MLOPS_SRV_ERR_MODEL_NOT_FOUND',
             `Model "${name}" has no version ${body.version}.`,
             { cause: error },

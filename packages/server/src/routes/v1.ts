@@ -1,9 +1,11 @@
 import type { ImageInput, LoadedModel, ModelRegistry, ModelVersion, Prediction } from '@mlops/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { PRODUCTION_ALIAS } from '../aliases.js';
 import type { DriftHub } from '../drift/monitor.js';
 import { isRegistryNotFound, ServerError } from '../errors.js';
-import type { ModelLease, ModelPool } from '../model-pool.js';
+import type { ModelPool } from '../model-pool.js';
 import { multipartError } from '../upload.js';
+import { leaseModel } from './model-lease.js';
 import {
   driftSchema,
   getModelSchema,
@@ -17,8 +19,6 @@ import {
 export const DEFAULT_MAX_BATCH = 64;
 /** Default `topk` of `/v1` predict. */
 export const DEFAULT_TOP_K = 5;
-/** Default alias of `/v1` predict. */
-export const DEFAULT_ALIAS = 'production';
 /** Multipart file fields read by `/v1` predict. */
 export const V1_FILE_FIELDS = ['image_file', 'images', 'image'] as const;
 
@@ -39,10 +39,8 @@ export interface V1Context {
   decode(file: RawImage): Promise<ImageInput>;
   /** Largest number of images per request. */
   maxBatch: number;
-  /** Called with the size of each batch sent to a model (when `predict` is not given). */
-  onBatch?(model: string, size: number): void;
-  /** Runs a predict on a loaded model (e.g. through the micro-batcher); default a direct call. */
-  predict?(model: string, loaded: LoadedModel, images: ImageInput[], topK: number): Promise<Prediction[]>;
+  /** Runs a predict on a loaded model (through the micro-batcher, with metrics). */
+  predict(model: string, loaded: LoadedModel, images: ImageInput[], topK: number): Promise<Prediction[]>;
   /** Drift monitors fed with every served prediction. */
   drift?: DriftHub;
 }
@@ -53,19 +51,18 @@ export interface V1Prediction {
 }
 
 function notFound(message: string, cause?: unknown): ServerError {
-  return new ServerError(404, 'MLOPS_SRV_ERR_MODEL_NOT_FOUND', message, { cause });
+  return new ServerError('MLOPS_SRV_ERR_MODEL_NOT_FOUND', message, { cause });
 }
 
 function tooMany(count: number, max: number): ServerError {
   return new ServerError(
-    413,
     'MLOPS_SRV_ERR_TOO_MANY_IMAGES',
     `Too many images in one request (${count}); at most ${max} are accepted.`,
   );
 }
 
 function badRequest(message: string): ServerError {
-  return new ServerError(400, 'MLOPS_SRV_ERR_BAD_REQUEST', message);
+  return new ServerError('MLOPS_SRV_ERR_BAD_REQUEST', message);
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -84,11 +81,11 @@ export function decodeBase64Image(value: unknown, index: number): RawImage {
   }
   text = text.replace(/\s+/g, '');
   if (text.length === 0 || (!BASE64.test(text) && !BASE64_URL.test(text)) || text.length % 4 === 1) {
-    throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_BASE64', `images[${index}] is not valid base64.`);
+    throw new ServerError('MLOPS_SRV_ERR_BAD_BASE64', `images[${index}] is not valid base64.`);
   }
   const bytes = new Uint8Array(Buffer.from(text, BASE64.test(text) ? 'base64' : 'base64url'));
   if (bytes.length === 0) {
-    throw new ServerError(400, 'MLOPS_SRV_ERR_BAD_BASE64', `images[${index}] is empty.`);
+    throw new ServerError('MLOPS_SRV_ERR_BAD_BASE64', `images[${index}] is empty.`);
   }
   return { bytes, mimeType };
 }
@@ -202,7 +199,7 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
     { schema: driftSchema },
     async (request) => {
       const { name } = request.params;
-      const alias = request.query?.alias || ctx.defaultAlias || DEFAULT_ALIAS;
+      const alias = request.query?.alias || ctx.defaultAlias || PRODUCTION_ALIAS;
       await versionsOf(name);
       let version: ModelVersion;
       try {
@@ -236,7 +233,7 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
       if (version !== undefined && query.alias !== undefined && query.alias !== '') {
         throw badRequest('Give either "alias" or "version", not both.');
       }
-      const alias = query.alias || ctx.defaultAlias || DEFAULT_ALIAS;
+      const alias = query.alias || ctx.defaultAlias || PRODUCTION_ALIAS;
 
       let raw: RawImage[];
       const contentType = (request.headers['content-type'] ?? '').toLowerCase();
@@ -255,7 +252,6 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
       }
       if (raw.length === 0) {
         throw new ServerError(
-          422,
           'MLOPS_SRV_ERR_MISSING_FILE',
           'No image: send multipart "image_file"/"images" files, an image/* body, or JSON {"images": [base64, ...]}.',
         );
@@ -267,36 +263,20 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
       // Model existence first, so unknown names never create a pool.
       await versionsOf(name);
       const pool = ctx.pool(name);
-      let lease: ModelLease;
-      try {
-        lease = version === undefined ? await pool.acquire(alias) : await pool.acquireVersion(version);
-      } catch (error) {
-        if (isRegistryNotFound(error)) {
-          throw notFound(
+      const lease = await leaseModel(
+        request,
+        () => (version === undefined ? pool.acquire(alias) : pool.acquireVersion(version)),
+        {
+          notFound:
             version === undefined
               ? `No version of model "${name}" has the alias "${alias}".`
               : `Model "${name}" has no version ${version}.`,
-            error,
-          );
-        }
-        request.log.error({ err: error, model: name, alias, version }, 'model load failed');
-        throw new ServerError(
-          503,
-          'MLOPS_SRV_ERR_MODEL_UNAVAILABLE',
-          `Model "${name}" could not be loaded.`,
-          {
-            cause: error,
-          },
-        );
-      }
+          unavailable: `Model "${name}" could not be loaded.`,
+          log: { model: name, alias, version },
+        },
+      );
       try {
-        let results: Prediction[];
-        if (ctx.predict) {
-          results = await ctx.predict(name, lease.model, images, topK);
-        } else {
-          ctx.onBatch?.(name, images.length);
-          results = await lease.model.predict(images, topK);
-        }
+        const results = await ctx.predict(name, lease.model, images, topK);
         ctx.drift?.record(lease.model.version, images, results);
         const predictions: V1Prediction[] = results.map((r) => ({
           top: r.top.slice(0, topK).map(({ label, probability }) => ({ label, probability })),
