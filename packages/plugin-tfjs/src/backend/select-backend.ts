@@ -18,6 +18,7 @@ import {
   DEFAULT_PROBE_BUDGET_MS,
 } from './choose-fastest-backend.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
+import { registerWebGpuTrainingKernels } from './webgpu/fused-kernels.js';
 import { machineThreads } from './wasm-threads/thread-count.js';
 import {
   getWasmThreads,
@@ -146,6 +147,7 @@ const tryWebgpu: Attempt = async (requested) => {
   } catch (err) {
     throw new Error(`WebGPU unavailable (@tensorflow/tfjs-backend-webgpu: ${messageOf(err)}). ${install}`);
   }
+  registerWebGpuTrainingKernels();
   if (!(await activate('webgpu'))) throw new Error('WebGPU backend failed to initialise.');
   return { name: 'webgpu', requested, reason: 'WebGPU (Dawn) with a GPU adapter' };
 };

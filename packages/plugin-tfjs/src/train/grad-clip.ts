@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SUM_OF_SQUARES } from '../backend/wasm-kernels/optimizer-kernels.js';
+import { CLIP_BY_GLOBAL_NORM, type ClipByGlobalNormAttrs } from '../backend/webgpu/kernel-names.js';
 import { addMany } from './add-many.js';
 
 /** Gradients after clipping, and the global norm measured before it. */
@@ -38,8 +39,20 @@ export function globalNorm(grads: tf.NamedTensorMap): tf.Scalar {
  */
 export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): ClippedGradients {
   return tf.tidy(() => {
-    const norm = globalNorm(grads);
     const entries = Object.entries(grads);
+    if (maxNorm > 0 && entries.length > 0 && tf.getKernel(CLIP_BY_GLOBAL_NORM, tf.getBackend()) != null) {
+      // Norm, coefficient and scaling fused (webgpu): a few dispatches for all gradients.
+      const attrs: ClipByGlobalNormAttrs = { maxNorm };
+      const [norm, ...clipped] = tf
+        .engine()
+        .runKernel(
+          CLIP_BY_GLOBAL_NORM,
+          entries.map(([, g]) => g) as unknown as tf.NamedTensorMap,
+          attrs as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor[];
+      return { grads: Object.fromEntries(entries.map(([k], i) => [k, clipped[i]!])), norm: norm as tf.Scalar };
+    }
+    const norm = globalNorm(grads);
     if (!(maxNorm > 0)) return { grads: Object.fromEntries(entries.map(([k, g]) => [k, tf.clone(g)])), norm };
     const coefficient = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
     return { grads: Object.fromEntries(entries.map(([k, g]) => [k, tf.mul(g, coefficient)])), norm };
