@@ -5,8 +5,8 @@ const enforceRank = { pre: 0, normal: 1, post: 2 } as const;
 
 /**
  * Orders plugins: `enforce: 'pre'` first, `post` last, config order otherwise, and every plugin
- * after the plugins it `dependsOn`. Duplicate names and missing dependencies are errors that name
- * the plugins involved.
+ * after the plugins it `dependsOn`. Duplicate names, missing dependencies and dependency cycles are
+ * errors that name the plugins involved.
  */
 export function orderPlugins(plugins: readonly MlopsPlugin[]): MlopsPlugin[] {
   const byName = new Map<string, MlopsPlugin>();
@@ -45,10 +45,13 @@ export function orderPlugins(plugins: readonly MlopsPlugin[]): MlopsPlugin[] {
     const seen = state.get(plugin.name);
     if (seen === 'done') return;
     if (seen === 'visiting') {
-      throw new MlopsError(
-        'MLOPS_ERR_PLUGIN_MISSING_DEPENDENCY',
-        `plugin dependency cycle: ${[...chain, plugin.name].join(' → ')}`,
-      );
+      const cycle = [...chain.slice(chain.indexOf(plugin.name)), plugin.name];
+      throw new MlopsError('MLOPS_ERR_PLUGIN_CYCLE', `plugin dependency cycle: ${cycle.join(' → ')}`, {
+        hint: `remove one of the dependencies in the cycle: ${cycle
+          .slice(0, -1)
+          .map((name, i) => `"${name}" dependsOn "${cycle[i + 1]}"`)
+          .join(', ')}`,
+      });
     }
     state.set(plugin.name, 'visiting');
     for (const name of plugin.dependsOn ?? [])

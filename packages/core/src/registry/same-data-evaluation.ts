@@ -6,6 +6,7 @@
 import { extname } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import type { ClassesFile } from '../data/classes-file.js';
+import { MlopsError } from '../errors.js';
 import type { ArtifactRef, ArtifactStore, TreeManifest } from '../services/artifact-store.js';
 import { ArtifactStore as ArtifactStoreToken } from '../services/artifact-store.js';
 import type { Logger } from '../services/logger.js';
@@ -175,7 +176,13 @@ async function evaluationImages(
 ): Promise<{ path: string; hash: string; label: string }[]> {
   const manifest = await store.getTree(dataset);
   const classesEntry = manifest.entries.find((e) => e.path === 'classes.json');
-  if (!classesEntry) throw new Error('the dataset tree has no classes.json');
+  if (!classesEntry) {
+    throw new MlopsError(
+      'MLOPS_ERR_STORE_CORRUPT',
+      `the stored dataset ${dataset.hash.slice(0, 12)} has no classes.json, so its images have no labels`,
+      { hint: 'rerun the data stage to store the dataset again: mlops run data --force' },
+    );
+  }
   const classes = JSON.parse((await store.getBytes(classesEntry.hash)).toString('utf8')) as ClassesFile;
   const labelOf = new Map<string, string>();
   for (const label of classes.classes)

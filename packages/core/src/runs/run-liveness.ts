@@ -123,7 +123,7 @@ export function settleRun(record: RunRecord): RunRecord {
     endedAt: last.heartbeatAt,
     durationMs: attemptsDuration(record),
     error: record.error ?? {
-      code: 'MLOPS_ERR_STAGE_FAILED',
+      code: 'MLOPS_ERR_RUN_INTERRUPTED',
       message: `the process running it (pid ${last.pid} on ${last.host}) ended without finishing it (killed?)${stage ? ` during ${stage}` : ''}; last sign of life ${last.heartbeatAt}`,
       ...(stage ? { stage } : {}),
     },

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MlopsError } from '../errors.js';
 import { silentLogger } from '../logging/silent-logger.js';
 import type { Logger } from '../services/logger.js';
 import type { RunStatus, TrackedRun, Tracker } from '../services/tracker.js';
@@ -174,9 +175,16 @@ export class LocalTracker implements Tracker {
     }
     const failure = this.#firstWriteError;
     if (failure) {
-      throw new Error(`local tracker could not write ${failure.file}: ${errorMessage(failure.error)}`, {
-        cause: failure.error,
-      });
+      const file = run ? join(run.dir, failure.file) : failure.file;
+      throw new MlopsError(
+        'MLOPS_ERR_STORE_WRITE',
+        `local tracker could not write ${failure.file}: ${errorMessage(failure.error)}`,
+        {
+          file,
+          hint: `free disk space or make ${run?.dir ?? 'the run folder'} writable; the run itself went on, its record is incomplete`,
+          cause: failure.error,
+        },
+      );
     }
   }
 

@@ -5,12 +5,29 @@ import { describe, expect, it } from 'vitest';
 import { resolveUserConfig } from '../../src/config/load-config.js';
 import { isMlopsError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logging/silent-logger.js';
+import { interruptSignal } from '../../src/pipeline/interrupt.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { RunStore } from '../../src/runs/run-store.js';
 import { Engine } from '../../src/services/engine.js';
 import { countingEnginePlugin, type EngineCalls } from './test-plugin.js';
 
 describe('interrupt and --resume', () => {
+  it('turns Ctrl-C into an abort whose reason is a coded interruption', () => {
+    const before = new Set(process.listeners('SIGINT'));
+    const interrupt = interruptSignal();
+    try {
+      const added = process.listeners('SIGINT').filter((listener) => !before.has(listener));
+      expect(added).toHaveLength(1);
+      added[0]?.('SIGINT');
+      expect(interrupt.signal.aborted).toBe(true);
+      expect(isMlopsError(interrupt.signal.reason, 'MLOPS_ERR_RUN_INTERRUPTED')).toBe(true);
+      expect((interrupt.signal.reason as Error).message).toBe('interrupted by SIGINT');
+    } finally {
+      interrupt.dispose();
+    }
+    expect(new Set(process.listeners('SIGINT'))).toEqual(before);
+  });
+
   it('records an interrupted run and resumes it in the same run, reusing finished stages', async () => {
     const root = await mkdtemp(join(tmpdir(), 'mlops-resume-'));
     const calls: EngineCalls = { build: 0, train: 0, evaluate: 0, export: 0 };
@@ -43,6 +60,12 @@ describe('interrupt and --resume', () => {
     const runs = new RunStore(join(root, '.mlops'));
     const interrupted = await runs.get('latest');
     expect(interrupted.status).toBe('interrupted');
+    expect(isMlopsError(failure, 'MLOPS_ERR_RUN_INTERRUPTED')).toBe(true);
+    expect(interrupted.error).toEqual({
+      code: 'MLOPS_ERR_RUN_INTERRUPTED',
+      message: 'SIGINT',
+      stage: 'train',
+    });
 
     const resumed = await pipeline.run({ resume: interrupted.id, signal: new AbortController().signal });
     expect(resumed.run.id).toBe(interrupted.id);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isMlopsError } from '../../src/errors.js';
+import { isMlopsError, type MlopsError } from '../../src/errors.js';
 import { applyPlugins, orderPlugins } from '../../src/plugin/apply-plugins.js';
 import type { MlopsPlugin, PluginApi } from '../../src/plugin/plugin.js';
 
@@ -49,6 +49,26 @@ describe('orderPlugins', () => {
     expect(() =>
       orderPlugins([plugin('a', { dependsOn: ['b'] }), plugin('b', { dependsOn: ['a'] })]),
     ).toThrowError(/cycle/);
+  });
+
+  it('reports a cycle as a cycle, naming only the plugins in it and the dependencies to remove', () => {
+    const error = (() => {
+      try {
+        orderPlugins([
+          plugin('c', { dependsOn: ['a'] }),
+          plugin('a', { dependsOn: ['b'] }),
+          plugin('b', { dependsOn: ['a'] }),
+        ]);
+      } catch (e) {
+        return e as MlopsError;
+      }
+      return undefined;
+    })();
+    expect(isMlopsError(error, 'MLOPS_ERR_PLUGIN_CYCLE')).toBe(true);
+    expect(error?.message).toBe('plugin dependency cycle: a → b → a');
+    expect(error?.hint).toBe(
+      'remove one of the dependencies in the cycle: "a" dependsOn "b", "b" dependsOn "a"',
+    );
   });
 });
 

@@ -169,6 +169,7 @@ describe('RunStore: runs whose process is gone', () => {
     expect(read.error?.message).toMatch(
       /^the process running it \(pid 4194321 on .+\) ended without finishing it \(killed\?\) during train/,
     );
+    expect(read.error).toMatchObject({ code: 'MLOPS_ERR_RUN_INTERRUPTED', stage: 'train' });
     expect((await runs.get(reused.id)).status).toBe('interrupted');
     expect((await runs.list({ status: 'interrupted' })).map((r) => r.id).sort()).toEqual(
       [gone.id, reused.id].sort(),

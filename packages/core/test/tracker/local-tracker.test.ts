@@ -189,9 +189,12 @@ describe('LocalTracker', () => {
     tracker.logMetrics({ loss: 1 }, 1);
     tracker.logSummary({ top1: 0.5 });
 
-    await expect(tracker.finish('succeeded')).rejects.toThrow(
-      /local tracker could not write media\/x-0\.png/,
-    );
+    const finishing = tracker.finish('succeeded');
+    await expect(finishing).rejects.toThrow(/local tracker could not write media\/x-0\.png/);
+    await expect(finishing).rejects.toMatchObject({
+      code: 'MLOPS_ERR_STORE_WRITE',
+      file: join(dir, 'media', 'x-0.png'),
+    });
     expect(await jsonLines(join(dir, 'metrics.jsonl'))).toHaveLength(1);
     expect(await json(join(dir, 'summary.json'))).toEqual({ top1: 0.5 });
     expect(warn).toHaveBeenCalledWith(
