@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveUserConfig } from '../../src/config/load-config.js';
 import type { UserConfig } from '../../src/config/types.js';
-import type { MlopsError } from '../../src/errors.js';
+import { MlopsError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logging/silent-logger.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { LocalModelRegistry } from '../../src/registry/local-model-registry.js';
@@ -109,6 +109,45 @@ describe('Pipeline', () => {
     expect(record.stages.train?.error?.message).toBe('diverged');
     expect(record.error?.stage).toBe('train');
     expect(errors).toEqual(['train']);
+  });
+
+  it('ends the run as failed, with the error, when a runStart tap throws', async () => {
+    const calls = newCalls();
+    const { root, pipeline } = await pipelineFor({}, calls);
+    const seen: string[] = [];
+    pipeline.hooks.runStart.tapPromise('login', async () => {
+      throw new MlopsError('MLOPS_ERR_REMOTE_AUTH', 'the tracker refused the API key');
+    });
+    pipeline.hooks.error.tap('t', ({ stage }) => void seen.push(`error:${stage}`));
+    pipeline.hooks.runEnd.tap('t', ({ status }) => void seen.push(`runEnd:${status}`));
+    await expect(pipeline.run({ signal: new AbortController().signal })).rejects.toThrow(
+      'the tracker refused the API key',
+    );
+    const [id] = await new RunStore(join(root, '.mlops')).ids();
+    // As written on disk: this process is alive, so only the file itself tells "running" apart.
+    const written = JSON.parse(await readFile(join(root, '.mlops', 'runs', id!, 'run.json'), 'utf8'));
+    expect(written.status).toBe('failed');
+    expect(written.endedAt).not.toBeNull();
+    expect(written.attempts[0].endedAt).toBe(written.endedAt);
+    expect(written.error).toEqual({
+      code: 'MLOPS_ERR_REMOTE_AUTH',
+      message: 'the tracker refused the API key',
+    });
+    expect(written.stages).toEqual({});
+    expect(calls).toEqual(newCalls());
+    expect(seen).toEqual(['error:undefined', 'runEnd:failed']);
+  });
+
+  it('records a failed run even when an error tap fails too, and throws the original error', async () => {
+    const calls = newCalls();
+    const { root, pipeline } = await pipelineFor({}, calls, [], 'train');
+    pipeline.hooks.error.tapPromise('notifier', async () => {
+      throw new Error('webhook down');
+    });
+    await expect(pipeline.run({ signal: new AbortController().signal })).rejects.toThrow('diverged');
+    const record = await new RunStore(join(root, '.mlops')).get('latest');
+    expect(record.status).toBe('failed');
+    expect(record.error).toEqual({ message: 'diverged', stage: 'train' });
   });
 
   it('says which plugin to add when no engine is present', async () => {
