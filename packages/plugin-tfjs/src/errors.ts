@@ -13,8 +13,13 @@ export const tfjsErrors = defineErrorCatalogue('@mlops/plugin-tfjs', {
   },
   MLOPS_TFJS_ERR_ARCHITECTURE_INVALID: {
     meaning:
-      'A custom architecture cannot be registered or built: an invalid or taken name, a block spec that does not parse, or a builder whose model has the wrong input or output shape.',
+      'A custom architecture cannot be registered or built: an invalid or taken name, or a builder whose model has the wrong input or output shape.',
     hint: 'Fix the registerArchitecture() call named in the message (pass { replace: true } to replace a built-in).',
+  },
+  MLOPS_TFJS_ERR_BLOCK_SPEC: {
+    meaning:
+      'A block string of an architecture (the block-spec language, after timm `decode_arch_def`) does not parse.',
+    hint: 'Write it as a type and options, e.g. uir_r2_a0_k3_s2_e4_c64 (types cn, uir, er, mqa, mp; see models/block-spec.ts).',
   },
   MLOPS_TFJS_ERR_NO_BACKEND: {
     meaning:

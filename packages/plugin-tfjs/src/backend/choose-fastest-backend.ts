@@ -1,4 +1,5 @@
 // A cycle with select-backend.ts, harmless: each module uses the other's functions only when called.
+import { tfjsErrors } from '../errors.js';
 import { type BackendInfo, type BackendPreference, selectBackend } from './select-backend.js';
 
 /** What a probe measured on one backend. */
@@ -94,7 +95,10 @@ export async function chooseFastestBackend(
   );
   const chosen = fastest?.name ?? candidates.find((name) => activated.has(name));
   if (chosen === undefined) {
-    throw new Error(`No backend could be activated: ${measurements.map(describe).join('; ')}`);
+    throw tfjsErrors.create(
+      'MLOPS_TFJS_ERR_NO_BACKEND',
+      `No backend could be activated: ${measurements.map(describe).join('; ')}`,
+    );
   }
   const summary = `auto: ${measurements.map(describe).join(', ')} → ${chosen}`;
   options.log?.(summary);

@@ -6,9 +6,12 @@
  * plus the `webgpu` Dawn bindings) are optional peers, loaded with dynamic `import()` so that a
  * missing one is simply skipped.
  */
+
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { MlopsError } from '@mlops/core';
 import * as tf from '@tensorflow/tfjs-core';
+import { tfjsErrors } from '../errors.js';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import {
@@ -18,7 +21,6 @@ import {
   DEFAULT_PROBE_BUDGET_MS,
 } from './choose-fastest-backend.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
-import { registerWebGpuTrainingKernels } from './webgpu/fused-kernels.js';
 import { machineThreads } from './wasm-threads/thread-count.js';
 import {
   getWasmThreads,
@@ -26,6 +28,7 @@ import {
   setWasmThreads,
   wasmThreadsFallback,
 } from './wasm-threads/wasm-threads.js';
+import { registerWebGpuTrainingKernels } from './webgpu/fused-kernels.js';
 
 /** Which backend to use; `auto` picks the fastest one available. */
 export type BackendPreference = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -104,9 +107,13 @@ const tryTensorflow: Attempt = async (requested) => {
     }
     failures.push(`${pkg}: loaded but the 'tensorflow' backend failed to initialise`);
   }
-  throw new Error(
+  throw tfjsErrors.create(
+    'MLOPS_TFJS_ERR_NO_BACKEND',
     `TensorFlow native backend unavailable (${failures.join('; ')}). ` +
       'Install @tensorflow/tfjs-node (CPU) or @tensorflow/tfjs-node-gpu (CUDA), version ^4.22.0.',
+    {
+      hint: 'npm install @tensorflow/tfjs-node@^4.22.0 (or tfjs-node-gpu for CUDA), or set train.backend to "wasm" or "auto".',
+    },
   );
 };
 
@@ -129,14 +136,21 @@ const tryWebgpu: Attempt = async (requested) => {
     }
     dawn = candidate as DawnModule;
   } catch (err) {
-    throw new Error(`WebGPU unavailable (webgpu: ${messageOf(err)}). ${install}`);
+    throw tfjsErrors.create(
+      'MLOPS_TFJS_ERR_NO_BACKEND',
+      `WebGPU unavailable (webgpu: ${messageOf(err)}). ${install}`,
+      { hint: install },
+    );
   }
   const g = globalThis as { navigator?: { gpu?: unknown } };
   // Dawn provides the WebGPU globals (GPUBufferUsage, ...) and `navigator.gpu` that tfjs expects.
   Object.assign(globalThis, dawn.globals);
   const gpu = dawn.create([]);
   const adapter = await gpu.requestAdapter().catch(() => null);
-  if (adapter == null) throw new Error('WebGPU unavailable: no GPU adapter found.');
+  if (adapter == null)
+    throw tfjsErrors.create('MLOPS_TFJS_ERR_NO_BACKEND', 'WebGPU unavailable: no GPU adapter found.', {
+      hint: 'This machine has no GPU WebGPU can use: set train.backend to "auto", "wasm" or "cpu".',
+    });
   if (g.navigator == null) {
     Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   } else if (g.navigator.gpu == null) {
@@ -145,10 +159,17 @@ const tryWebgpu: Attempt = async (requested) => {
   try {
     await importOptional('@tensorflow/tfjs-backend-webgpu');
   } catch (err) {
-    throw new Error(`WebGPU unavailable (@tensorflow/tfjs-backend-webgpu: ${messageOf(err)}). ${install}`);
+    throw tfjsErrors.create(
+      'MLOPS_TFJS_ERR_NO_BACKEND',
+      `WebGPU unavailable (@tensorflow/tfjs-backend-webgpu: ${messageOf(err)}). ${install}`,
+      { hint: install },
+    );
   }
   registerWebGpuTrainingKernels();
-  if (!(await activate('webgpu'))) throw new Error('WebGPU backend failed to initialise.');
+  if (!(await activate('webgpu')))
+    throw tfjsErrors.create('MLOPS_TFJS_ERR_NO_BACKEND', 'WebGPU backend failed to initialise.', {
+      hint: 'Set train.backend to "auto", "wasm" or "cpu".',
+    });
   return { name: 'webgpu', requested, reason: 'WebGPU (Dawn) with a GPU adapter' };
 };
 
@@ -176,7 +197,11 @@ const tryWasm: Attempt = async (requested, options) => {
   const threads = options.threads ?? machineThreads();
   installThreadedWasmBackend(threads);
   if (!(await activate('wasm'))) {
-    throw new Error('wasm backend failed to initialise; reinstall @tensorflow/tfjs-backend-wasm@4.22.0.');
+    throw tfjsErrors.create(
+      'MLOPS_TFJS_ERR_NO_BACKEND',
+      'wasm backend failed to initialise; reinstall @tensorflow/tfjs-backend-wasm@4.22.0.',
+      { hint: 'Reinstall @tensorflow/tfjs-backend-wasm@4.22.0, or set train.backend to "cpu".' },
+    );
   }
   if (options.threads != null) setWasmThreads(options.threads);
   const count = getWasmThreads();
@@ -192,7 +217,10 @@ const tryWasm: Attempt = async (requested, options) => {
 };
 
 const tryCpu: Attempt = async (requested) => {
-  if (!(await activate('cpu'))) throw new Error('cpu backend failed to initialise.');
+  if (!(await activate('cpu')))
+    throw tfjsErrors.create('MLOPS_TFJS_ERR_NO_BACKEND', 'cpu backend failed to initialise.', {
+      hint: 'Reinstall @tensorflow/tfjs (its cpu backend is always there when the install is whole).',
+    });
   return { name: 'cpu', requested, reason: 'plain JavaScript backend', threads: 1 };
 };
 
@@ -234,7 +262,10 @@ export async function selectBackend(
   if (preference === 'auto' && options.probe) return selectMeasured(options.probe, options, log);
   if (preference !== 'auto') {
     const attempt = ATTEMPTS[preference];
-    if (attempt == null) throw new Error(`Unknown backend '${String(preference)}'`);
+    if (attempt == null)
+      throw new MlopsError('MLOPS_ERR_CONFIG_INVALID', `Unknown backend '${String(preference)}'`, {
+        hint: 'Set train.backend to auto, tensorflow, webgpu, wasm or cpu.',
+      });
     const info = await attempt(preference, options);
     log?.(`tfjs backend: ${info.name} (${info.reason})`);
     return info;
@@ -252,7 +283,13 @@ export async function selectBackend(
       log?.(`tfjs backend: ${name} not available: ${msg}`);
     }
   }
-  throw new Error(`No tfjs backend could be initialised: ${skipped.join('; ')}`);
+  throw tfjsErrors.create(
+    'MLOPS_TFJS_ERR_NO_BACKEND',
+    `No tfjs backend could be initialised: ${skipped.join('; ')}`,
+    {
+      hint: 'Install @tensorflow/tfjs-node@^4.22.0, or reinstall @tensorflow/tfjs-backend-wasm@4.22.0 (each failure is listed).',
+    },
+  );
 }
 
 /** `auto` with a probe: all available accelerated backends, timed when there are several. */

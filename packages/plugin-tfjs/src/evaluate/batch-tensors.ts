@@ -1,6 +1,8 @@
+import { MlopsError } from '@mlops/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Batch, BatchShape } from '../data/batch-source.js';
+import { tfjsErrors } from '../errors.js';
 
 /** A batch as tensors, owned by the caller. */
 export interface BatchTensors {
@@ -45,13 +47,25 @@ export function batchToTensors(
   if (options.numClasses !== undefined) {
     for (const label of batch.y) {
       if (label < 0 || label >= options.numClasses) {
-        throw new Error(`Label ${label} is outside [0, ${options.numClasses})`);
+        throw new MlopsError(
+          'MLOPS_ERR_DATA_INVALID',
+          `Label ${label} is outside [0, ${options.numClasses})`,
+          {
+            hint: 'The labels must be class indices of the dataset; rebuild the data stage (mlops run data --force).',
+          },
+        );
       }
     }
   }
   const target = options.modelChannels ?? channels;
   if (target !== channels && !(channels === 1 && target === 3)) {
-    throw new Error(`Model expects ${target} input channels, the data has ${channels}`);
+    throw tfjsErrors.create(
+      'MLOPS_TFJS_ERR_DATA_MODEL_MISMATCH',
+      `Model expects ${target} input channels, the data has ${channels}`,
+      {
+        hint: 'Set data.channels to what the model takes, or build the model for the data (mlops run model --force).',
+      },
+    );
   }
   return tf.tidy(() => {
     const images = tf.tensor4d(batch.x, [batch.n, height, width, channels]);

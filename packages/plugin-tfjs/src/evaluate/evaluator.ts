@@ -1,5 +1,6 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { BatchSource } from '../data/batch-source.js';
+import { tfjsErrors } from '../errors.js';
 import { type InferenceResult, runInference } from './inference.js';
 import { argmaxRows, confusionMatrix, macroAverage, oneVsRestRoc, topKAccuracy } from './metrics.js';
 import { type PredictionStats, predictionStats } from './prediction-stats.js';
@@ -59,7 +60,10 @@ export function evaluatePredictions(
 ): ModelEvaluation {
   const { probabilities, labels, numClasses } = result;
   if (options.classes.length !== numClasses) {
-    throw new Error(`${options.classes.length} class labels given for ${numClasses} classes`);
+    throw tfjsErrors.create(
+      'MLOPS_TFJS_ERR_DATA_MODEL_MISMATCH',
+      `${options.classes.length} class labels given for ${numClasses} classes`,
+    );
   }
   const classes = [...options.classes];
   const metrics: Record<string, number> = {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { BatchSource } from '../data/batch-source.js';
+import { tfjsErrors } from '../errors.js';
 import { softmaxCrossEntropy } from '../train/loss.js';
 import { batchToTensors, modelInputChannels } from './batch-tensors.js';
 
@@ -32,7 +33,11 @@ export interface InferenceResult {
 
 function logitsOf(model: LayersModel, x: tf.Tensor): tf.Tensor {
   const out = model.apply(x, { training: false });
-  if (!(out instanceof tf.Tensor)) throw new Error('Model must have a single tensor output (the logits)');
+  if (!(out instanceof tf.Tensor))
+    throw tfjsErrors.create(
+      'MLOPS_TFJS_ERR_MODEL_OUTPUT',
+      'Model must have a single tensor output (the logits)',
+    );
   return out;
 }
 
@@ -60,7 +65,10 @@ export async function runInference(
       const { x, y } = batchToTensors(batch, source.shape, { modelChannels, numClasses });
       const logits = logitsOf(model, x);
       if (logits.shape[1] !== numClasses) {
-        throw new Error(`Model emits ${logits.shape[1]} logits, the data has ${numClasses} classes`);
+        throw tfjsErrors.create(
+          'MLOPS_TFJS_ERR_DATA_MODEL_MISMATCH',
+          `Model emits ${logits.shape[1]} logits, the data has ${numClasses} classes`,
+        );
       }
       return [tf.softmax(logits), softmaxCrossEntropy(logits, y, options.labelSmoothing ?? 0, 'sum')];
     });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { tfjsErrors } from '../errors.js';
 
 /** One file to place in the directory. */
 export interface DirectoryFile {
@@ -43,7 +44,12 @@ async function syncDirectory(path: string): Promise<void> {
 async function existsAsDirectory(dir: string): Promise<boolean> {
   try {
     const info = await stat(dir);
-    if (!info.isDirectory()) throw new Error(`Cannot save to ${dir}: it exists and is not a directory`);
+    if (!info.isDirectory())
+      throw tfjsErrors.create(
+        'MLOPS_TFJS_ERR_SAVE_TARGET',
+        `Cannot save to ${dir}: it exists and is not a directory`,
+        { file: dir, hint: 'Remove the file at that path, or save somewhere else.' },
+      );
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;

@@ -1,6 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
+import { MlopsError } from '@mlops/core';
 import { io } from '@tensorflow/tfjs-core';
+import { tfjsErrors } from '../errors.js';
 import { parkedPrefix } from './atomic-dir.js';
 import { INTEGRITY_KEY, sha256Hex } from './integrity.js';
 import { MODEL_JSON_FILE, parseModelJson, type StoredModelJson } from './model-json.js';
@@ -19,11 +21,19 @@ async function interruptedSaveHint(dir: string): Promise<string> {
   return parked ? ` (an interrupted save left the previous model in ${join(dirname(dir), parked)})` : '';
 }
 
+/** What to do about a saved model whose files are missing, damaged or edited. */
+const RESAVE_HINT =
+  'Save or export the model again (mlops run export --force); the saved files are incomplete or were changed.';
+
 /** Resolves a manifest path inside `dir`, refusing anything that escapes it. */
 function weightsPath(dir: string, jsonPath: string, relative: string): string {
   const clean = normalize(relative);
   if (isAbsolute(clean) || clean === '..' || clean.startsWith(`..${sep}`)) {
-    throw new Error(`Corrupt model file ${jsonPath}: weights path '${relative}' points outside ${dir}`);
+    throw new MlopsError(
+      'MLOPS_ERR_STORE_CORRUPT',
+      `Corrupt model file ${jsonPath}: weights path '${relative}' points outside ${dir}`,
+      { file: jsonPath, hint: RESAVE_HINT },
+    );
   }
   return join(dir, clean);
 }
@@ -32,7 +42,12 @@ async function readWeightsFile(path: string, jsonPath: string): Promise<Uint8Arr
   try {
     return await readFile(path);
   } catch (err) {
-    if (isMissing(err)) throw new Error(`Missing weights file ${path} (listed in ${jsonPath})`);
+    if (isMissing(err))
+      throw new MlopsError(
+        'MLOPS_ERR_STORE_CORRUPT',
+        `Missing weights file ${path} (listed in ${jsonPath})`,
+        { file: path, hint: RESAVE_HINT },
+      );
     throw err;
   }
 }
@@ -53,15 +68,19 @@ async function readManifest(
     const found = groupChunks.reduce((n, c) => n + c.byteLength, 0);
     const expected = expectedWeightBytes(group.weights);
     if (expected !== undefined && expected !== found) {
-      throw new Error(
+      throw new MlopsError(
+        'MLOPS_ERR_STORE_CORRUPT',
         `Corrupt weights file ${paths.join(', ')}: ${jsonPath} describes ${expected} bytes of weights, found ${found}`,
+        { file: paths[0], hint: RESAVE_HINT },
       );
     }
     groupChunks.forEach((chunk, i) => {
       const recorded = checksums[group.paths[i]!];
       if (recorded !== undefined && sha256Hex(chunk) !== recorded) {
-        throw new Error(
+        throw new MlopsError(
+          'MLOPS_ERR_STORE_CORRUPT',
           `Corrupt weights file ${paths[i]}: SHA-256 does not match the checksum recorded in ${jsonPath}`,
+          { file: paths[i], hint: RESAVE_HINT },
         );
       }
     });
@@ -94,8 +113,10 @@ export function fileSystemLoader(dir: string): io.IOHandler {
         text = await readFile(jsonPath, 'utf8');
       } catch (err) {
         if (isMissing(err)) {
-          throw new Error(
+          throw tfjsErrors.create(
+            'MLOPS_TFJS_ERR_MODEL_NOT_FOUND',
             `No saved model at ${root}: ${basename(jsonPath)} not found${await interruptedSaveHint(root)}`,
+            { file: jsonPath },
           );
         }
         throw err;

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { io } from '@tensorflow/tfjs-core';
+import { tfjsErrors } from '../errors.js';
 import { writeDirectoryAtomically } from './atomic-dir.js';
 import { sha256Hex } from './integrity.js';
 import type { ModelMetadata } from './metadata.js';
@@ -28,11 +29,23 @@ async function assertReplaceable(dir: string): Promise<void> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;
-    if (code === 'ENOTDIR') throw new Error(`Cannot save model to ${dir}: it exists and is not a directory`);
+    if (code === 'ENOTDIR')
+      throw tfjsErrors.create(
+        'MLOPS_TFJS_ERR_SAVE_TARGET',
+        `Cannot save model to ${dir}: it exists and is not a directory`,
+        { file: dir },
+      );
     throw err;
   }
   if (entries.length > 0 && !entries.includes(MODEL_JSON_FILE)) {
-    throw new Error(`Refusing to replace ${dir}: it is not empty and holds no ${MODEL_JSON_FILE}`);
+    throw tfjsErrors.create(
+      'MLOPS_TFJS_ERR_SAVE_TARGET',
+      `Refusing to replace ${dir}: it is not empty and holds no ${MODEL_JSON_FILE}`,
+      {
+        file: dir,
+        hint: 'Save into an empty folder or one holding an earlier model; a mistyped path must not be wiped.',
+      },
+    );
   }
 }
 
@@ -59,7 +72,11 @@ export function fileSystemSaver(dir: string, options: FileSystemSaverOptions = {
       const extraFiles = Object.entries(options.extraFiles ?? {});
       for (const [name] of extraFiles) {
         if (name === MODEL_JSON_FILE || name === WEIGHTS_BIN_FILE) {
-          throw new Error(`Extra file name '${name}' clashes with the model's own files`);
+          throw tfjsErrors.create(
+            'MLOPS_TFJS_ERR_SAVE_TARGET',
+            `Extra file name '${name}' clashes with the model's own files`,
+            { hint: "Rename the extra file: model.json and weights files are the model's own." },
+          );
         }
       }
       const merged = { ...artifacts };

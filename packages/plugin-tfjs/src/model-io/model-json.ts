@@ -1,3 +1,4 @@
+import { MlopsError } from '@mlops/core';
 import type { io } from '@tensorflow/tfjs-core';
 import { INTEGRITY_KEY, type IntegrityRecord } from './integrity.js';
 
@@ -63,7 +64,10 @@ function checkManifest(manifest: unknown, fail: (what: string) => never): void {
  */
 export function parseModelJson(text: string, path: string): StoredModelJson {
   const fail = (what: string): never => {
-    throw new Error(`Corrupt model file ${path}: ${what}`);
+    throw new MlopsError('MLOPS_ERR_STORE_CORRUPT', `Corrupt model file ${path}: ${what}`, {
+      file: path,
+      hint: 'Save or export the model again (mlops run export --force); the saved files are incomplete or were changed.',
+    });
   };
   let parsed: unknown;
   try {

@@ -18,6 +18,8 @@
  * Example: `uir_r4_a0_k3_s1_e2_c96` or `uir r4 a0 k3 e2 c96`.
  */
 
+import { tfjsErrors } from '../errors.js';
+
 /** Conv + BatchNorm + ReLU block (timm `ConvBnAct`). */
 export interface ConvBnActSpec {
   readonly type: 'cn';
@@ -100,7 +102,7 @@ function tokenize(text: string): { type: string; options: RawOptions } {
     } else if (token === 'skip' || token === 'noskip') {
       flags.add(token);
     } else {
-      throw new Error(`Block spec '${text}': unknown option '${token}'`);
+      throw tfjsErrors.create('MLOPS_TFJS_ERR_BLOCK_SPEC', `Block spec '${text}': unknown option '${token}'`);
     }
   }
   return { type: type ?? '', options: { values, flags } };
@@ -108,13 +110,18 @@ function tokenize(text: string): { type: string; options: RawOptions } {
 
 function checkAllowed(text: string, options: RawOptions, allowed: string): void {
   for (const key of options.values.keys()) {
-    if (!allowed.includes(key)) throw new Error(`Block spec '${text}': option '${key}' not valid here`);
+    if (!allowed.includes(key))
+      throw tfjsErrors.create(
+        'MLOPS_TFJS_ERR_BLOCK_SPEC',
+        `Block spec '${text}': option '${key}' not valid here`,
+      );
   }
 }
 
 function required(text: string, options: RawOptions, key: string): number {
   const value = options.values.get(key);
-  if (value === undefined) throw new Error(`Block spec '${text}': missing option '${key}'`);
+  if (value === undefined)
+    throw tfjsErrors.create('MLOPS_TFJS_ERR_BLOCK_SPEC', `Block spec '${text}': missing option '${key}'`);
   return value;
 }
 
@@ -122,7 +129,8 @@ function checkKernel(text: string, kernel: number, allowZero: boolean): number {
   // Odd kernels only: symmetric (timm/PyTorch) padding needs (k - 1) / 2 on each side.
   const ok = Number.isInteger(kernel) && (kernel % 2 === 1 || (allowZero && kernel === 0));
   if (!ok)
-    throw new Error(
+    throw tfjsErrors.create(
+      'MLOPS_TFJS_ERR_BLOCK_SPEC',
       `Block spec '${text}': kernel ${kernel} must be an odd integer${allowZero ? ' or 0' : ''}`,
     );
   return kernel;
@@ -130,7 +138,10 @@ function checkKernel(text: string, kernel: number, allowZero: boolean): number {
 
 function checkPositiveInt(text: string, name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) {
-    throw new Error(`Block spec '${text}': ${name} must be a positive integer, got ${value}`);
+    throw tfjsErrors.create(
+      'MLOPS_TFJS_ERR_BLOCK_SPEC',
+      `Block spec '${text}': ${name} must be a positive integer, got ${value}`,
+    );
   }
   return value;
 }
@@ -151,10 +162,14 @@ function parseOne(text: string): { spec: BlockSpec; repeats: number } {
       const startKernel = checkKernel(text, options.values.get('a') ?? 0, true);
       const midKernel = checkKernel(text, required(text, options, 'k'), true);
       const expandRatio = required(text, options, 'e');
-      if (!(expandRatio > 0)) throw new Error(`Block spec '${text}': expansion e must be > 0`);
+      if (!(expandRatio > 0))
+        throw tfjsErrors.create('MLOPS_TFJS_ERR_BLOCK_SPEC', `Block spec '${text}': expansion e must be > 0`);
       const channels = checkPositiveInt(text, 'channels c', required(text, options, 'c'));
       if (stride > 1 && startKernel === 0 && midKernel === 0) {
-        throw new Error(`Block spec '${text}': a strided uir block needs a depthwise conv (a or k)`);
+        throw tfjsErrors.create(
+          'MLOPS_TFJS_ERR_BLOCK_SPEC',
+          `Block spec '${text}': a strided uir block needs a depthwise conv (a or k)`,
+        );
       }
       const noskip = options.flags.has('noskip');
       return { spec: { type, startKernel, midKernel, stride, expandRatio, channels, noskip }, repeats };
@@ -163,7 +178,8 @@ function parseOne(text: string): { spec: BlockSpec; repeats: number } {
       checkAllowed(text, options, 'rksec');
       const kernel = checkKernel(text, required(text, options, 'k'), false);
       const expandRatio = required(text, options, 'e');
-      if (!(expandRatio > 0)) throw new Error(`Block spec '${text}': expansion e must be > 0`);
+      if (!(expandRatio > 0))
+        throw tfjsErrors.create('MLOPS_TFJS_ERR_BLOCK_SPEC', `Block spec '${text}': expansion e must be > 0`);
       const channels = checkPositiveInt(text, 'channels c', required(text, options, 'c'));
       const noskip = options.flags.has('noskip');
       return { spec: { type, kernel, stride, expandRatio, channels, noskip }, repeats };
@@ -171,7 +187,8 @@ function parseOne(text: string): { spec: BlockSpec; repeats: number } {
     case 'mqa': {
       checkAllowed(text, options, 'rkhvdsc');
       if (stride !== 1) {
-        throw new Error(
+        throw tfjsErrors.create(
+          'MLOPS_TFJS_ERR_BLOCK_SPEC',
           `Block spec '${text}': mqa blocks keep the resolution (timm's MobileAttention ignores s); use s1, and v for key/value down-sampling`,
         );
       }
@@ -179,7 +196,11 @@ function parseOne(text: string): { spec: BlockSpec; repeats: number } {
       const heads = checkPositiveInt(text, 'heads h', required(text, options, 'h'));
       const keyDim = checkPositiveInt(text, 'key/value dim d', required(text, options, 'd'));
       const kvStride = checkPositiveInt(text, 'key/value stride v', options.values.get('v') ?? 1);
-      if (kvStride > 2) throw new Error(`Block spec '${text}': key/value stride v must be 1 or 2`);
+      if (kvStride > 2)
+        throw tfjsErrors.create(
+          'MLOPS_TFJS_ERR_BLOCK_SPEC',
+          `Block spec '${text}': key/value stride v must be 1 or 2`,
+        );
       const channels = checkPositiveInt(text, 'channels c', required(text, options, 'c'));
       const noskip = options.flags.has('noskip');
       return { spec: { type, heads, keyDim, kvStride, kernel, stride, channels, noskip }, repeats };
@@ -190,7 +211,10 @@ function parseOne(text: string): { spec: BlockSpec; repeats: number } {
       return { spec: { type, kernel, stride: options.values.get('s') ?? kernel }, repeats };
     }
     default:
-      throw new Error(`Block spec '${text}': unknown block type '${type}' (expected cn, uir, er, mqa or mp)`);
+      throw tfjsErrors.create(
+        'MLOPS_TFJS_ERR_BLOCK_SPEC',
+        `Block spec '${text}': unknown block type '${type}' (expected cn, uir, er, mqa or mp)`,
+      );
   }
 }
 

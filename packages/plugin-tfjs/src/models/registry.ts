@@ -1,4 +1,5 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { tfjsErrors } from '../errors.js';
 import { buildFastCnn, FAST_CNN, FAST_CNN_INFO } from './fast-cnn.js';
 import {
   buildMobileNetV4ConvSmall,
@@ -45,9 +46,16 @@ export function registerArchitecture(
   info?: Partial<ArchitectureInfo>,
   options?: RegisterOptions,
 ): Architecture {
-  if (!NAME_RE.test(name)) throw new Error(`Invalid architecture name '${name}'`);
+  if (!NAME_RE.test(name))
+    throw tfjsErrors.create('MLOPS_TFJS_ERR_ARCHITECTURE_INVALID', `Invalid architecture name '${name}'`, {
+      hint: 'Use letters, digits, -, . and _ (starting with a letter or digit).',
+    });
   if (registry.has(name) && !options?.replace) {
-    throw new Error(`Architecture '${name}' is already registered (pass { replace: true } to override)`);
+    throw tfjsErrors.create(
+      'MLOPS_TFJS_ERR_ARCHITECTURE_INVALID',
+      `Architecture '${name}' is already registered (pass { replace: true } to override)`,
+      { hint: 'Pick another name, or pass { replace: true } to registerArchitecture() to replace it.' },
+    );
   }
   const entry: Architecture = Object.freeze({
     name,
@@ -62,7 +70,13 @@ export function registerArchitecture(
 export function getArchitecture(name: string): Architecture {
   const entry = registry.get(name);
   if (!entry) {
-    throw new Error(`Unknown architecture '${name}'. Known architectures: ${listArchitectures().join(', ')}`);
+    throw tfjsErrors.create(
+      'MLOPS_TFJS_ERR_UNKNOWN_ARCHITECTURE',
+      `Unknown architecture '${name}'. Known architectures: ${listArchitectures().join(', ')}`,
+      {
+        hint: 'Set model.architecture in mlops.config.ts to one of the known names, or register yours with registerArchitecture().',
+      },
+    );
   }
   return entry;
 }
@@ -85,11 +99,19 @@ export function buildModel(architecture: string, opts: ModelBuildOptions): Layer
   const outShape = model.outputs[0]?.shape ?? [];
   const wantIn = [null, opts.inputSize, opts.inputSize, opts.inputChannels];
   if (model.inputs.length !== 1 || JSON.stringify(inShape) !== JSON.stringify(wantIn)) {
-    throw new Error(`Architecture '${architecture}' built input shape [${inShape}], expected [${wantIn}]`);
+    throw tfjsErrors.create(
+      'MLOPS_TFJS_ERR_ARCHITECTURE_INVALID',
+      `Architecture '${architecture}' built input shape [${inShape}], expected [${wantIn}]`,
+      {
+        hint: 'The builder must return a model with input [null, inputSize, inputSize, inputChannels] from its options.',
+      },
+    );
   }
   if (model.outputs.length !== 1 || JSON.stringify(outShape) !== JSON.stringify([null, opts.numClasses])) {
-    throw new Error(
+    throw tfjsErrors.create(
+      'MLOPS_TFJS_ERR_ARCHITECTURE_INVALID',
       `Architecture '${architecture}' built output shape [${outShape}], expected [null,${opts.numClasses}]`,
+      { hint: 'The builder must end in one Dense layer with numClasses units (the logits).' },
     );
   }
   return model;

@@ -85,7 +85,13 @@ function sourcesOf(layer: Layer): WeightSource[] | undefined {
     const suffix = weightSuffix(weight.originalName);
     const entry = table[suffix];
     if (!entry) {
-      throw new Error(`no timm parameter for weight ${weight.originalName} of ${layer.getClassName()}`);
+      throw new MlopsError(
+        'MLOPS_ERR_CHECKPOINT_MISMATCH',
+        `no timm parameter for weight ${weight.originalName} of ${layer.getClassName()}`,
+        {
+          hint: 'timm weights load into the model-zoo architectures only: train this one from scratch (leave out model.initialCheckpoint and model.pretrained).',
+        },
+      );
     }
     return { key: `${layer.name}.${entry.param}`, layout: entry.layout };
   });
@@ -333,7 +339,14 @@ export function expectedTimmTensors(model: LayersModel): Map<string, number[]> {
   for (const layer of model.layers) {
     if (layer.weights.length === 0) continue;
     const sources = sourcesOf(layer);
-    if (!sources) throw new Error(`layer ${layer.name} (${layer.getClassName()}) has no timm mapping`);
+    if (!sources)
+      throw new MlopsError(
+        'MLOPS_ERR_CHECKPOINT_MISMATCH',
+        `layer ${layer.name} (${layer.getClassName()}) has no timm mapping`,
+        {
+          hint: 'timm weights load into the model-zoo architectures only: train this one from scratch (leave out model.initialCheckpoint and model.pretrained).',
+        },
+      );
     layer.weights.forEach((weight, index) => {
       const source = sources[index] as WeightSource;
       expected.set(source.key, expectedTorchShape(source.layout, weight.shape as number[]));

@@ -23,6 +23,7 @@ import { type ChannelStats, normalizeUint8 } from '../data/normalize.js';
 import { DEFAULT_DECODE_MAX_PIXELS, ImageTooLargeError } from '../data/png/image-too-large-error.js';
 import { resizeToInput } from '../data/resize.js';
 import type { TfjsPreprocessing } from '../engine/tfjs-exporter.js';
+import { tfjsErrors } from '../errors.js';
 import { loadModel } from '../model-io/save-load.js';
 
 /** Artifact role this runtime serves (written by `TfjsExporter`). */
@@ -197,7 +198,11 @@ class TfjsLoadedModel implements LoadedModel {
       const images = tf.tensor4d(x, [n, size, size, channels]);
       const input = this.modelChannels === channels ? images : tf.tile(images, [1, 1, 1, this.modelChannels]);
       const out = model.apply(input, { training: false });
-      if (!(out instanceof tf.Tensor)) throw new Error('Model must have a single tensor output (the logits)');
+      if (!(out instanceof tf.Tensor))
+        throw tfjsErrors.create(
+          'MLOPS_TFJS_ERR_MODEL_OUTPUT',
+          'Model must have a single tensor output (the logits)',
+        );
       return tf.softmax(out as tf.Tensor2D);
     });
     try {

@@ -1,4 +1,5 @@
 import type { TrainConfig } from '@mlops/core';
+import { MlopsError } from '@mlops/core';
 import type * as tf from '@tensorflow/tfjs-core';
 import { Adam, AdamW } from './adamw.js';
 import type { ParameterLrScale, ParameterOptimizer, WeightDecayFilter } from './optimizer.js';
@@ -44,7 +45,11 @@ export function createOptimizer(
       return new SgdMomentum(params, { ...common, momentum: config.momentum, nesterov: options.nesterov });
     default: {
       const unknown: never = config.optimizer;
-      throw new Error(`Unknown optimizer '${String(unknown)}' (expected adamw, adam or sgd)`);
+      throw new MlopsError(
+        'MLOPS_ERR_CONFIG_INVALID',
+        `Unknown optimizer '${String(unknown)}' (expected adamw, adam or sgd)`,
+        { hint: 'Set train.optimizer to adamw, adam or sgd.' },
+      );
     }
   }
 }

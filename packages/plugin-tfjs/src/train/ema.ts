@@ -1,3 +1,4 @@
+import { MlopsError } from '@mlops/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { EMA_UPDATE, type EmaUpdateAttrs } from '../backend/webgpu/kernel-names.js';
 import type { NamedArray } from './named-arrays.js';
@@ -42,7 +43,9 @@ export class ModelEma {
    */
   constructor(weights: readonly tf.Variable[], options: ModelEmaOptions) {
     if (!(options.decay >= 0 && options.decay < 1))
-      throw new Error(`EMA decay must be in [0, 1), got ${options.decay}`);
+      throw new MlopsError('MLOPS_ERR_CONFIG_INVALID', `EMA decay must be in [0, 1), got ${options.decay}`, {
+        hint: 'Set train.ema.decay to a value in [0, 1) (timm: 0.9998).',
+      });
     this.decay = options.decay;
     this.warmup = options.warmup ?? true;
     this.weights = [...weights];
@@ -94,7 +97,11 @@ export class ModelEma {
       const attrs: EmaUpdateAttrs = { decay: d };
       const outputs = tf
         .engine()
-        .runKernel(EMA_UPDATE, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        .runKernel(
+          EMA_UPDATE,
+          inputs as unknown as tf.NamedTensorMap,
+          attrs as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor[];
       averaged.forEach((i, k) => {
         this.shadows[i]!.assign(outputs[k]!);
       });
@@ -147,7 +154,10 @@ export class ModelEma {
   /** Imports a state from {@link getState} of an EMA over the same weight shapes. */
   setState(state: readonly NamedArray[]): void {
     const updates = state.find((a) => a.name === UPDATES_ARRAY);
-    if (updates?.values.length !== 1) throw new Error('EMA state has no update count');
+    if (updates?.values.length !== 1)
+      throw new MlopsError('MLOPS_ERR_CHECKPOINT_MISMATCH', 'EMA state has no update count', {
+        hint: 'The checkpoint was written without EMA: resume with train.ema as it was, or start afresh (mlops run train --force).',
+      });
     assignVariables(this.shadows, state, 'shadow/');
     this.updateCount = updates.values[0]!;
   }

@@ -1,3 +1,4 @@
+import { MlopsError } from '@mlops/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
@@ -55,7 +56,9 @@ export interface LayerDecayScales {
  */
 export function layerDecayGroups(model: LayersModel, layerDecay: number): LayerDecayScales {
   if (!(layerDecay > 0 && layerDecay <= 1))
-    throw new Error(`layerDecay must be in (0, 1], got ${layerDecay}`);
+    throw new MlopsError('MLOPS_ERR_CONFIG_INVALID', `layerDecay must be in (0, 1], got ${layerDecay}`, {
+      hint: 'Set train.layerDecay to a value in (0, 1], or leave it out.',
+    });
   const byKey = new Map<string, { key: number[]; layers: LayersModel['layers'] }>();
   for (const layer of model.layers) {
     if (layer.trainableWeights.length === 0) continue;

@@ -1,3 +1,4 @@
+import { MlopsError } from '@mlops/core';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** How per-example losses are combined. */
@@ -27,7 +28,9 @@ export function softmaxCrossEntropy(
   reduction: LossReduction = 'mean',
 ): tf.Tensor {
   if (!(smoothing >= 0 && smoothing < 1))
-    throw new Error(`Label smoothing must be in [0, 1), got ${smoothing}`);
+    throw new MlopsError('MLOPS_ERR_CONFIG_INVALID', `Label smoothing must be in [0, 1), got ${smoothing}`, {
+      hint: 'Set train.labelSmoothing to a value in [0, 1) (timm: 0.1).',
+    });
   if (logits.rank !== 2)
     throw new Error(`Logits must be [batch, classes], got shape [${logits.shape.join(', ')}]`);
   return tf.tidy(() => {

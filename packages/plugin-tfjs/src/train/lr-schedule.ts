@@ -7,6 +7,7 @@
  */
 
 import type { TrainConfig } from '@mlops/core';
+import { MlopsError } from '@mlops/core';
 
 /** How a base learning rate scales with the batch size: core's `TrainConfig.lrBaseScale`. */
 export type LrScaleRule = NonNullable<TrainConfig['lrBaseScale']>;
@@ -51,8 +52,10 @@ export function resolveLearningRate(
 ): ResolvedLearningRate {
   if (config.lr !== undefined) return { lr: config.lr, rule: 'explicit' };
   if (!(config.lrBaseSize > 0) || !(config.batchSize > 0)) {
-    throw new Error(
+    throw new MlopsError(
+      'MLOPS_ERR_CONFIG_INVALID',
       `lrBaseSize and batchSize must be positive (got ${config.lrBaseSize}, ${config.batchSize})`,
+      { hint: 'Set train.lrBaseSize and train.batchSize to positive numbers (or give train.lr directly).' },
     );
   }
   const rule = scaleRule ?? defaultLrScaleRule(config.optimizer);
@@ -132,12 +135,18 @@ export function createLrSchedule(options: LrScheduleOptions): LrSchedule {
   }
   const { scheduler, peakLr, warmupLr, minLr } = options;
   if (!(options.stepsPerEpoch > 0) || !(options.epochs > 0)) {
-    throw new Error(
+    throw new MlopsError(
+      'MLOPS_ERR_CONFIG_INVALID',
       `epochs and stepsPerEpoch must be positive (got ${options.epochs}, ${options.stepsPerEpoch})`,
+      { hint: 'Set train.epochs to a positive number; the training split must hold at least one batch.' },
     );
   }
   if (!['cosine', 'constant', 'step'].includes(scheduler)) {
-    throw new Error(`Unknown scheduler '${scheduler}' (expected cosine, constant or step)`);
+    throw new MlopsError(
+      'MLOPS_ERR_CONFIG_INVALID',
+      `Unknown scheduler '${scheduler}' (expected cosine, constant or step)`,
+      { hint: 'Set train.scheduler to cosine, constant or step.' },
+    );
   }
   const totalSteps = Math.round(options.epochs * options.stepsPerEpoch);
   const warmupSteps = Math.max(0, Math.round(options.warmupEpochs * options.stepsPerEpoch));

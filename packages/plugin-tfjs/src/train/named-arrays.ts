@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '@mlops/core';
+import { MlopsError, writeFileAtomic } from '@mlops/core';
 
 /**
  * A float32 tensor as plain data, named: how optimizer moments, EMA shadows and resume weights are
@@ -55,18 +55,27 @@ export function encodeNamedArrays(arrays: readonly NamedArray[]): Uint8Array {
 /** Parses a buffer written by {@link encodeNamedArrays}; throws on a malformed or truncated one. */
 export function decodeNamedArrays(bytes: Uint8Array): NamedArray[] {
   const magic = new TextDecoder().decode(bytes.subarray(0, MAGIC.length));
-  if (magic !== MAGIC) throw new Error('Not a named-array file (bad magic)');
+  if (magic !== MAGIC)
+    throw new MlopsError('MLOPS_ERR_CHECKPOINT_INVALID', 'Not a named-array file (bad magic)', {
+      hint: 'The training state file is damaged: start afresh with mlops run train --force.',
+    });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(MAGIC.length, true);
   const headerStart = MAGIC.length + 4;
-  if (headerStart + headerLength > bytes.byteLength) throw new Error('Named-array file is truncated');
+  if (headerStart + headerLength > bytes.byteLength)
+    throw new MlopsError('MLOPS_ERR_CHECKPOINT_INVALID', 'Named-array file is truncated', {
+      hint: 'The training state file is damaged: start afresh with mlops run train --force.',
+    });
   const header = JSON.parse(
     new TextDecoder().decode(bytes.subarray(headerStart, headerStart + headerLength)),
   ) as ArrayHeaderEntry[];
   let offset = headerStart + headerLength;
   const arrays: NamedArray[] = [];
   for (const entry of header) {
-    if (offset + entry.length * 4 > bytes.byteLength) throw new Error('Named-array file is truncated');
+    if (offset + entry.length * 4 > bytes.byteLength)
+      throw new MlopsError('MLOPS_ERR_CHECKPOINT_INVALID', 'Named-array file is truncated', {
+        hint: 'The training state file is damaged: start afresh with mlops run train --force.',
+      });
     const values = new Float32Array(entry.length);
     for (let i = 0; i < entry.length; i++, offset += 4) values[i] = view.getFloat32(offset, true);
     arrays.push({ name: entry.name, shape: entry.shape, values });

@@ -1,4 +1,5 @@
 import type { TrainConfig } from '@mlops/core';
+import { MlopsError } from '@mlops/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedArray } from './named-arrays.js';
 import { assignVariables, readVariables } from './variable-arrays.js';
@@ -178,11 +179,22 @@ export abstract class SlotOptimizer implements ParameterOptimizer {
    */
   setState(state: readonly NamedArray[]): void {
     const step = state.find((a) => a.name === STEP_ARRAY);
-    if (step?.values.length !== 1) throw new Error(`Optimizer state of ${this.name} has no step count`);
+    if (step?.values.length !== 1)
+      throw new MlopsError(
+        'MLOPS_ERR_CHECKPOINT_MISMATCH',
+        `Optimizer state of ${this.name} has no step count`,
+        {
+          hint: 'The checkpoint does not belong to this model or run: start afresh with mlops run train --force.',
+        },
+      );
     const paramSteps = state.find((a) => a.name === PARAM_STEPS_ARRAY);
     if (paramSteps && paramSteps.values.length !== this.params.length) {
-      throw new Error(
+      throw new MlopsError(
+        'MLOPS_ERR_CHECKPOINT_MISMATCH',
         `Optimizer state of ${this.name} has step counts for ${paramSteps.values.length} parameters, expected ${this.params.length}`,
+        {
+          hint: 'The checkpoint does not belong to this model or run: start afresh with mlops run train --force.',
+        },
       );
     }
     this.slots.forEach((slot, s) => {

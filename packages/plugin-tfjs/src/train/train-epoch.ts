@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Batch, BatchSource } from '../data/batch-source.js';
+import { tfjsErrors } from '../errors.js';
 import { batchToTensors, modelInputChannels } from '../evaluate/batch-tensors.js';
 import type { ModelEma } from './ema.js';
 import type { LrSchedule } from './lr-schedule.js';
@@ -113,7 +114,8 @@ export async function runTrainingEpoch(context: TrainingEpochContext): Promise<T
     ]);
     tf.dispose([result.loss, result.correct, result.gradNorm]);
     if (!Number.isFinite(loss[0]!)) {
-      throw new Error(
+      throw tfjsErrors.create(
+        'MLOPS_TFJS_ERR_TRAINING_DIVERGED',
         `Training diverged: loss ${loss[0]} at epoch ${context.epoch}, step ${totals.globalStep} (lower the learning rate or set gradClip)`,
       );
     }

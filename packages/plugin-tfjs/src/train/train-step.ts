@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { tfjsErrors } from '../errors.js';
 import { clipByGlobalNorm } from './grad-clip.js';
 import { countCorrect, softmaxCrossEntropy } from './loss.js';
 import type { ParameterOptimizer } from './optimizer.js';
@@ -53,7 +54,10 @@ export function trainStep(
       const { value, grads } = tf.variableGrads(() => {
         const logits = model.apply(x, { training: true });
         if (!(logits instanceof tf.Tensor))
-          throw new Error('Model must have a single tensor output (the logits)');
+          throw tfjsErrors.create(
+            'MLOPS_TFJS_ERR_MODEL_OUTPUT',
+            'Model must have a single tensor output (the logits)',
+          );
         // keep: the accuracy count must outlive variableGrads' internal scope; disposed by the caller.
         correct = tf.keep(countCorrect(logits, y));
         return softmaxCrossEntropy(logits, y, labelSmoothing) as tf.Scalar;

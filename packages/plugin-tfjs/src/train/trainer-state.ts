@@ -1,6 +1,6 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '@mlops/core';
+import { MlopsError, writeJsonAtomic } from '@mlops/core';
 import type { EarlyStoppingState } from './metric-tracking.js';
 
 /** Name of the resume state file inside the checkpoint directory. */
@@ -70,7 +70,15 @@ export async function readTrainerState(checkpointDir: string): Promise<TrainerSt
     throw err;
   }
   const state = JSON.parse(text) as TrainerState;
-  if (state.version !== 1) throw new Error(`Unsupported trainer state version ${String(state.version)}`);
+  if (state.version !== 1)
+    throw new MlopsError(
+      'MLOPS_ERR_CHECKPOINT_INVALID',
+      `Unsupported trainer state version ${String(state.version)}`,
+      {
+        file: join(checkpointDir, TRAINER_STATE_FILE),
+        hint: 'The checkpoint was written by another version of @mlops/plugin-tfjs: start afresh with mlops run train --force.',
+      },
+    );
   return state;
 }
 

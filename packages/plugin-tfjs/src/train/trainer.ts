@@ -6,6 +6,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { machineThreads } from '../backend/wasm-threads/thread-count.js';
 import { setWasmThreads } from '../backend/wasm-threads/wasm-threads.js';
 import type { BatchSource } from '../data/batch-source.js';
+import { tfjsErrors } from '../errors.js';
 import { runInference } from '../evaluate/inference.js';
 import { topKAccuracy } from '../evaluate/metrics.js';
 import { CLASSIFIER_LAYER } from '../models/head.js';
@@ -155,7 +156,11 @@ function createFreezer(
 ): LayerFreezer | undefined {
   const after = config.unfreezeAfterEpochs;
   if (after !== undefined && !(Number.isInteger(after) && after >= 0)) {
-    throw new Error(`train.unfreezeAfterEpochs must be a non-negative integer, got ${after}`);
+    throw new MlopsError(
+      'MLOPS_ERR_CONFIG_INVALID',
+      `train.unfreezeAfterEpochs must be a non-negative integer, got ${after}`,
+      { hint: 'Set train.unfreezeAfterEpochs to 0 or a whole number of epochs.' },
+    );
   }
   if (!config.freeze) {
     if (after !== undefined) logger?.warn('train.unfreezeAfterEpochs has no effect without train.freeze');
@@ -245,17 +250,30 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const { model, config, checkpointDir, signal, logger } = options;
   if (checkpointDir && !options.saveModel) throw new Error('train: checkpointDir needs a saveModel function');
   if (!(config.batchSize > 0) || !(config.epochs > 0)) {
-    throw new Error('train: epochs and batchSize must be positive');
+    throw new MlopsError('MLOPS_ERR_CONFIG_INVALID', 'train: epochs and batchSize must be positive', {
+      hint: 'Set train.epochs and train.batchSize to positive numbers.',
+    });
   }
-  if (options.train.size === 0) throw new Error('train: the training source is empty');
+  if (options.train.size === 0)
+    throw new MlopsError('MLOPS_ERR_DATA_INVALID', 'train: the training source is empty', {
+      hint: 'Put images in the training split (one folder per class), or lower data.valSplit.',
+    });
   if (options.train.numClasses !== options.validation.numClasses) {
-    throw new Error('train: training and validation sources disagree on the class count');
+    throw new MlopsError(
+      'MLOPS_ERR_DATA_INVALID',
+      'train: training and validation sources disagree on the class count',
+      { hint: 'Give the training and validation splits the same class folders.' },
+    );
   }
 
   const stepsPerEpoch =
     options.train.batchCount?.(config.batchSize) ?? Math.ceil(options.train.size / config.batchSize);
   if (!(stepsPerEpoch > 0)) {
-    throw new Error(`train: no training batch of ${config.batchSize} images in ${options.train.size} images`);
+    throw new MlopsError(
+      'MLOPS_ERR_CONFIG_INVALID',
+      `train: no training batch of ${config.batchSize} images in ${options.train.size} images`,
+      { hint: 'Lower train.batchSize below the number of training images, or add images.' },
+    );
   }
   const epochImages = Math.min(options.train.size, stepsPerEpoch * config.batchSize);
   const learningRate = resolveLearningRate(config, options.lrScaleRule);
@@ -438,8 +456,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       };
       const evalValue = metrics[evalKey];
       if (evalValue === undefined) {
-        throw new Error(
+        throw tfjsErrors.create(
+          'MLOPS_TFJS_ERR_EVAL_METRIC',
           `evalMetric '${config.evalMetric}' (${evalKey}) is not among ${Object.keys(metrics).join(', ')}`,
+          {
+            hint: `Set train.evalMetric to one of ${Object.keys(metrics)
+              .filter((k) => k.startsWith('val/'))
+              .map((k) => k.slice(4))
+              .join(', ')}.`,
+          },
         );
       }
       const improved = isImprovement(evalValue, state.bestMetric, evalMode);
@@ -447,8 +472,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (config.earlyStopping.patience > 0) {
         const value = metrics[earlyStopKey];
         if (value === undefined) {
-          throw new Error(
+          throw tfjsErrors.create(
+            'MLOPS_TFJS_ERR_EVAL_METRIC',
             `earlyStopping.metric '${config.earlyStopping.metric}' (${earlyStopKey}) is not reported`,
+            {
+              hint: `Set train.earlyStopping.metric to one of ${Object.keys(metrics)
+                .filter((k) => k.startsWith('val/'))
+                .map((k) => k.slice(4))
+                .join(', ')}.`,
+            },
           );
         }
         stopNow = earlyStopping.observe(value);

@@ -1,3 +1,4 @@
+import { MlopsError } from '@mlops/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedArray } from './named-arrays.js';
 import { shapeSize } from './named-arrays.js';
@@ -33,14 +34,27 @@ export function assignVariables(
   const byName = new Map(arrays.map((a) => [a.name, a]));
   const matched = variables.map((v, i) => {
     const array = byName.get(`${prefix}${i}`);
-    if (!array) throw new Error(`State has no array '${prefix}${i}' for variable ${v.name}`);
+    if (!array)
+      throw new MlopsError(
+        'MLOPS_ERR_CHECKPOINT_MISMATCH',
+        `State has no array '${prefix}${i}' for variable ${v.name}`,
+        {
+          hint: 'The checkpoint does not belong to this model or run: start afresh with mlops run train --force.',
+        },
+      );
     if (array.shape.length !== v.shape.length || array.shape.some((d, k) => d !== v.shape[k])) {
-      throw new Error(
+      throw new MlopsError(
+        'MLOPS_ERR_CHECKPOINT_MISMATCH',
         `State array '${array.name}' has shape [${array.shape.join(', ')}], variable ${v.name} has [${v.shape.join(', ')}]`,
+        {
+          hint: 'The checkpoint does not belong to this model or run: start afresh with mlops run train --force.',
+        },
       );
     }
     if (array.values.length !== shapeSize(array.shape))
-      throw new Error(`State array '${array.name}' is malformed`);
+      throw new MlopsError('MLOPS_ERR_CHECKPOINT_INVALID', `State array '${array.name}' is malformed`, {
+        hint: 'The checkpoint does not belong to this model or run: start afresh with mlops run train --force.',
+      });
     return array;
   });
   // tidy disposes the temporaries; each variable keeps its new data alive by reference.
