@@ -425,6 +425,9 @@ describe('the packages as users install them', () => {
     // The installed tree satisfies every declared range (nothing missing or invalid).
     await sh('npm', ['ls', '--all', '--offline'], project);
     for (const tool of DEV_ONLY) expect(existsSync(join(project, 'node_modules', tool)), tool).toBe(false);
+    // One core: every plugin takes the project's @mlops/core (a peer), none installs its own copy.
+    const cores = await sh('find', ['node_modules', '-path', '*/@mlops/core/package.json'], project);
+    expect(cores.trim().split('\n')).toEqual(['node_modules/@mlops/core/package.json']);
     expect(existsSync(join(project, 'node_modules', '.bin', 'mlops'))).toBe(true);
   }, 240_000);
 
@@ -445,10 +448,18 @@ describe('the packages as users install them', () => {
         if (/^(workspace|file|link|portal):|\.\.\/|packages\//.test(spec)) {
           problems.push(`${where}: ${name} is "${spec}", a monorepo path`);
         }
-        // Sibling packages are pinned to the version packed with them.
-        if (versions.has(name) && spec !== versions.get(name)) {
-          problems.push(`${where}: ${name} is "${spec}", but ${versions.get(name)} is packed`);
+        // Sibling packages are pinned to the version packed with them; a peer (core) is a caret
+        // range starting at it, so a patched core does not need new plugins.
+        const packedVersion = versions.get(name);
+        const peer = manifest.peerDependencies?.[name] === spec;
+        if (packedVersion && spec !== packedVersion && !(peer && spec === `^${packedVersion}`)) {
+          problems.push(`${where}: ${name} is "${spec}", but ${packedVersion} is packed`);
         }
+      }
+      // Plugins share the user's core (a peer, as Vite's plugins take `vite`), never bring their own.
+      if (manifest.name !== '@mlops/core') {
+        if (manifest.dependencies?.['@mlops/core']) problems.push(`${where}: @mlops/core is a dependency`);
+        if (!manifest.peerDependencies?.['@mlops/core']) problems.push(`${where}: @mlops/core is no peer`);
       }
       const entryPoints = [
         manifest.main,

@@ -3,14 +3,81 @@
  * plugins, config loading, the embedded store, registry and tracker, and the functions behind
  * every `mlops` CLI command.
  *
+ * This entry is the public API, listed by name: what users call (`defineConfig`, `run`, the
+ * registry functions), what plugin authors implement against (the plugin API, hooks, service
+ * interfaces and tokens, stage outputs, coded errors) and the building blocks the first-party
+ * plugins share (atomic writes, the registry's model file, the drift reference). Everything else
+ * in `src/` is internal and may change in any release; `test/public-surface.test.ts` at the
+ * repository root pins the list.
+ *
  * @packageDocumentation
  */
 import 'reflect-metadata';
 
-export * from './api/index.js';
+// The typed functions behind the CLI commands (`mlops run`, `mlops registry …`, `mlops runs …`).
+export {
+  compareRuns,
+  type DataAddSummary,
+  dataAddCommand,
+  dataCheckoutCommand,
+  dataStatusCommand,
+  type ImportCheckpointOptions,
+  type ImportedCheckpoint,
+  importCheckpoint,
+  listModels,
+  listRuns,
+  loadProject,
+  type ProjectOptions,
+  type PromoteCommandOptions,
+  projectRegistry,
+  promoteModel,
+  type RunCommandOptions,
+  run,
+  showModel,
+  showRun,
+} from './api/index.js';
 export { type CliIO, createCli, main } from './cli/main.js';
-export * from './config/index.js';
-export * from './data/index.js';
+// Config: the file users write, its resolved form, and how it is loaded.
+export {
+  type AugmentConfig,
+  type ChannelStats,
+  CONFIG_FILE_NAMES,
+  type ConfigDefaults,
+  type ConfigWarning,
+  configDefaults,
+  type DataConfig,
+  type DeepPartial,
+  defineConfig,
+  type EvaluateConfig,
+  type ExportBudgetConfig,
+  type ExportConfig,
+  findConfigFile,
+  type InputPreprocessing,
+  type Interpolation,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  loadConfig,
+  type ModelConfig,
+  type NormalizeConfig,
+  type PluginSpec,
+  preprocessingOf,
+  type RegistryConfig,
+  type ResizeRecipe,
+  type ResolvedConfig,
+  type ResolveUserConfigOptions,
+  resizeFieldsProblem,
+  resizeRecipeOf,
+  resizeRecipeOfPreprocessing,
+  resolveNormalize,
+  resolveUserConfig,
+  type ServeConfig,
+  type StoreConfig,
+  TIMM_IGNORED_KEYS,
+  TIMM_KEYS,
+  type TimmKeyMapping,
+  type TrainConfig,
+  type UserConfig,
+} from './config/index.js';
 // The drift reference format: written by the engine at export, read by the server.
 export {
   type DriftReference,
@@ -21,15 +88,233 @@ export {
   type ReferenceStats,
   referenceBin,
 } from './data/drift-reference.js';
-export * from './errors.js';
-export * from './hooks/lifecycle-hooks.js';
-export * from './logging/index.js';
-export * from './pipeline/index.js';
-export * from './plugin/index.js';
-export * from './registry/index.js';
-export * from './runs/index.js';
-export * from './services/index.js';
-export * from './store/index.js';
-export * from './tracker/index.js';
-export * from './util/index.js';
+// Datasets: ImageFolder scanning, the classes file, data manifests for data remotes.
+export {
+  CLASSES_FILE,
+  type ClassesFile,
+  type ClassMap,
+  type ClassMapSource,
+  DATA_MANIFEST_SUFFIX,
+  type DataAddOptions,
+  type DataAddResult,
+  type DataCheckoutOptions,
+  type DataCheckoutResult,
+  type DataManifest,
+  type DataManifestFile,
+  type DataStatus,
+  dataAdd,
+  dataCheckout,
+  dataStatus,
+  localCacheDir,
+  makeClassesFile,
+  readClassesFile,
+  readDataManifest,
+  type ScannedImage,
+  type ScanOptions,
+  type ScanResult,
+  scanImageFolder,
+  uniqueFolderNames,
+} from './data/index.js';
+// Coded errors and each package's catalogue of codes.
+export {
+  coreErrors,
+  defineErrorCatalogue,
+  type ErrorCatalogue,
+  type ErrorSpec,
+  isMlopsError,
+  MlopsError,
+  type MlopsErrorCode,
+  type MlopsErrorOptions,
+  type PluginErrorCode,
+} from './errors.js';
+// Lifecycle hooks and their events.
+export type {
+  ErrorEvent,
+  HookName,
+  LifecycleHooks,
+  RunEndEvent,
+  RunStartEvent,
+  StageEndEvent,
+  StageHook,
+  StageStartEvent,
+} from './hooks/lifecycle-hooks.js';
+export {
+  ConsoleLogger,
+  type ConsoleLoggerOptions,
+  type LogSink,
+  type LogThreshold,
+  silentLogger,
+} from './logging/index.js';
+// The pipeline, the context a stage hook receives and what each stage outputs.
+export {
+  type BudgetedFormat,
+  type BudgetLimit,
+  type BudgetViolation,
+  CORE_TAP_NAME,
+  configToJson,
+  type DataOutput,
+  type EpochEndEvent,
+  type EvaluateOutput,
+  type ExportBudgetOutcome,
+  type ExportedModel,
+  type ExportMeasurement,
+  type ExportOutput,
+  type ModelInitialization,
+  type ModelOutput,
+  Pipeline,
+  type PipelineOptions,
+  type Progress,
+  type RunInfo,
+  type RunOptions,
+  type RunResult,
+  registerExportedModel,
+  runExporters,
+  type ServeOutput,
+  STAGES,
+  type StageContext,
+  type StageName,
+  type StageOutputs,
+  type StageReport,
+  type TrainOutput,
+} from './pipeline/index.js';
+export {
+  type ConfigDefaultsEnv,
+  definePlugin,
+  type MlopsPlugin,
+  type PluginApi,
+  type PluginCommand,
+  type PluginConfigDefaults,
+} from './plugin/index.js';
+// The local registry, and the model-file rules other registries (GCS, W&B) share with it.
+export {
+  appendHistory,
+  assertAliasName,
+  assertModelName,
+  checkPromotionGate,
+  defaultRegistryActor,
+  LocalModelRegistry,
+  type LocalModelRegistryOptions,
+  MODEL_FILE_FORMAT,
+  type ModelFile,
+  type ModelFileMutation,
+  modelNotFoundError,
+  promoteInModelFile,
+  readHistory,
+  registerInModelFile,
+  removeAliasInModelFile,
+  type StoredModelVersion,
+  selectInModelFile,
+  toModelSummary,
+  toModelVersion,
+  validateRegisterInput,
+} from './registry/index.js';
+// Run records (what `listRuns`/`showRun`/`compareRuns` return) and the run store.
+export {
+  type CompareRunsOptions,
+  type CreateRunInput,
+  type FinishRunInput,
+  formatGitSha,
+  type GitInfo,
+  gitInfo,
+  type ListRunsOptions,
+  type MetricDifference,
+  type PropertyDifference,
+  type RunAttempt,
+  type RunComparison,
+  type RunError,
+  type RunRecord,
+  RunStore,
+  type StageRecord,
+  type StageRunStatus,
+  type ValueDifference,
+} from './runs/index.js';
+// Service interfaces, each also the DI token plugins register an implementation under.
+export {
+  type AliasMove,
+  type ArtifactInfo,
+  type ArtifactRef,
+  ArtifactStore,
+  type CheckpointDescription,
+  DataSource,
+  Engine,
+  Exporter,
+  type GateEvidence,
+  ImageDecoder,
+  type ImageInfo,
+  type ImageInput,
+  ImageInspector,
+  type LoadedModel,
+  Logger,
+  type LogLevel,
+  type ModelLineage,
+  ModelRegistry,
+  type ModelSummary,
+  type ModelVersion,
+  type Prediction,
+  type PromoteOptions,
+  type PromotionGate,
+  type RegisterModelInput,
+  type RegistryMetadataValue,
+  RemoteRunner,
+  type RemoteRunRequest,
+  type RunStatus,
+  Runtime,
+  type TrackedRun,
+  type TrackedSweep,
+  Tracker,
+  type TreeEntry,
+  type TreeManifest,
+  type VersionSelector,
+} from './services/index.js';
+// The local store and the atomic writes every package uses.
+export {
+  type AtomicWriteOptions,
+  type CheckoutOptions,
+  isErrnoException,
+  isSha256,
+  LocalArtifactStore,
+  type LocalArtifactStoreOptions,
+  readJsonIfExists,
+  type VerifyResult,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from './store/index.js';
+// Hyperparameter sweeps (`mlops sweep`): the spec, the record, and the executor and observer
+// interfaces plugins implement (Vertex AI trials, W&B sweeps).
+export {
+  bestTrial,
+  localTrialExecutor,
+  type ParameterImportance,
+  parameterImportance,
+  renderSweepReport,
+  SWEEP_METHODS,
+  type SweepDistribution,
+  type SweepEarlyStop,
+  type SweepMethod,
+  type SweepMetric,
+  SweepObserver,
+  type SweepOptions,
+  type SweepParameterSpec,
+  type SweepRecord,
+  type SweepResult,
+  type SweepSpec,
+  SweepStore,
+  type SweepTpeOptions,
+  type SweepValue,
+  sweep,
+  type TrialControl,
+  TrialExecutor,
+  type TrialOutcome,
+  type TrialRecord,
+  type TrialRequest,
+  type TrialStatus,
+} from './sweep/index.js';
+export {
+  type HistogramSummary,
+  LocalTracker,
+  type LocalTrackerOptions,
+  safeFileName,
+  summarizeHistogram,
+} from './tracker/index.js';
+export { hashJson, type Json, type JsonObject, mapLimit, sha256 } from './util/index.js';
 export { CORE_VERSION } from './version.js';
