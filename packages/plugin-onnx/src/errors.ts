@@ -16,6 +16,11 @@ export const onnxErrors = defineErrorCatalogue('@mlops/plugin-onnx', {
       'The exported ONNX model does not give the same probabilities as the tfjs model it was converted from.',
     hint: 'This is an exporter bug for this architecture: report it with the model.json, or remove "onnx" from export.formats.',
   },
+  MLOPS_ONNX_ERR_BUDGET_UNMET: {
+    meaning:
+      'No exported format is inside `export.budget`: each broke a size, latency or accuracy limit (the message gives every number).',
+    hint: 'Relax the limit the message names, or make the model smaller or faster (export.quantize: int8, model.widthMultiplier, model.inputSize).',
+  },
   MLOPS_ONNX_ERR_NO_ARTIFACT: {
     meaning: "A registered model version has no ONNX artifact ('onnx' or 'onnx-int8') to serve.",
     hint: "Add 'onnx' to export.formats (with the onnx() plugin) and export again, or serve it with the tfjs runtime.",

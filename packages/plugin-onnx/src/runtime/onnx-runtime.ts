@@ -6,6 +6,7 @@ import {
   type ModelVersion,
   type Runtime,
 } from '@mlops/core';
+import { onnxErrors } from '../errors.js';
 import { decodeMetadata, type OnnxModelMetadata } from '../metadata.js';
 import { readMetadata } from '../onnx/serialize.js';
 import { OnnxLoadedModel } from './onnx-loaded-model.js';
@@ -21,7 +22,10 @@ export const ONNX_INT8_ARTIFACT = 'onnx-int8';
 export interface OnnxRuntimeOptions {
   /** Where the versions' artifacts live. */
   store: ArtifactStore;
-  /** Which model to serve when a version has both; the other is the fallback. Default `fp32`. */
+  /**
+   * Which model to serve when a version has both; the other is the fallback. Default: the
+   * version's served format (set by `export.budget`), else `fp32`.
+   */
   precision?: 'fp32' | 'int8';
   /** Session threads. */
   threads?: SessionThreads;
@@ -57,8 +61,18 @@ export class OnnxRuntime implements Runtime {
     return this.pick(version) !== undefined;
   }
 
-  /** The artifact to serve: the preferred precision, else the other one. */
+  /**
+   * The artifact to serve: the `serve` option's precision when set, else the version's served
+   * format (the smallest inside `export.budget`; a non-ONNX one is left to its runtime), else fp32;
+   * the other ONNX file is the fallback.
+   */
   private pick(version: ModelVersion): { role: string; ref: ArtifactRef } | undefined {
+    const served = version.metadata.servedFormat;
+    if (this.options.precision === undefined && typeof served === 'string') {
+      if (served !== ONNX_ARTIFACT && served !== ONNX_INT8_ARTIFACT) return undefined;
+      const ref = version.artifacts[served];
+      if (ref) return { role: served, ref };
+    }
     const order =
       this.options.precision === 'int8'
         ? [ONNX_INT8_ARTIFACT, ONNX_ARTIFACT]
@@ -73,12 +87,9 @@ export class OnnxRuntime implements Runtime {
   async load(version: ModelVersion): Promise<LoadedModel> {
     const picked = this.pick(version);
     if (!picked) {
-      throw new MlopsError(
-        'MLOPS_ERR_USAGE',
+      throw onnxErrors.create(
+        'MLOPS_ONNX_ERR_NO_ARTIFACT',
         `Model ${version.model} v${version.version} has no '${ONNX_ARTIFACT}' or '${ONNX_INT8_ARTIFACT}' artifact`,
-        {
-          hint: "Add 'onnx' to export.formats (with the onnx() plugin), or serve it with the tfjs runtime.",
-        },
       );
     }
     const source = `${version.model} v${version.version} ${picked.role} (${picked.ref.hash.slice(0, 12)})`;
