@@ -43,13 +43,19 @@ function exportedNames(): Map<string, string[]> {
     const source = program.getSourceFile(entryOf(dir));
     const module = source && checker.getSymbolAtLocation(source);
     if (!module) throw new Error(`${entryOf(dir)} is not a module the compiler could read`);
-    names.set(dir, checker.getExportsOfModule(module).map((symbol) => symbol.name).sort());
+    names.set(
+      dir,
+      checker
+        .getExportsOfModule(module)
+        .map((symbol) => symbol.name)
+        .sort(),
+    );
   }
   return names;
 }
 
 /** What changed between the pinned list and the entry's exports, as a message that says the fix. */
-export function surfaceChange(dir: string, pinned: readonly string[], actual: readonly string[]): string {
+function surfaceChange(dir: string, pinned: readonly string[], actual: readonly string[]): string {
   const before = new Set(pinned);
   const after = new Set(actual);
   const added = actual.filter((name) => !before.has(name));
