@@ -15,6 +15,8 @@ import { isServeSession } from '../runs/run-liveness.js';
 import { RemoteRunner, type RemoteRunRequest } from '../services/remote-runner.js';
 import { CORE_VERSION } from '../version.js';
 import { formatComparison, metric, table } from './format.js';
+import { addInitCommand } from './init-command.js';
+import { addSweepCommand } from './sweep-command.js';
 
 /** Where the CLI writes; injectable for tests. */
 export interface CliIO {
@@ -77,7 +79,7 @@ function parseRemoteOptions(pairs: string[]): Record<string, string> {
 /** Finds the plugin's {@link RemoteRunner} for `target` and submits the request to it. */
 async function submitRemote(
   target: string,
-  request: RemoteRunRequest & { config?: string; set: string[]; lenient?: boolean; io: CliIO },
+  request: RemoteRunRequest & { config?: string; lenient?: boolean; io: CliIO },
 ): Promise<unknown> {
   const loaded = await loadConfig({
     ...(request.config ? { configFile: request.config } : {}),
@@ -99,7 +101,13 @@ async function submitRemote(
     });
   }
   return runner.submit(
-    { stages: request.stages, dryRun: request.dryRun, options: request.options, force: request.force },
+    {
+      stages: request.stages,
+      dryRun: request.dryRun,
+      options: request.options,
+      force: request.force,
+      set: request.set,
+    },
     commandApi(pipeline, request.io),
   );
 }
@@ -452,6 +460,8 @@ export function createCli(io: CliIO = defaultIO): Command {
       if (opts.alias) set.push(`serve.alias=${opts.alias}`);
       await run({ ...globals(cmd), set, stages: ['serve'] });
     });
+  addInitCommand(program, io);
+  addSweepCommand(program, io);
   return program;
 }
 
