@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sweepSpecSchema } from '../sweep/sweep-spec.js';
 
 const probability = z.number().min(0).max(1);
 const positiveInt = z.number().int().positive();
@@ -127,4 +128,5 @@ export const configSchema = z.strictObject({
       .regex(/^[a-z0-9][a-z0-9._-]*@.+$/, 'expected <model>@<alias> or <model>@v<N>')
       .optional(),
   }),
+  sweep: sweepSpecSchema.optional(),
 });

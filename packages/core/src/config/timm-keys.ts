@@ -82,6 +82,7 @@ export const TOP_LEVEL_KEYS: ReadonlySet<string> = new Set([
   'export',
   'registry',
   'serve',
+  'sweep',
   'strict',
 ]);
 

@@ -1,4 +1,5 @@
 import type { MlopsPlugin } from '../plugin/plugin.js';
+import type { SweepSpec } from '../sweep/sweep-spec.js';
 import type { Interpolation } from './preprocessing.js';
 
 /** Where the embedded store lives and which remote it syncs with. */
@@ -314,6 +315,8 @@ export interface ResolvedConfig {
   registry: RegistryConfig;
   /** Serving. */
   serve: ServeConfig;
+  /** The hyperparameter search of `mlops sweep` (see the core README, Sweeps). */
+  sweep?: SweepSpec;
 }
 
 /** Makes every property optional, recursively (arrays and functions stay whole). */

@@ -1,6 +1,20 @@
 import type { InjectionToken } from 'tsyringe';
 import type { Json, JsonObject } from '../util/json.js';
 
+/** The sweep a run is a trial of (`mlops sweep`). */
+export interface TrackedSweep {
+  /** The sweep's id in the store (`sweeps/<id>/`). */
+  id: string;
+  /** Display name. */
+  name: string;
+  /** The trial's index in the sweep. */
+  trial: number;
+  /** The trial's values, by config path. */
+  params: JsonObject;
+  /** What plugins keep with the sweep (e.g. the W&B sweep id), by plugin name. */
+  external: JsonObject;
+}
+
 /** What a tracker learns about a run when it starts. */
 export interface TrackedRun {
   /** The run id (also the directory name under `runs/`). */
@@ -17,6 +31,8 @@ export interface TrackedRun {
   dir: string;
   /** Set when an earlier run with this id is being resumed. */
   resumed?: boolean;
+  /** Set when the run is a trial of a sweep. */
+  sweep?: TrackedSweep;
 }
 
 /** Final status of a run. */
