@@ -11,7 +11,7 @@ describe('exportOnnx', () => {
       () => undefined,
       (e: unknown) => e,
     );
-    expect(isMlopsError(error, 'MLOPS_ERR_STAGE_FAILED')).toBe(true);
+    expect(isMlopsError(error, 'MLOPS_ONNX_ERR_PARITY')).toBe(true);
     expect((error as Error).message).toMatch(
       /parity check failed on 300 validation images: max \|Δp\| .* top-1 agreement 100\.00%/,
     );

@@ -1,4 +1,5 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { onnxErrors } from '../errors.js';
 
 /** A weight of a layer, by its Keras name suffix (`kernel`, `bias`, `gamma`, ...). */
 export interface LayerWeight {
@@ -53,12 +54,22 @@ interface RawLayerConfig {
 
 function shapeWithoutBatch(shape: unknown, layer: string): number[] {
   if (!Array.isArray(shape) || Array.isArray(shape[0])) {
-    throw new Error(`layer ${layer} has several outputs; only single-output layers are exported`);
+    throw onnxErrors.create(
+      'MLOPS_ONNX_ERR_UNSUPPORTED_LAYER',
+      `layer ${layer} has several outputs; only single-output layers are exported`,
+      {
+        hint: "Build the model from layers each called once with fixed output sizes (every model-zoo architecture is), or remove 'onnx' from export.formats.",
+      },
+    );
   }
   const dims = shape.slice(1);
   if (!dims.every((d): d is number => typeof d === 'number')) {
-    throw new Error(
+    throw onnxErrors.create(
+      'MLOPS_ONNX_ERR_UNSUPPORTED_LAYER',
       `layer ${layer} has a dynamic output shape [${shape.join(', ')}]; export needs fixed sizes`,
+      {
+        hint: "Build the model from layers each called once with fixed output sizes (every model-zoo architecture is), or remove 'onnx' from export.formats.",
+      },
     );
   }
   return dims;
@@ -80,8 +91,12 @@ export function readKerasGraph(source: LayersModel): KerasGraph {
   const raw = new Map<string, RawLayerConfig>();
   for (const entry of config.layers) {
     if (entry.inboundNodes.length > 1) {
-      throw new Error(
+      throw onnxErrors.create(
+        'MLOPS_ONNX_ERR_UNSUPPORTED_LAYER',
         `layer ${entry.name} (${entry.className}) is called ${entry.inboundNodes.length} times; shared layers cannot be exported`,
+        {
+          hint: "Build the model from layers each called once with fixed output sizes (every model-zoo architecture is), or remove 'onnx' from export.formats.",
+        },
       );
     }
     const layer = model.getLayer(entry.name);
@@ -92,7 +107,13 @@ export function readKerasGraph(source: LayersModel): KerasGraph {
       config: entry.config,
       inputs: (entry.inboundNodes[0] ?? []).map(([producer, , tensorIndex]) => {
         if (tensorIndex !== 0)
-          throw new Error(`layer ${entry.name} reads output ${tensorIndex} of ${producer}`);
+          throw onnxErrors.create(
+            'MLOPS_ONNX_ERR_UNSUPPORTED_LAYER',
+            `layer ${entry.name} reads output ${tensorIndex} of ${producer}`,
+            {
+              hint: "Build the model from layers each called once with fixed output sizes (every model-zoo architecture is), or remove 'onnx' from export.formats.",
+            },
+          );
         return producer;
       }),
       shape: shapeWithoutBatch(layer.outputShape, entry.name),

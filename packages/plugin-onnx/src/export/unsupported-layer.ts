@@ -1,4 +1,5 @@
-import { MlopsError } from '@mlops/core';
+import type { MlopsError } from '@mlops/core';
+import { onnxErrors } from '../errors.js';
 import type { KerasLayer } from './keras-graph.js';
 
 /**
@@ -7,20 +8,17 @@ import type { KerasLayer } from './keras-graph.js';
  */
 export function unsupportedLayerError(layers: KerasLayer[], supported: string[]): MlopsError {
   const list = layers.map((l) => `${l.name} (${l.className})`).join(', ');
-  return new MlopsError(
-    'MLOPS_ERR_STAGE_FAILED',
+  return onnxErrors.create(
+    'MLOPS_ONNX_ERR_UNSUPPORTED_LAYER',
     `ONNX export: unsupported layer${layers.length > 1 ? 's' : ''} ${list}. Supported layer classes: ${supported.join(', ')}`,
-    {
-      hint: "Build the model from supported layers (every model-zoo architecture is), or remove 'onnx' from export.formats to export tfjs only.",
-    },
   );
 }
 
 /** Wraps a converter failure in an error naming the layer and its class. */
 export function layerConversionError(layer: KerasLayer, cause: unknown): MlopsError {
   const message = cause instanceof Error ? cause.message : String(cause);
-  return new MlopsError(
-    'MLOPS_ERR_STAGE_FAILED',
+  return onnxErrors.create(
+    'MLOPS_ONNX_ERR_UNSUPPORTED_LAYER',
     `ONNX export: cannot convert layer ${layer.name} (${layer.className}): ${message}`,
     {
       cause,

@@ -1,5 +1,5 @@
-import { MlopsError } from '@mlops/core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { onnxErrors } from '../errors.js';
 import { convertLayersModel, INPUT_NAME, OUTPUT_NAME } from '../export/convert-layers-model.js';
 import { encodeMetadata, type OnnxModelMetadata } from '../metadata.js';
 import type { OnnxModel } from '../onnx/ir.js';
@@ -69,12 +69,9 @@ export async function exportOnnx(inputs: ExportInputs): Promise<ExportedOnnx[]> 
     const onnx = await onnxProbabilities(session, parity.x, parity.count, parity.shape);
     const match = agreement(reference, onnx, classes);
     if (!(match.maxAbsDiff <= options.parityTolerance) || match.top1Agreement < 1) {
-      throw new MlopsError(
-        'MLOPS_ERR_STAGE_FAILED',
+      throw onnxErrors.create(
+        'MLOPS_ONNX_ERR_PARITY',
         `ONNX parity check failed on ${parity.count} ${parity.split} images: max |Δp| ${match.maxAbsDiff.toExponential(2)} (allowed ${options.parityTolerance}), top-1 agreement ${(match.top1Agreement * 100).toFixed(2)}% (needs 100%)`,
-        {
-          hint: 'This is an exporter bug for this architecture: report it with the model.json, or remove "onnx" from export.formats.',
-        },
       );
     }
     const fp32Details = {
