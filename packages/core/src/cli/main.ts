@@ -16,6 +16,7 @@ import { RemoteRunner, type RemoteRunRequest } from '../services/remote-runner.j
 import { CORE_VERSION } from '../version.js';
 import { formatComparison, metric, table } from './format.js';
 import { addInitCommand } from './init-command.js';
+import { formatVersionArtifacts } from './registry-format.js';
 import { addSweepCommand } from './sweep-command.js';
 
 /** Where the CLI writes; injectable for tests. */
@@ -344,6 +345,8 @@ export function createCli(io: CliIO = defaultIO): Command {
               v.aliases.join(' '),
             ]),
           ),
+          // Each version's artifacts: size, and latency and accuracy where export.budget measured them.
+          ...shown.versions.map(formatVersionArtifacts).flatMap((text) => (text ? ['', text] : [])),
           '',
           ...shown.history.map(
             (h) =>
