@@ -2,7 +2,9 @@
  * The export budget's decision as a pure function: measured formats and a budget in, the verdict
  * of each format, the one served and the explanation out.
  */
+import type { ArtifactStore, ModelVersion } from '@mlops/core';
 import { describe, expect, it } from 'vitest';
+import { OnnxRuntime } from '../src/runtime/onnx-runtime.js';
 import { budgetViolations, decideBudget, type MeasuredFormat, whatToChange } from '../src/stage/budget.js';
 import { median } from '../src/stage/budget-measure.js';
 import {
@@ -156,5 +158,29 @@ describe('median', () => {
     expect(median([5, 1, 3])).toBe(3);
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(() => median([])).toThrow();
+  });
+});
+
+describe('the served format of a budgeted version', () => {
+  const version = (servedFormat?: string): ModelVersion => ({
+    model: 'edge',
+    version: 1,
+    artifacts: {
+      tfjs: { hash: 'a'.repeat(64), kind: 'dir', size: 3 },
+      onnx: { hash: 'b'.repeat(64), kind: 'file', size: 2 },
+    },
+    metrics: {},
+    lineage: {},
+    metadata: servedFormat ? { servedFormat } : {},
+    createdAt: '2026-01-01T00:00:00Z',
+    aliases: [],
+  });
+  const store = {} as ArtifactStore;
+
+  it('leaves a version whose served format is not ONNX to its own runtime, unless serve is set', () => {
+    expect(new OnnxRuntime({ store }).supports(version())).toBe(true);
+    expect(new OnnxRuntime({ store }).supports(version('onnx'))).toBe(true);
+    expect(new OnnxRuntime({ store }).supports(version('tfjs'))).toBe(false);
+    expect(new OnnxRuntime({ store, precision: 'fp32' }).supports(version('tfjs'))).toBe(true);
   });
 });

@@ -2,8 +2,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load-config.js';
+import { loadConfig, resolveUserConfig } from '../../src/config/load-config.js';
 import { isMlopsError, type MlopsError } from '../../src/errors.js';
+import { silentLogger } from '../../src/logging/index.js';
+import { Pipeline } from '../../src/pipeline/pipeline.js';
+import { countingEnginePlugin, type EngineCalls } from '../pipeline/test-plugin.js';
 
 async function projectWith(yaml: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'mlops-budget-config-'));
@@ -59,5 +62,28 @@ describe('export.budget', () => {
       }),
     );
     expect(device.message).toContain('device only scales latency');
+  });
+});
+
+describe('export.budget without a plugin that measures', () => {
+  it('fails the export stage instead of registering unmeasured formats', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'mlops-budget-unmeasured-'));
+    const calls: EngineCalls = { build: 0, train: 0, evaluate: 0, export: 0 };
+    const { config } = await resolveUserConfig(
+      {
+        project: 'demo',
+        data: { source: 'generated' },
+        train: { epochs: 1 },
+        export: { budget: { maxBytes: 1000 } },
+        plugins: [countingEnginePlugin(calls)],
+      },
+      { file: join(root, 'mlops.config.ts') },
+    );
+    const pipeline = await Pipeline.create({ config, logger: silentLogger });
+    const error = await failure(pipeline.run({ stages: ['export'] }));
+    expect(error.code).toBe('MLOPS_ERR_SERVICE_MISSING');
+    expect(error.message).toContain('export.budget is set, and no plugin measures exports against it');
+    expect(error.hint).toContain('@mlops/plugin-onnx');
+    expect(calls.export).toBe(0);
   });
 });
