@@ -5,13 +5,14 @@
  * `MLOPS_GCP_JOB`) it also reads the job's package back (config, data versions, code version),
  * restores the job's data and reports the run's outcome.
  */
-import { ArtifactStore, type MlopsPlugin, ModelRegistry, RemoteRunner } from '@mlops/core';
+import { ArtifactStore, type MlopsPlugin, ModelRegistry, RemoteRunner, TrialExecutor } from '@mlops/core';
 import { dataSyncCommands } from './commands/data-sync-commands.js';
 import { deployCommand } from './commands/deploy-command.js';
 import { monitorStatusCommand } from './commands/monitor-command.js';
 import { vertexTrainCommand } from './commands/vertex-train-command.js';
 import { GcpContext } from './gcp-context.js';
 import type { GcpPluginOptions } from './options.js';
+import { vertexTrialExecutor } from './sweep/vertex-trial-executor.js';
 import { PLUGIN_VERSION } from './version.js';
 import { tapJobReporting } from './vertex/job-reporting.js';
 import { vertexRemoteRunner } from './vertex/vertex-remote-runner.js';
@@ -38,6 +39,7 @@ export function gcp(options: GcpPluginOptions = {}): MlopsPlugin {
       api.command(monitorStatusCommand(context));
       api.command(vertexTrainCommand(context));
       api.provide(RemoteRunner, vertexRemoteRunner(context));
+      api.provide(TrialExecutor, vertexTrialExecutor(context, api));
       const jobId = process.env.MLOPS_GCP_JOB;
       if (jobId) {
         tapJobReporting(api, {

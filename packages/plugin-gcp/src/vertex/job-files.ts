@@ -52,6 +52,8 @@ export interface VertexJobResult {
   registered?: { model: string; version: number; aliases: string[] };
   /** Test metrics of the run. */
   metrics?: Record<string, number>;
+  /** The run record's metrics (`val/top1`, `test/top1`, …): what `mlops sweep` judges trials by. */
+  runMetrics?: Record<string, number>;
   /** What the job read back from `job.json` and confirmed before the run. */
   verified?: {
     /** Data versions restored: manifest path → tree hash. */

@@ -80,6 +80,10 @@ export function tapJobReporting(api: PluginApi, options: JobReportingOptions): v
   api.hooks.runEnd.tapPromise('@mlops/plugin-gcp:vertex-job', async (event) => {
     const metrics = event.outputs.evaluate?.metrics;
     const registered = event.outputs.export?.registered;
+    const runMetrics = await new RunStore(resolve(api.config.root, api.config.store.path))
+      .get(event.run.id)
+      .then((record) => record.metrics)
+      .catch(() => undefined);
     const url = await writeJobFile(options.storage, options.store.location, options.jobId, 'result.json', {
       format: 'mlops-vertex-result/1',
       jobId: options.jobId,
@@ -87,6 +91,7 @@ export function tapJobReporting(api: PluginApi, options: JobReportingOptions): v
       runId: event.run.id,
       ...(registered ? { registered } : {}),
       ...(metrics ? { metrics } : {}),
+      ...(runMetrics ? { runMetrics } : {}),
       ...(verified ? { verified } : {}),
     });
     api.logger.info(`job result written to ${url}`);
