@@ -19,7 +19,15 @@ import { describe, expect, it } from 'vitest';
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const UPDATE_COMMAND = 'UPDATE_SURFACE=1 npx vitest run test/public-surface.test.ts';
 /** Folder under `packages/` → its package name; every one is published. */
-const PACKAGES = ['core', 'plugin-tfjs', 'plugin-onnx', 'plugin-gcp', 'plugin-wandb', 'server'];
+const PACKAGES = [
+  'core',
+  'plugin-tfjs',
+  'plugin-onnx',
+  'plugin-gcp',
+  'plugin-wandb',
+  'server',
+  'create-mlops',
+];
 
 const entryOf = (dir: string) => join(REPO, 'packages', dir, 'src', 'index.ts');
 const pinnedFileOf = (dir: string) => join(REPO, 'test', 'public-surface', `${dir}.json`);

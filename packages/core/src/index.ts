@@ -228,6 +228,19 @@ export {
   type StageRunStatus,
   type ValueDifference,
 } from './runs/index.js';
+// Project scaffolding: the templates behind `mlops init` and `npm create mlops`.
+export {
+  initProject,
+  renderProject,
+  SCAFFOLD_CI_PROVIDERS,
+  SCAFFOLD_TEMPLATES,
+  type ScaffoldCi,
+  type ScaffoldFile,
+  type ScaffoldOptions,
+  type ScaffoldTemplate,
+  type WriteProjectOptions,
+  type WriteProjectResult,
+} from './scaffold/index.js';
 // Service interfaces, each also the DI token plugins register an implementation under.
 export {
   type AliasMove,
