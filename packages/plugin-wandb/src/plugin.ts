@@ -5,6 +5,7 @@ import {
   LocalModelRegistry,
   type MlopsPlugin,
   ModelRegistry,
+  SweepObserver,
   Tracker,
 } from '@mlops/core';
 import { syncCommand } from './commands/sync-command.js';
@@ -13,6 +14,7 @@ import { FallbackModelRegistry } from './registry/fallback-registry.js';
 import { SpoolingModelRegistry } from './registry/spooling-registry.js';
 import { WandbModelRegistry } from './registry/wandb-model-registry.js';
 import { resolveSettings, type WandbPluginOptions } from './settings.js';
+import { wandbSweepObserver } from './sweep/wandb-sweep.js';
 import { WandbTracker } from './tracker/wandb-tracker.js';
 import { PLUGIN_WANDB_VERSION } from './version.js';
 
@@ -51,6 +53,16 @@ export function wandb(options: WandbPluginOptions = {}): MlopsPlugin {
           ...(options.flushIntervalMs ? { flushIntervalMs: options.flushIntervalMs } : {}),
           ...(options.transmitIntervalMs ? { transmitIntervalMs: options.transmitIntervalMs } : {}),
           ...(options.heartbeatIntervalMs ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
+          logger: api.logger,
+        }),
+      );
+      api.provide(
+        SweepObserver,
+        wandbSweepObserver({
+          entity: settings.entity,
+          project: settings.project,
+          mode: settings.mode,
+          connect: () => connectWandb(settings, options),
           logger: api.logger,
         }),
       );

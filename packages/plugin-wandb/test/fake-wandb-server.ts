@@ -58,6 +58,19 @@ export interface FakeRun {
   exitcode: number | null;
   /** The body of the request that completed the run: resending it (a lost answer) is harmless. */
   completedBy?: string;
+  /** The sweep the run belongs to (`upsertBucket`'s `sweep`). */
+  sweep?: string;
+}
+
+/** A sweep as the fake stores it (`upsertSweep`). */
+export interface FakeSweep {
+  name: string;
+  entity: string;
+  project: string;
+  config: Record<string, unknown>;
+  controller: Record<string, unknown> | null;
+  state: string | null;
+  description: string | null;
 }
 
 /** An artifact version as the fake stores it. */
@@ -134,6 +147,8 @@ export class FakeWandbServer {
   readonly requests: RecordedRequest[] = [];
   /** Runs by `entity/project/name`. */
   readonly runs = new Map<string, FakeRun>();
+  /** Sweeps by `entity/project/name`. */
+  readonly sweeps = new Map<string, FakeSweep>();
   /** Artifacts by id. */
   readonly artifacts = new Map<string, FakeArtifact>();
   /** `entity/project/collection` → alias → artifact id (source collections and linked ones). */
@@ -371,6 +386,8 @@ export class FakeWandbServer {
     switch (operation) {
       case 'UpsertBucket':
         return { upsertBucket: this.#upsertBucket(v) };
+      case 'UpsertSweep':
+        return { upsertSweep: this.#upsertSweep(v) };
       case 'RunResumeStatus': {
         const run = this.run(str(v.entity), str(v.project), str(v.name));
         return {
@@ -475,6 +492,39 @@ export class FakeWandbServer {
     }
   }
 
+  #upsertSweep(v: Record<string, unknown>): unknown {
+    const entity = str(v.entityName);
+    const project = str(v.projectName);
+    if (!entity || !project) throw new Violation('UpsertSweep without entityName or projectName');
+    if (typeof v.config !== 'string') throw new Violation('UpsertSweep without a config');
+    // The server parses the config as YAML; JSON is YAML.
+    const config = JSON.parse(v.config) as Record<string, unknown>;
+    const warnings: string[] = [];
+    if (!['grid', 'random', 'bayes'].includes(String(config.method)))
+      warnings.push(`method ${String(config.method)} is not one of grid, random, bayes`);
+    const name =
+      v.id === undefined || v.id === null
+        ? this.#id('sweep')
+            .replace(/[^a-z0-9]/g, '')
+            .slice(-8)
+        : str(v.id);
+    const sweep: FakeSweep = {
+      name: name as string,
+      entity,
+      project,
+      config,
+      controller:
+        typeof v.controller === 'string' ? (JSON.parse(v.controller) as Record<string, unknown>) : null,
+      state: typeof v.state === 'string' ? v.state : null,
+      description: typeof v.description === 'string' ? v.description : null,
+    };
+    this.sweeps.set(`${entity}/${project}/${sweep.name}`, sweep);
+    return {
+      sweep: { name: sweep.name, project: { id: 'p', name: project, entity: { id: 'e', name: entity } } },
+      configValidationWarnings: warnings,
+    };
+  }
+
   #upsertBucket(v: Record<string, unknown>): unknown {
     const entity = str(v.entity);
     const project = str(v.project);
@@ -509,6 +559,11 @@ export class FakeWandbServer {
     if (typeof v.jobType === 'string') run.jobType = v.jobType;
     if (Array.isArray(v.tags)) run.tags = v.tags.map(String);
     if (typeof v.config === 'string') run.config = JSON.parse(v.config) as Record<string, unknown>;
+    if (typeof v.sweep === 'string') {
+      if (!this.sweeps.has(`${entity}/${project}/${v.sweep}`))
+        throw new Violation(`UpsertBucket names sweep ${v.sweep}, which ${entity}/${project} does not have`);
+      run.sweep = v.sweep;
+    }
     return {
       bucket: {
         id: run.id,

@@ -7,7 +7,7 @@
  * server checks requests against these shapes.
  */
 
-/** Creates or updates a run ("bucket"): name, display name, group, tags, config. */
+/** Creates or updates a run ("bucket"): name, display name, group, tags, config, the sweep it is a trial of. */
 export const UPSERT_BUCKET = `mutation UpsertBucket(
   $id: String,
   $name: String,
@@ -18,6 +18,7 @@ export const UPSERT_BUCKET = `mutation UpsertBucket(
   $notes: String,
   $config: JSONString,
   $jobType: String,
+  $sweep: String,
   $tags: [String!]
 ) {
   upsertBucket(input: {
@@ -30,6 +31,7 @@ export const UPSERT_BUCKET = `mutation UpsertBucket(
     notes: $notes,
     config: $config,
     jobType: $jobType,
+    sweep: $sweep,
     tags: $tags
   }) {
     bucket {

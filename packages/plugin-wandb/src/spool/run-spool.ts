@@ -33,6 +33,8 @@ export interface SpooledRun {
   group?: string;
   /** Job type, e.g. `train`. */
   jobType?: string;
+  /** The W&B sweep (its name, e.g. `x1y2z3ab`) this run is a trial of (`mlops sweep`). */
+  sweep?: string;
   /** Tags. */
   tags: string[];
   /** Config in W&B's shape: `{ key: { value, desc } }`. */

@@ -190,6 +190,7 @@ function runFields(run: SpooledRun): Record<string, unknown> {
     groupName: run.group,
     displayName: run.displayName,
     jobType: run.jobType,
+    ...(run.sweep ? { sweep: run.sweep } : {}),
     tags: run.tags,
     config: JSON.stringify(run.config),
   };

@@ -11,6 +11,7 @@ import {
 import type { WandbClient } from '../http/wandb-client.js';
 import { stringifyExtendedJson } from '../json/extended-json.js';
 import { RunSpool, type SpooledRun } from '../spool/run-spool.js';
+import { sweepOfRun } from '../sweep/wandb-sweep.js';
 import { noteAnswer, type UploadReport, uploadSpooledRun } from '../sync/run-uploader.js';
 import { histogramValue, imageValue, tablePicture, tableValue } from './history-values.js';
 
@@ -146,6 +147,7 @@ export class WandbTracker implements Tracker {
       ...(run.name ? { displayName: run.name } : {}),
       ...(this.#options.group ? { group: this.#options.group } : {}),
       jobType: this.#options.jobType ?? 'train',
+      ...sweepOfRun(run, this.#options.entity, this.#options.project),
       tags: [...new Set([...(run.tags ?? []), ...(this.#options.tags ?? [])])],
       config: { ...(previous?.config ?? {}), ...toWandbConfig(run.config) },
       // Resumed on the server too when W&B may have history this spool does not.

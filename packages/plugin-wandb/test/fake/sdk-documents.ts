@@ -10,7 +10,7 @@
  *   id, state and sequence; no `aliases`), CreateArtifactManifest, CreateArtifactFiles
  *   (`create_artifact_files`, which keys the answer by `displayName`), CommitArtifact,
  *   LinkArtifact (`link_artifact`), FetchOrgEntityFromEntity
- *   (`_fetch_orgs_and_org_entities_from_entity`).
+ *   (`_fetch_orgs_and_org_entities_from_entity`), UpsertSweep (`upsert_sweep`).
  * - `wandb/sdk/artifacts/artifact.py` and `tools/graphql_codegen/artifacts/*.graphql` (current
  *   SDK): the `ArtifactFragment` fields of ArtifactByName, ArtifactByID and
  *   ArtifactCollectionVersions — aliases as `ArtifactAliasFragment` with the collection as
@@ -40,6 +40,19 @@ export const SDK_DOCUMENTS: Record<string, string> = {
         project { id name entity { id name } }
       }
       inserted
+    }
+  }`,
+  UpsertSweep: `mutation UpsertSweep(
+    $id: ID, $config: String, $description: String, $entityName: String, $projectName: String,
+    $controller: JSONString, $scheduler: JSONString, $state: String, $priorRunsFilters: JSONString
+  ) {
+    upsertSweep(input: {
+      id: $id, config: $config, description: $description, entityName: $entityName,
+      projectName: $projectName, controller: $controller, scheduler: $scheduler, state: $state,
+      priorRunsFilters: $priorRunsFilters
+    }) {
+      sweep { name project { id name entity { id name } } }
+      configValidationWarnings
     }
   }`,
   RunResumeStatus: `query RunResumeStatus($project: String, $entity: String, $name: String!) {
