@@ -157,6 +157,8 @@ export default {
           '--json',
           '--set',
           'train.epochs=3',
+          '--set',
+          'train.backend=cpu',
           'train',
           '--remote',
           'vertex',
@@ -185,6 +187,10 @@ export default {
     expect(remote.request.body.jobSpec.workerPoolSpecs[0].containerSpec.args).toEqual(
       expect.arrayContaining(['--set', 'train.epochs=3']),
     );
+    // As written on the command line (core's RemoteRunRequest.set), not recovered from the config.
+    const args: string[] = remote.request.body.jobSpec.workerPoolSpecs[0].containerSpec.args;
+    const sets = args.filter((_, i) => args[i - 1] === '--set' && !args[i]?.startsWith('store.remote='));
+    expect(sets).toEqual(['train.epochs=3', 'train.backend=cpu']);
     expect(remote.request.body.jobSpec.workerPoolSpecs[0].containerSpec.env).toEqual(
       expect.arrayContaining([
         { name: 'A', value: '1' },

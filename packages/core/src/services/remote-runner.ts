@@ -12,6 +12,11 @@ export interface RemoteRunRequest {
   options: Record<string, string>;
   /** Rerun cached stages on the remote side. */
   force: boolean;
+  /**
+   * The command line's `--set` overrides as given (`train.lr=0.002`), in order. The remote run
+   * applies them to the same config file, so its config is the one resolved here.
+   */
+  set: readonly string[];
 }
 
 /**

@@ -88,8 +88,10 @@ export function vertexTrainCommand(context: GcpContext): PluginCommand {
       const env = { ...(defaults.env ?? {}), ...parseEnvPairs(listFlag(flags.env)) };
       const secrets = secretRefs(defaults.secrets, listFlag(flags.secret), project);
       const configFile = defaults.configFile ?? configFileName(config.sources, config.root);
-      // The run asked for is the config file plus this command's --set overrides: pass those on.
-      const cliSets = await cliOverrides(config);
+      // The run asked for is the config file plus this command's --set overrides: pass those on,
+      // as given on the command line (`--remote vertex` and plugin commands both see them), else
+      // recovered from the resolved config (a config given programmatically).
+      const cliSets = Array.isArray(flags.set) ? flags.set.map(String) : await cliOverrides(config);
       const byo = opt('image') ?? defaults.image;
       // An accelerator without --image: the GPU variant of the project image, on the tensorflow backend.
       const gpu = !byo && accelerator !== undefined;

@@ -39,7 +39,12 @@ export function vertexRemoteRunner(context: GcpContext): RemoteRunner {
     target: 'vertex',
     description: 'Vertex AI custom job',
     async submit(request, api) {
-      const flags: Record<string, unknown> = { dryRun: request.dryRun, stages: request.stages };
+      // The command line's --set overrides as given: the job applies them to the same config file.
+      const flags: Record<string, unknown> = {
+        dryRun: request.dryRun,
+        stages: request.stages,
+        set: [...request.set],
+      };
       if (request.force) flags.force = true;
       for (const [key, value] of Object.entries(request.options)) {
         if (!(REMOTE_OPTIONS as readonly string[]).includes(key)) {
