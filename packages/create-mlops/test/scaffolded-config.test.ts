@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '@mlops/core';
+import { loadConfig, SCAFFOLD_TEMPLATES } from '@mlops/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMlops } from '../src/index.js';
 import { linkDependencies, missingBuilds } from './workspace-project.js';
@@ -16,11 +16,10 @@ afterAll(async () => {
   await Promise.all(temps.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-const TEMPLATES = ['imagefolder', 'fashion-mnist', 'mnist'] as const;
 const quiet = { out: () => undefined, err: () => undefined };
 
 describe('the mlops.config.ts of each template', () => {
-  it.each(TEMPLATES.flatMap((template) => [false, true].map((gcp) => [template, gcp] as const)))(
+  it.each(SCAFFOLD_TEMPLATES.flatMap((template) => [false, true].map((gcp) => [template, gcp] as const)))(
     'loads and validates (%s, gcp %s)',
     async (template, gcp) => {
       const root = await mkdtemp(join(tmpdir(), 'create-mlops-config-'));
