@@ -10,7 +10,7 @@
  * and commit them with the change. The names are read with the TypeScript compiler from the
  * sources (sibling `@mlops/*` imports resolved to their sources too), so no build is needed.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -18,16 +18,20 @@ import { describe, expect, it } from 'vitest';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const UPDATE_COMMAND = 'UPDATE_SURFACE=1 npx vitest run test/public-surface.test.ts';
-/** Folder under `packages/` → its package name; every one is published. */
-const PACKAGES = [
-  'core',
-  'plugin-tfjs',
-  'plugin-onnx',
-  'plugin-gcp',
-  'plugin-wandb',
-  'server',
-  'create-mlops',
-];
+/** The folders under `packages/` of the published packages (not private, with a `.` export). */
+const PACKAGES = readdirSync(join(REPO, 'packages'))
+  .filter((dir) => {
+    try {
+      const manifest = JSON.parse(readFileSync(join(REPO, 'packages', dir, 'package.json'), 'utf8')) as {
+        private?: boolean;
+        exports?: Record<string, unknown>;
+      };
+      return !manifest.private && manifest.exports?.['.'] !== undefined;
+    } catch {
+      return false;
+    }
+  })
+  .sort();
 
 const entryOf = (dir: string) => join(REPO, 'packages', dir, 'src', 'index.ts');
 const pinnedFileOf = (dir: string) => join(REPO, 'test', 'public-surface', `${dir}.json`);
@@ -87,6 +91,10 @@ function readPinned(dir: string): string[] {
 }
 
 describe('the public surface of each package', () => {
+  it('finds the published packages', () => {
+    expect(PACKAGES).toEqual(expect.arrayContaining(['core', 'create-mlops', 'plugin-tfjs', 'server']));
+  });
+
   const actual = exportedNames();
   const update = process.env.UPDATE_SURFACE === '1';
 
