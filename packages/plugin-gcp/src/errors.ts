@@ -1,18 +1,15 @@
 /**
  * The error codes `@mlops/plugin-gcp` declares (`MLOPS_GCP_ERR_*`). Credentials, unreachable or
  * failing Google APIs, bucket objects and the registry use core's codes (`MLOPS_ERR_REMOTE_*`,
- * `MLOPS_ERR_STORE_*`, `MLOPS_ERR_REGISTRY_*`); `docs/errors.md` lists both. (`MLOPS_GCP_STORE`,
- * `MLOPS_GCP_REGISTRY`, `MLOPS_GCP_JOB`, `MLOPS_GCP_SECRETS`… are environment variables, not codes.)
+ * `MLOPS_ERR_STORE_*`, `MLOPS_ERR_REGISTRY_*`), and flags that do not fit (a machine type without
+ * its accelerator) are `MLOPS_ERR_USAGE`, which the CLI answers with exit code 2; `docs/errors.md`
+ * lists both. (`MLOPS_GCP_STORE`, `MLOPS_GCP_REGISTRY`, `MLOPS_GCP_JOB`, `MLOPS_GCP_SECRETS`… are
+ * environment variables, not codes.)
  */
 import { defineErrorCatalogue } from '@mlops/core';
 
 /** The codes `@mlops/plugin-gcp` declares; call sites use `gcpErrors.create(code, message, { hint })`. */
 export const gcpErrors = defineErrorCatalogue('@mlops/plugin-gcp', {
-  MLOPS_GCP_ERR_ACCELERATOR: {
-    meaning:
-      'The Vertex AI machine type and accelerator do not go together: an unknown accelerator, a count or machine family it does not come in, or a GPU the training image cannot drive.',
-    hint: 'Pass an --accelerator and --machine-type pair from the Vertex AI list the message names.',
-  },
   MLOPS_GCP_ERR_VERTEX_JOB: {
     meaning:
       'A Vertex AI training job failed, was cancelled, or ended without the package or result files mlops writes around it.',
@@ -26,6 +23,11 @@ export const gcpErrors = defineErrorCatalogue('@mlops/plugin-gcp', {
     meaning:
       'The project folder cannot become an image: a file holds a credential, package.json or the lockfile is missing, a dependency is not declared, or the ignore rules leave nothing.',
     hint: 'Fix the file named in the message (or .gcloudignore / .dockerignore), or build the image yourself and pass --image.',
+  },
+  MLOPS_GCP_ERR_DEPLOY: {
+    meaning:
+      'A Cloud Run deploy finished without a ready revision: the container did not start or did not pass /readyz.',
+    hint: 'Read the revision logs in the Cloud Run console (no model under the alias and no bucket access are the usual causes).',
   },
   MLOPS_GCP_ERR_OPERATION: {
     meaning:

@@ -11,11 +11,13 @@
  * dependency (or the image would lack it), and no file may contain the value of a credential set
  * in the environment (the W&B key goes to Secret Manager, never into an image).
  */
+
 import { createHash } from 'node:crypto';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { isErrnoException, MlopsError } from '@mlops/core';
+import { isErrnoException } from '@mlops/core';
+import { gcpErrors } from '../errors.js';
 import { ALWAYS_EXCLUDED, IgnoreRules, parseIgnoreFile } from './ignore-rules.js';
 import { type TarEntry, writeTar } from './tar.js';
 
@@ -85,8 +87,8 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
       continue; // regenerated from the config on every deploy; the context carries its own copy
     }
     if (secrets.some((s) => data.includes(s))) {
-      throw new MlopsError(
-        'MLOPS_ERR_USAGE',
+      throw gcpErrors.create(
+        'MLOPS_GCP_ERR_BUILD_CONTEXT',
         `${path} contains the value of a credential from your environment; it would be baked into the image`,
         {
           file,
@@ -98,9 +100,13 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
     files.push({ path, size: data.length });
   }
   if (entries.length === 0) {
-    throw new MlopsError('MLOPS_ERR_USAGE', `the build context ${root} is empty after the ignore rules`, {
-      hint: 'Check .gcloudignore / .dockerignore: they must not exclude the config and package.json.',
-    });
+    throw gcpErrors.create(
+      'MLOPS_GCP_ERR_BUILD_CONTEXT',
+      `the build context ${root} is empty after the ignore rules`,
+      {
+        hint: 'Check .gcloudignore / .dockerignore: they must not exclude the config and package.json.',
+      },
+    );
   }
   const generated = Object.entries(options.generated ?? {})
     .filter(([path]) => path !== CONTEXT_DOCKERFILE)
@@ -132,7 +138,7 @@ async function requireFile(root: string, name: string): Promise<void> {
     await stat(join(root, name));
   } catch (error) {
     if (!isErrnoException(error, 'ENOENT')) throw error;
-    throw new MlopsError('MLOPS_ERR_USAGE', `the image build needs ${name} in ${root}`, {
+    throw gcpErrors.create('MLOPS_GCP_ERR_BUILD_CONTEXT', `the image build needs ${name} in ${root}`, {
       file: join(root, name),
       hint:
         name === 'package-lock.json'

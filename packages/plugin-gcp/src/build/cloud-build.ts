@@ -6,9 +6,11 @@
  * it to `<prefix>/builds/logs/log-<id>.txt`), and on Ctrl-C cancels the build
  * (`builds.cancel`).
  */
+
 import type { Storage } from '@google-cloud/storage';
 import { type Logger, MlopsError } from '@mlops/core';
 import type { ApiRequest } from '../deploy/cloud-run-service.js';
+import { gcpErrors } from '../errors.js';
 import { isNotFound } from '../gcs/gcs-errors.js';
 import { type GsLocation, objectNameIn, parseGsUrl } from '../gcs/gs-url.js';
 import { type GoogleApiClient, sleep } from '../google-api/google-api-client.js';
@@ -179,8 +181,8 @@ export async function runCloudBuild(
   while (!operation.done) {
     if (options.signal?.aborted) await cancel();
     if (Date.now() - started > timeoutMs) {
-      throw new MlopsError(
-        'MLOPS_ERR_STAGE_FAILED',
+      throw gcpErrors.create(
+        'MLOPS_GCP_ERR_IMAGE_BUILD',
         `image build ${id} is still running after ${Math.round((Date.now() - started) / 1000)} s`,
         { hint: `It may still finish: ${logUrl}` },
       );
@@ -200,8 +202,8 @@ export async function runCloudBuild(
   if (operation.error || final?.status !== 'SUCCESS') {
     const status = final?.status ?? 'FAILURE';
     const detail = final?.failureInfo?.detail ?? final?.statusDetail ?? operation.error?.message ?? '';
-    throw new MlopsError(
-      'MLOPS_ERR_STAGE_FAILED',
+    throw gcpErrors.create(
+      'MLOPS_GCP_ERR_IMAGE_BUILD',
       `image build ${id} ${cancelled ? 'was cancelled' : `ended ${status}`}${detail ? `: ${detail}` : ''}`,
       {
         hint: cancelled

@@ -16,10 +16,10 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Logger, ResolvedConfig } from '@mlops/core';
-import { MlopsError } from '@mlops/core';
 import type { ApiRequest } from '../deploy/cloud-run-service.js';
 import { renderServerDockerfile } from '../deploy/dockerfile.js';
 import { credentialValues } from '../deploy/secrets.js';
+import { gcpErrors } from '../errors.js';
 import type { GcpContext } from '../gcp-context.js';
 import { toMlopsError } from '../gcs/gcs-errors.js';
 import { formatGsUrl, objectNameIn, parseGsUrl } from '../gcs/gs-url.js';
@@ -273,8 +273,8 @@ export async function pluginPackages(config: ResolvedConfig): Promise<string[]> 
   try {
     manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
   } catch (error) {
-    throw new MlopsError(
-      'MLOPS_ERR_USAGE',
+    throw gcpErrors.create(
+      'MLOPS_GCP_ERR_BUILD_CONTEXT',
       `the image build needs ${manifestPath}: ${(error as Error).message}`,
       {
         file: manifestPath,
@@ -291,8 +291,8 @@ export async function pluginPackages(config: ResolvedConfig): Promise<string[]> 
     if (name in production) {
       packages.push(name);
     } else if (name in other || name === '@mlops/core' || isInstalled(config.root, name)) {
-      throw new MlopsError(
-        'MLOPS_ERR_USAGE',
+      throw gcpErrors.create(
+        'MLOPS_GCP_ERR_BUILD_CONTEXT',
         `${name} is not in the dependencies of ${manifestPath}, so the image would not have it`,
         {
           file: manifestPath,

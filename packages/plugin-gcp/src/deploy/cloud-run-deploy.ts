@@ -7,7 +7,7 @@
  * `CONDITION_SUCCEEDED` and a ready revision serves it. `--allow-unauthenticated` then sets the
  * invoker binding (see `cloud-run-iam.ts`).
  */
-import { MlopsError } from '@mlops/core';
+import { gcpErrors } from '../errors.js';
 import type { GoogleApiClient } from '../google-api/google-api-client.js';
 import {
   type LongRunningOperation,
@@ -79,8 +79,8 @@ export async function deployToCloudRun(
   });
   const condition = service?.terminalCondition;
   if (!service || condition?.state !== 'CONDITION_SUCCEEDED' || !service.latestReadyRevision) {
-    throw new MlopsError(
-      'MLOPS_ERR_STAGE_FAILED',
+    throw gcpErrors.create(
+      'MLOPS_GCP_ERR_DEPLOY',
       `${what} finished without a ready revision (${condition?.state ?? 'no terminal condition'}): ${condition?.message ?? ''}`.trim(),
       {
         hint: 'Read the revision logs in the Cloud Run console; a server that fails /readyz (no model under the alias, no bucket access) never becomes ready.',

@@ -3,7 +3,7 @@
  * builds.create and Artifact Registry's repositories.create return): poll
  * `GET {base}/{operation.name}` until `done`, then return its `response` or raise its `error`.
  */
-import { MlopsError } from '@mlops/core';
+import { gcpErrors } from '../errors.js';
 import { type GoogleApiClient, sleep } from './google-api-client.js';
 
 /** The JSON shape of an Operation. */
@@ -44,8 +44,8 @@ export async function waitForOperation<T>(
   let current = operation;
   while (!current.done) {
     if (Date.now() - started > (options.timeoutMs ?? 15 * 60_000)) {
-      throw new MlopsError(
-        'MLOPS_ERR_STAGE_FAILED',
+      throw gcpErrors.create(
+        'MLOPS_GCP_ERR_OPERATION',
         `${what}: operation ${current.name} is still running after ${Math.round((Date.now() - started) / 1000)} s`,
         {
           hint: 'It may still finish; check it in the Google Cloud console, then rerun.',
@@ -62,8 +62,8 @@ export async function waitForOperation<T>(
     await options.onPoll?.(current);
   }
   if (current.error) {
-    throw new MlopsError(
-      'MLOPS_ERR_STAGE_FAILED',
+    throw gcpErrors.create(
+      'MLOPS_GCP_ERR_OPERATION',
       `${what} failed: ${current.error.message ?? `code ${current.error.code}`}`,
       {
         hint:

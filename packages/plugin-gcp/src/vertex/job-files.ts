@@ -6,8 +6,10 @@
  * one submitted and records the code version) and `result.json` (written by the remote run when it
  * ends: status, run id, the registered version, and what it verified against `job.json`).
  */
+
 import type { Storage } from '@google-cloud/storage';
 import { MlopsError } from '@mlops/core';
+import { gcpErrors } from '../errors.js';
 import { isNotFound, toMlopsError } from '../gcs/gcs-errors.js';
 import { formatGsUrl, objectNameIn, parseGsUrl } from '../gcs/gs-url.js';
 
@@ -92,7 +94,7 @@ export async function writeJobFile(
   return url;
 }
 
-/** Reads `jobs/<jobId>/job.json`; `MLOPS_ERR_STAGE_FAILED` when it is missing or not a package. */
+/** Reads `jobs/<jobId>/job.json`; `MLOPS_GCP_ERR_VERTEX_JOB` when it is missing, `MLOPS_ERR_STORE_CORRUPT` when it is not a package. */
 export async function readJobPackage(
   storage: Storage,
   remote: string,
@@ -108,7 +110,7 @@ export async function readJobPackage(
       .download();
   } catch (error) {
     if (isNotFound(error)) {
-      throw new MlopsError('MLOPS_ERR_STAGE_FAILED', `job ${jobId} has no package at ${url}`, {
+      throw gcpErrors.create('MLOPS_GCP_ERR_VERTEX_JOB', `job ${jobId} has no package at ${url}`, {
         hint: 'Submit jobs with `mlops train --remote vertex` (it writes job.json before submitting); MLOPS_GCP_JOB must name the job.',
       });
     }
@@ -123,7 +125,7 @@ export async function readJobPackage(
   return pkg;
 }
 
-/** Reads `jobs/<jobId>/result.json`; `MLOPS_ERR_STAGE_FAILED` when the run left none. */
+/** Reads `jobs/<jobId>/result.json`; `MLOPS_GCP_ERR_VERTEX_JOB` when the run left none. */
 export async function readJobResult(
   storage: Storage,
   remote: string,
@@ -151,9 +153,13 @@ export async function readJobResult(
   } catch (error) {
     if (isNotFound(error)) {
       if (optional) return undefined;
-      throw new MlopsError('MLOPS_ERR_STAGE_FAILED', `the Vertex job ${jobId} succeeded but left no ${url}`, {
-        hint: 'The image must include @mlops/plugin-gcp in its config plugins (it writes the result); check the job logs.',
-      });
+      throw gcpErrors.create(
+        'MLOPS_GCP_ERR_VERTEX_JOB',
+        `the Vertex job ${jobId} succeeded but left no ${url}`,
+        {
+          hint: 'The image must include @mlops/plugin-gcp in its config plugins (it writes the result); check the job logs.',
+        },
+      );
     }
     throw toMlopsError(`read ${url}`, error);
   }

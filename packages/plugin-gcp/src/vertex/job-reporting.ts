@@ -16,18 +16,13 @@
  * what it verified; if the checks fail, it writes a failed result with the reason first, so the
  * submitting machine can say why.
  */
+
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Storage } from '@google-cloud/storage';
-import {
-  configToJson,
-  dataCheckout,
-  type JsonObject,
-  MlopsError,
-  type PluginApi,
-  RunStore,
-} from '@mlops/core';
+import { configToJson, dataCheckout, type JsonObject, type PluginApi, RunStore } from '@mlops/core';
 import { pullDataVersion } from '../data/data-remote.js';
+import { gcpErrors } from '../errors.js';
 import type { GcsArtifactStore } from '../gcs/gcs-artifact-store.js';
 import { configDifferences } from './config-drift.js';
 import { readJobPackage, type VertexJobPackage, type VertexJobResult, writeJobFile } from './job-files.js';
@@ -56,7 +51,7 @@ export function tapJobReporting(api: PluginApi, options: JobReportingOptions): v
         runId: event.run.id,
         error: message,
       });
-      throw new MlopsError('MLOPS_ERR_STAGE_FAILED', message, { hint });
+      throw gcpErrors.create('MLOPS_GCP_ERR_VERTEX_JOB', message, { hint });
     };
     const pkg = await readJobPackage(options.storage, options.store.location, options.jobId);
     const root = api.config.root;

@@ -6,8 +6,9 @@
  * GPU is not left running. A failed, cancelled or expired job raises an MlopsError carrying the
  * job's own error message and where its logs are.
  */
-import { MlopsError } from '@mlops/core';
+
 import type { ApiRequest } from '../deploy/cloud-run-service.js';
+import { gcpErrors } from '../errors.js';
 import { vertexJobLogsUrl, vertexJobUrl } from '../google-api/console-links.js';
 import { type GoogleApiClient, sleep } from '../google-api/google-api-client.js';
 import type { VertexCustomJob } from './custom-job.js';
@@ -92,8 +93,8 @@ export async function runVertexJob(
     )) as VertexJobStatus;
   }
   if (job.state !== 'JOB_STATE_SUCCEEDED') {
-    throw new MlopsError(
-      'MLOPS_ERR_STAGE_FAILED',
+    throw gcpErrors.create(
+      'MLOPS_GCP_ERR_VERTEX_JOB',
       cancelled
         ? `Vertex AI job ${job.name} was cancelled at your request (${job.state.replace('JOB_STATE_', '')})`
         : `Vertex AI job ${job.name} ended ${job.state.replace('JOB_STATE_', '')}: ${job.error?.message ?? 'no error message'}`,
