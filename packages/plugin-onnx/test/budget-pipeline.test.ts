@@ -142,6 +142,8 @@ describe('export.budget', () => {
     const report = await readFile(join(first.dir, 'report.html'), 'utf8');
     expect(report).toContain('export/budget/served');
     expect(report).toContain('export/budget/onnx/bytes');
+    expect(report).toContain('<h2>Export budget</h2>');
+    expect(report).toMatch(/<code>onnx-int8<\/code>.*<span class="badge ok">served<\/span>/);
 
     // 2. maxBytes between the int8 and the fp32 sizes: int8 only.
     const between = Math.floor(((sizes['onnx-int8'] as number) + (sizes.onnx as number)) / 2);

@@ -3,6 +3,7 @@ import type { RunStatus, TrackedRun } from '../../services/tracker.js';
 import { writeFileAtomic } from '../../store/atomic-write.js';
 import { stableStringify } from '../../util/json.js';
 import { RUN_FILES } from '../run-files.js';
+import { budgetSection } from './budget-section.js';
 import { curvesSection, evaluationSection, histogramsSection, imagesSection } from './chart-sections.js';
 import { escapeHtml } from './html-escape.js';
 import {
@@ -75,6 +76,7 @@ export async function renderRunReport(runDir: string, options: RunReportOptions 
     ],
     ['curves', 'Training curves', curvesSection(data.metrics)],
     ['evaluation', 'Evaluation', evaluationSection(data.evaluation)],
+    ['budget', 'Export budget', budgetSection(record)],
     ['histograms', 'Histograms', histogramsSection(data.histograms)],
     ['images', 'Images', imagesSection(data.images, data.omittedImages)],
     ['config', 'Config', configHtml ? `<section id="config"><h2>Config</h2>${configHtml}</section>` : ''],
