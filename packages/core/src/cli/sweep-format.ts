@@ -4,7 +4,7 @@ import { table } from './format.js';
 /** A trial's value or metric for the terminal. */
 export function formatValueForTable(value: unknown): string {
   if (value === undefined) return '-';
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+  if (typeof value === 'number') return String(Number(value.toPrecision(4)));
   return JSON.stringify(value);
 }
 

@@ -25,7 +25,7 @@ interface PlotAxis {
 }
 
 function formatValue(value: unknown): string {
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+  if (typeof value === 'number') return String(Number(value.toPrecision(4)));
   return JSON.stringify(value);
 }
 
