@@ -2,8 +2,16 @@
  * The export budget's decision as a pure function: measured formats and a budget in, the verdict
  * of each format, the one served and the explanation out.
  */
-import type { ArtifactStore, ModelVersion } from '@mlops/core';
+import {
+  type ArtifactStore,
+  type ModelVersion,
+  Pipeline,
+  resolveUserConfig,
+  silentLogger,
+} from '@mlops/core';
+import { tfjs } from '@mlops/plugin-tfjs';
 import { describe, expect, it } from 'vitest';
+import { onnx } from '../src/plugin.js';
 import { OnnxRuntime } from '../src/runtime/onnx-runtime.js';
 import { budgetViolations, decideBudget, type MeasuredFormat, whatToChange } from '../src/stage/budget.js';
 import { median } from '../src/stage/budget-measure.js';
@@ -15,7 +23,7 @@ import {
   SUSTAINED_FRACTION,
 } from '../src/stage/device-profiles.js';
 
-const tfjs: MeasuredFormat = {
+const tfjsFormat: MeasuredFormat = {
   format: 'tfjs',
   measured: { bytes: 420_000, latencyP50Ms: 3.1, latencyDevice: 'host', top1: 0.9, top1Split: 'test' },
 };
@@ -27,7 +35,7 @@ const int8: MeasuredFormat = {
   format: 'onnx-int8',
   measured: { bytes: 104_321, latencyP50Ms: 0.5, latencyDevice: 'host', top1: 0.88, top1Split: 'test' },
 };
-const all = [tfjs, fp32, int8];
+const all = [tfjsFormat, fp32, int8];
 
 describe('decideBudget', () => {
   it('serves the smallest format inside every limit and registers every format that fits', () => {
@@ -110,7 +118,7 @@ describe('decideBudget', () => {
   });
 
   it('suggests int8 when it was not exported and size is the problem', () => {
-    const outcome = decideBudget([tfjs, fp32], { maxBytes: 200_000 });
+    const outcome = decideBudget([tfjsFormat, fp32], { maxBytes: 200_000 });
     expect(outcome.explanation).toContain("export.quantize: 'int8'");
   });
 
@@ -182,5 +190,23 @@ describe('the served format of a budgeted version', () => {
     expect(new OnnxRuntime({ store }).supports(version('onnx'))).toBe(true);
     expect(new OnnxRuntime({ store }).supports(version('tfjs'))).toBe(false);
     expect(new OnnxRuntime({ store, precision: 'fp32' }).supports(version('tfjs'))).toBe(true);
+  });
+});
+
+describe('an unknown device profile', () => {
+  it('fails when the pipeline is created, before any stage runs', async () => {
+    const { config } = await resolveUserConfig(
+      {
+        project: 'edge',
+        export: { formats: ['onnx'], budget: { maxLatencyMs: 5, device: 'raspbery-pi-4' } },
+        plugins: [tfjs({ backend: 'cpu' }), onnx()],
+      },
+      { file: '/nowhere/mlops.config.ts' },
+    );
+    await expect(Pipeline.create({ config, logger: silentLogger })).rejects.toMatchObject({
+      code: 'MLOPS_ERR_CONFIG_INVALID',
+      message: expect.stringContaining('export.budget.device: unknown device profile "raspbery-pi-4"'),
+      hint: expect.stringContaining('"raspberry-pi-4"'),
+    });
   });
 });
