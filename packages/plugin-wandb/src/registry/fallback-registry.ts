@@ -10,6 +10,7 @@ import {
   silentLogger,
   type VersionSelector,
 } from '@mlops/core';
+import { wandbErrors } from '../errors.js';
 
 /** Options of {@link FallbackModelRegistry}. */
 export interface FallbackModelRegistryOptions {
@@ -69,7 +70,11 @@ export class FallbackModelRegistry implements ModelRegistry {
     options?: { actor?: string; reason?: string },
   ): Promise<AliasMove> {
     return this.#write(`remove ${model}@${alias}`, (r) => {
-      if (!r.removeAlias) throw new Error('this registry cannot remove aliases');
+      if (!r.removeAlias)
+        throw wandbErrors.create(
+          'MLOPS_WANDB_ERR_ALIAS_REMOVAL_UNSUPPORTED',
+          'this registry cannot remove aliases',
+        );
       return r.removeAlias(model, alias, options);
     });
   }

@@ -10,6 +10,7 @@ import type {
   RegisterModelInput,
   VersionSelector,
 } from '@mlops/core';
+import { wandbErrors } from '../errors.js';
 
 /**
  * One registry change waiting to be sent to W&B. An alias move keeps the promotion gate it was
@@ -100,7 +101,11 @@ export class SpoolingModelRegistry implements ModelRegistry {
     alias: string,
     options?: { actor?: string; reason?: string },
   ): Promise<AliasMove> {
-    if (!this.#inner.removeAlias) throw new Error('the local registry cannot remove aliases');
+    if (!this.#inner.removeAlias)
+      throw wandbErrors.create(
+        'MLOPS_WANDB_ERR_ALIAS_REMOVAL_UNSUPPORTED',
+        'the local registry cannot remove aliases',
+      );
     const move = await this.#inner.removeAlias(model, alias, options);
     await this.#append({ op: 'unalias', model, alias });
     return move;
