@@ -31,6 +31,7 @@ const WORKSPACES = [
   'packages/plugin-gcp',
   'packages/plugin-wandb',
   'packages/server',
+  'packages/create-mlops',
 ];
 /** Tools of the monorepo that must not end up in a user's install. */
 const DEV_ONLY = ['vitest', 'typescript', 'tsup', '@biomejs/biome', 'playwright-core', 'firebase-tools'];
@@ -435,6 +436,7 @@ describe('the packages as users install them', () => {
     const cores = await sh('find', ['node_modules', '-path', '*/@mlops/core/package.json'], project);
     expect(cores.trim().split('\n')).toEqual(['node_modules/@mlops/core/package.json']);
     expect(existsSync(join(project, 'node_modules', '.bin', 'mlops'))).toBe(true);
+    expect(existsSync(join(project, 'node_modules', '.bin', 'create-mlops'))).toBe(true);
   }, 240_000);
 
   it('ships manifests without monorepo paths, and every entry point exists', async () => {
@@ -463,7 +465,8 @@ describe('the packages as users install them', () => {
         }
       }
       // Plugins share the user's core (a peer, as Vite's plugins take `vite`), never bring their own.
-      if (manifest.name !== '@mlops/core') {
+      // create-mlops is no plugin: `npm create mlops` runs it alone, so it brings its core along.
+      if (manifest.name !== '@mlops/core' && manifest.name !== 'create-mlops') {
         if (manifest.dependencies?.['@mlops/core']) problems.push(`${where}: @mlops/core is a dependency`);
         if (!manifest.peerDependencies?.['@mlops/core']) problems.push(`${where}: @mlops/core is no peer`);
       }
@@ -506,6 +509,22 @@ describe('the packages as users install them', () => {
     const names = tarballs.map((t) => t.manifest.name);
     const script = `for (const name of ${JSON.stringify(names)}) { const m = await import(name); if (Object.keys(m).length === 0) throw new Error(name + ' exports nothing'); } console.log('ok');`;
     expect(await sh('node', ['--input-type=module', '-e', script], project)).toContain('ok');
+  }, 60_000);
+
+  it('creates a project with the packed `create-mlops` bin (what `npm create mlops` runs)', async () => {
+    expect(tarballs, 'runs after the pack and install steps').toHaveLength(WORKSPACES.length);
+    const out = await sh(
+      'npx',
+      ['create-mlops', 'created', '--template', 'mnist', '--ci', 'none', '--yes'],
+      project,
+    );
+    expect(out).toMatch(/^created created in created: mnist; 6 files$/m);
+    const manifest = JSON.parse(await readFile(join(project, 'created', 'package.json'), 'utf8')) as Manifest;
+    // The new project pins the @mlops packages released together with the packed ones.
+    for (const t of tarballs.filter((t) => t.manifest.name in (manifest.dependencies ?? {}))) {
+      expect(manifest.dependencies?.[t.manifest.name], t.manifest.name).toBe(t.manifest.version);
+    }
+    expect(Object.keys(manifest.dependencies ?? {})).toContain('@mlops/plugin-tfjs');
   }, 60_000);
 
   it('trains a tiny ImageFolder with `npx mlops run`', async () => {
