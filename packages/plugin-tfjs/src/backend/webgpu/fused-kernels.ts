@@ -142,10 +142,28 @@ interface CachedPlan {
 const MAX_CACHED_PLANS = 8;
 const planCaches = new WeakMap<object, Map<string, CachedPlan>>();
 
+let limitsOverride: FusionLimits | undefined;
+
+/**
+ * Plans with smaller limits than the device's (each limit the smaller of the two), or the device's
+ * again with `undefined`: lets a test on any adapter exercise split tensors, several groups and
+ * 2-D dispatch grids.
+ */
+export function overrideFusionLimits(limits: FusionLimits | undefined): void {
+  limitsOverride = limits;
+}
+
 function cachedPlan(backend: WebGpuBackendInternals, sizes: number[], arraysPerBinding: number): CachedPlan {
+  const device = backend.device.limits;
   const limits = {
-    maxStorageBufferBindingSize: backend.device.limits.maxStorageBufferBindingSize,
-    maxComputeWorkgroupsPerDimension: backend.device.limits.maxComputeWorkgroupsPerDimension,
+    maxStorageBufferBindingSize: Math.min(
+      device.maxStorageBufferBindingSize,
+      limitsOverride?.maxStorageBufferBindingSize ?? Number.POSITIVE_INFINITY,
+    ),
+    maxComputeWorkgroupsPerDimension: Math.min(
+      device.maxComputeWorkgroupsPerDimension,
+      limitsOverride?.maxComputeWorkgroupsPerDimension ?? Number.POSITIVE_INFINITY,
+    ),
   };
   const options = { tileSize: TILE_SIZE, arraysPerBinding, limits };
   const key = planKey(sizes, options);

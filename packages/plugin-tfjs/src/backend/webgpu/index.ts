@@ -5,6 +5,7 @@
  */
 export { CLIP_BY_GLOBAL_NORM, type ClipByGlobalNormAttrs, EMA_UPDATE, type EmaUpdateAttrs } from './kernel-names.js';
 export {
+  overrideFusionLimits,
   registerWebGpuTrainingKernels,
   unregisterWebGpuTrainingKernels,
   webGpuTrainingKernels,
