@@ -192,6 +192,7 @@ export {
   assertModelName,
   checkPromotionGate,
   defaultRegistryActor,
+  evaluationImages,
   LocalModelRegistry,
   type LocalModelRegistryOptions,
   MODEL_FILE_FORMAT,

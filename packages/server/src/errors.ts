@@ -53,6 +53,11 @@ export const serverErrors = defineErrorCatalogue('@mlops/server', {
     hint: 'Promote a version: `mlops registry promote <model> <version> <alias>`.',
   },
   MLOPS_SRV_ERR_ROUTE_NOT_FOUND: { status: 404, meaning: 'No route has this method and path.' },
+  MLOPS_SRV_ERR_ARTIFACT_NOT_FOUND: {
+    status: 404,
+    meaning:
+      'The version has no such artifact (no ONNX file for the web page, no such sample image), or the server has no artifact store.',
+  },
   MLOPS_SRV_ERR_MODEL_UNAVAILABLE: {
     status: 503,
     meaning:

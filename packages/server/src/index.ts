@@ -46,7 +46,7 @@ export {
   summarizeLatency,
 } from './loadtest/loadtest.js';
 export { loadtestCommand } from './loadtest/loadtest-command.js';
-export { encodeGrayPng, samplePng } from './loadtest/sample-png.js';
+export { encodeGrayPng, encodePng, samplePng } from './loadtest/sample-png.js';
 export { type DriftScores, processMetricsRegistry, type ServedAliases, ServerMetrics } from './metrics.js';
 export {
   type ModelLease,
@@ -75,8 +75,10 @@ export {
   type V1Context,
   type V1Prediction,
 } from './routes/v1.js';
+export { registerWebModelRoutes, WEB_MODEL_FORMATS, type WebModelContext } from './routes/web-model.js';
 export { default, type ServePluginOptions, server } from './serve-plugin.js';
 export { createServer, type ServerOptions, type ServerState } from './server.js';
+export { type BrowserPreprocessing, preprocessPixels } from './ui/browser-preprocess.js';
 export { UI_CSP, UI_HTML } from './ui/page-html.js';
 export { registerUiRoutes, UI_PATH } from './ui/ui-routes.js';
 export {

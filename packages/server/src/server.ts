@@ -13,6 +13,7 @@ import { createDummyModel, DEFAULT_REPOSITORY_URL, registerLegacyRoutes } from '
 import { registerProbeRoutes } from './routes/probes.js';
 import { registerPromoteRoute } from './routes/promote.js';
 import { DEFAULT_MAX_BATCH, registerV1Routes } from './routes/v1.js';
+import { registerWebModelRoutes } from './routes/web-model.js';
 import { registerUiRoutes } from './ui/ui-routes.js';
 import { decodeUpload, type ImageDecoder } from './upload.js';
 import { SERVER_VERSION } from './version.js';
@@ -65,7 +66,11 @@ export interface ServerOptions {
   metrics?: boolean;
   /** Explicitly requested versions (`/v1 …?version=`) kept loaded per model, LRU. Default 2. */
   versionCacheSize?: number;
-  /** Artifact store the versions' `reference-stats` artifacts are read from; without it drift is disabled. */
+  /**
+   * Artifact store the versions' `reference-stats` artifacts are read from (without it drift is
+   * disabled), and the web page's ONNX files and sample images (without it the page runs nothing
+   * in the browser).
+   */
   store?: ArtifactStore;
   /** Drift sliding window, in inputs. Default 500. */
   driftWindow?: number;
@@ -359,6 +364,11 @@ export function createServer(options: ServerOptions): FastifyInstance {
       maxBatch,
       predict: runPredict,
       drift,
+    });
+    registerWebModelRoutes(v1, {
+      registry: options.registry,
+      store: options.store,
+      defaultAlias: servedAlias,
     });
   });
 

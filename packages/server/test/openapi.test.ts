@@ -61,6 +61,11 @@ describe('OpenAPI document', () => {
         'GET /v1/models/{name}/drift',
         'POST /v1/models/{name}/predict',
         'POST /v1/models/{name}/aliases/{alias}',
+        'GET /v1/models/{name}/web-model',
+        'GET /v1/models/{name}/versions/{version}/artifacts/{format}',
+        'GET /v1/models/{name}/samples',
+        'GET /v1/models/{name}/versions/{version}/samples/{index}',
+        'GET /ui/ort/{file}',
       ].sort(),
     );
     for (const methods of Object.values(doc.paths)) {

@@ -168,8 +168,12 @@ function pickRuntime(runtimes: readonly Runtime[], version: ModelVersion): Runti
     .sort((a, b) => (b.runtime.priority ?? 0) - (a.runtime.priority ?? 0) || a.index - b.index)[0]?.runtime;
 }
 
-/** The images of one split of a stored dataset tree, with their labels. */
-async function evaluationImages(
+/**
+ * The images of one split of a stored dataset tree, with their labels (from its `classes.json`),
+ * in the tree's path order. The gate measures versions on them; the server's web page offers a few
+ * of them as samples.
+ */
+export async function evaluationImages(
   store: ArtifactStore,
   dataset: ArtifactRef,
   split: string,

@@ -22,19 +22,20 @@ function chunk(type: string, data: Uint8Array): Buffer {
 }
 
 /**
- * Encodes 8-bit grayscale pixels (row-major, `width * height` bytes) as a PNG: the load test's
- * built-in request image, so `mlops loadtest` needs no file and no image library.
+ * Encodes 8-bit gray or RGB pixels (row-major, `width * height * channels` bytes) as a PNG, with
+ * no image library: the load test's built-in request image, and test images.
  */
-export function encodeGrayPng(pixels: Uint8Array, width: number, height: number): Buffer {
+export function encodePng(pixels: Uint8Array, width: number, height: number, channels: 1 | 3): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
   header[8] = 8; // bit depth
-  header[9] = 0; // grayscale
-  const raw = Buffer.alloc((width + 1) * height);
+  header[9] = channels === 1 ? 0 : 2; // grayscale or truecolour
+  const stride = width * channels;
+  const raw = Buffer.alloc((stride + 1) * height);
   for (let y = 0; y < height; y++) {
-    raw[y * (width + 1)] = 0; // filter: none
-    raw.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
+    raw[y * (stride + 1)] = 0; // filter: none
+    raw.set(pixels.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
   }
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
@@ -42,6 +43,11 @@ export function encodeGrayPng(pixels: Uint8Array, width: number, height: number)
     chunk('IDAT', deflateSync(raw)),
     chunk('IEND', new Uint8Array(0)),
   ]);
+}
+
+/** Encodes 8-bit grayscale pixels (row-major, `width * height` bytes) as a PNG ({@link encodePng}). */
+export function encodeGrayPng(pixels: Uint8Array, width: number, height: number): Buffer {
+  return encodePng(pixels, width, height, 1);
 }
 
 /**

@@ -328,3 +328,104 @@ export const promoteBody: JsonSchema = {
     },
   },
 };
+
+const selectorQuery: JsonSchema = {
+  type: 'object',
+  properties: {
+    alias: { type: 'string', description: 'Alias (default the server alias, `production`).' },
+    version: { type: 'integer', minimum: 1, description: 'Version number (instead of an alias).' },
+  },
+};
+
+const versionParams = (extra: Record<string, JsonSchema>): JsonSchema => ({
+  type: 'object',
+  required: ['name', 'version', ...Object.keys(extra)],
+  properties: {
+    name: { type: 'string', description: 'Registered model name.' },
+    version: { type: 'integer', minimum: 1, description: 'Version number.' },
+    ...extra,
+  },
+});
+
+/** `GET /v1/models/:name/web-model`. */
+export function webModelSchema(formats: readonly string[]): JsonSchema {
+  return {
+    tags: ['v1', 'ui'],
+    summary: 'The ONNX artifact of a version, to run in the browser',
+    description:
+      'Which ONNX artifact of the version behind `?alias=` or `?version=` the web page runs with onnxruntime-web, with the labels and the input preprocessing it needs.',
+    params: nameParams,
+    querystring: selectorQuery,
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          model: { type: 'string' },
+          version: { type: 'integer' },
+          format: {
+            type: ['string', 'null'],
+            enum: [...formats, null],
+            description: 'The artifact to run; null when the version has none (then `reason` says why).',
+          },
+          reason: { type: 'string' },
+          size: { type: 'integer', description: 'Bytes.' },
+          labels: { type: 'array', items: { type: 'string' } },
+          preprocessing: { type: 'object', additionalProperties: true },
+          inputShape: { type: 'array', items: { type: 'integer' } },
+        },
+      },
+      ...errors(400, 404),
+    },
+  };
+}
+
+/** `GET /v1/models/:name/versions/:version/artifacts/:format`. */
+export function artifactSchema(formats: readonly string[]): JsonSchema {
+  return {
+    tags: ['v1', 'ui'],
+    summary: 'An ONNX artifact of a version (the file)',
+    params: versionParams({ format: { type: 'string', enum: [...formats] } }),
+    response: { 200: { ...imageBinary, description: 'The ONNX file.' }, ...errors(400, 404) },
+  };
+}
+
+/** `GET /v1/models/:name/samples`. */
+export const samplesSchema: JsonSchema = {
+  tags: ['v1', 'ui'],
+  summary: "A few images of a version's evaluation split",
+  description:
+    'Up to 8 images of the split the version was evaluated on (one per class first), read from the dataset in the store; an empty list when the dataset is not there.',
+  params: nameParams,
+  querystring: selectorQuery,
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        model: { type: 'string' },
+        version: { type: 'integer' },
+        split: { type: ['string', 'null'] },
+        samples: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              index: { type: 'integer' },
+              label: { type: 'string' },
+              path: { type: 'string' },
+              mediaType: { type: 'string' },
+            },
+          },
+        },
+      },
+    },
+    ...errors(400, 404),
+  },
+};
+
+/** `GET /v1/models/:name/versions/:version/samples/:index`. */
+export const sampleImageSchema: JsonSchema = {
+  tags: ['v1', 'ui'],
+  summary: 'One sample image (the file)',
+  params: versionParams({ index: { type: 'integer', minimum: 0 } }),
+  response: { 200: { ...imageBinary, description: 'The image.' }, ...errors(400, 404) },
+};

@@ -1,9 +1,16 @@
+import { preprocessPixels } from './browser-preprocess.js';
+
 /**
  * The web page served at `/ui/`: one self-contained HTML document (inline CSS and script, no
  * external assets, no framework). It reads `/about/` and `/v1/models/:name` for the model's
- * name, aliases, version and metrics, and sends a picked or dropped image to
- * `/v1/models/:name/predict` as multipart, showing the top classes as bars. Labels and messages
- * are inserted with `textContent` only, so a model's labels cannot inject markup.
+ * name, aliases, version and metrics, and sends a picked, dropped or sample image to
+ * `/v1/models/:name/predict` as multipart, showing the top classes as bars. Beside the server's
+ * answer it runs the same version's ONNX artifact in the browser with onnxruntime-web (wasm,
+ * loaded from this server's `/ui/ort/`), with the runtimes' own preprocessing
+ * ({@link preprocessPixels}, inlined), and shows both timings and the largest probability
+ * difference. Sample images of the version's evaluation split come from
+ * `/v1/models/:name/samples`. Labels and messages are inserted with `textContent` only, so a
+ * model's labels cannot inject markup.
  */
 export const UI_HTML = `<!doctype html>
 <html lang="en">
@@ -30,6 +37,14 @@ export const UI_HTML = `<!doctype html>
   .pct { text-align: right; font-variant-numeric: tabular-nums; }
   #error { color: #c62828; display: none; }
   select { font: inherit; }
+  .columns { display: grid; grid-template-columns: 1fr 1fr; gap: 18px; }
+  @media (max-width: 640px) { .columns { grid-template-columns: 1fr; } .row { grid-template-columns: 100px 1fr 56px; } }
+  .columns h2 { font-size: 15px; margin: 10px 0 2px; }
+  .timing { font-variant-numeric: tabular-nums; }
+  #samples { display: flex; flex-wrap: wrap; gap: 8px; }
+  #samples button { border: 1px solid var(--line); border-radius: 6px; background: none; padding: 4px; cursor: pointer; font: inherit; font-size: 12px; }
+  #samples img { display: block; width: 56px; height: 56px; object-fit: contain; image-rendering: pixelated; margin: 0 auto 2px; }
+  #samples-card { display: none; }
 </style>
 </head>
 <body>
@@ -48,7 +63,25 @@ export const UI_HTML = `<!doctype html>
     <img id="preview" alt="uploaded image">
   </div>
   <p id="error" role="alert"></p>
-  <div id="results" aria-live="polite"></div>
+  <div class="columns">
+    <div>
+      <h2>Server</h2>
+      <div class="muted timing" id="server-time"></div>
+      <div id="results" aria-live="polite"></div>
+    </div>
+    <div>
+      <h2>In this browser <span class="muted">(onnxruntime-web)</span></h2>
+      <div class="muted timing" id="browser-time"></div>
+      <div id="browser-results"></div>
+      <p class="muted" id="browser-note"></p>
+    </div>
+  </div>
+  <p class="muted timing" id="parity"></p>
+</div>
+
+<div class="card" id="samples-card">
+  <div class="muted" id="samples-line">Sample images</div>
+  <div id="samples"></div>
 </div>
 
 <p class="muted">API docs: <a href="../docs">/docs</a> · metrics: <a href="../metrics">/metrics</a></p>
@@ -56,8 +89,12 @@ export const UI_HTML = `<!doctype html>
 <script>
 (() => {
   const $ = (id) => document.getElementById(id);
+  const preprocessPixels = (${preprocessPixels.toString()});
   let model = '';
   let detail = null;
+  /** The ONNX model of one version for the browser: its description and session, loaded once. */
+  const webModels = new Map();
+  let ortModule = null;
 
   function showError(message) {
     $('error').textContent = message;
@@ -70,6 +107,10 @@ export const UI_HTML = `<!doctype html>
     if (!res.ok) throw new Error(body.message || res.status + ' ' + res.statusText);
     return body;
   }
+
+  const modelUrl = () => '../v1/models/' + encodeURIComponent(model);
+  const aliasVersion = () => detail && detail.aliases[$('alias').value];
+  const ms = (t) => (t < 10 ? t.toFixed(2) : t.toFixed(1)) + ' ms';
 
   function showVersion() {
     const alias = $('alias').value;
@@ -87,6 +128,41 @@ export const UI_HTML = `<!doctype html>
     }
   }
 
+  async function showSamples() {
+    const box = $('samples');
+    box.textContent = '';
+    $('samples-card').style.display = 'none';
+    const number = aliasVersion();
+    if (number === undefined) return;
+    try {
+      const body = await getJson(modelUrl() + '/samples?version=' + number);
+      if (body.samples.length === 0 || aliasVersion() !== number) return;
+      $('samples-line').textContent = 'Sample images of the ' + body.split + ' split (click one)';
+      for (const sample of body.samples) {
+        const url = modelUrl() + '/versions/' + number + '/samples/' + sample.index;
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.dataset.label = sample.label;
+        button.title = sample.path;
+        const img = document.createElement('img');
+        img.src = url;
+        img.alt = sample.label;
+        const caption = document.createElement('span');
+        caption.textContent = sample.label;
+        button.append(img, caption);
+        button.addEventListener('click', async () => {
+          const res = await fetch(url);
+          const blob = await res.blob();
+          classify(new File([blob], sample.path.split('/').pop(), { type: sample.mediaType }));
+        });
+        box.append(button);
+      }
+      $('samples-card').style.display = 'block';
+    } catch (error) {
+      // Samples are an extra: the page works without them.
+    }
+  }
+
   async function load() {
     try {
       const about = await getJson('../about/');
@@ -97,6 +173,7 @@ export const UI_HTML = `<!doctype html>
       for (const alias of aliases) $('alias').add(new Option(alias + ' → v' + detail.aliases[alias], alias));
       $('model-line').textContent = detail.versions.length + ' version(s) in the registry';
       showVersion();
+      showSamples();
       if (aliases.length === 0) showError('No alias points at a version of this model yet.');
     } catch (error) {
       $('model-line').textContent = '';
@@ -104,13 +181,14 @@ export const UI_HTML = `<!doctype html>
     }
   }
 
-  function render(prediction) {
-    const results = $('results');
+  function render(target, top) {
+    const results = $(target);
     results.textContent = '';
-    for (const { label, probability } of prediction.top) {
+    for (const { label, probability } of top) {
       const row = document.createElement('div');
       row.className = 'row';
       row.dataset.label = label;
+      row.dataset.probability = String(probability);
       const name = document.createElement('span');
       name.className = 'label';
       name.textContent = label;
@@ -129,21 +207,137 @@ export const UI_HTML = `<!doctype html>
     }
   }
 
+  /** onnxruntime-web's wasm build, from this server; one thread (no cross-origin isolation needed). */
+  async function loadOrt() {
+    if (!ortModule) {
+      const ort = await import('./ort/ort.wasm.min.mjs');
+      ort.env.wasm.wasmPaths = new URL('./ort/', document.baseURI).href;
+      ort.env.wasm.numThreads = 1;
+      ort.env.wasm.proxy = false;
+      ortModule = ort;
+    }
+    return ortModule;
+  }
+
+  /** The version's ONNX model in the browser, or { reason } when it has none. */
+  function webModel(version) {
+    let entry = webModels.get(version);
+    if (!entry) {
+      entry = (async () => {
+        const info = await getJson(modelUrl() + '/web-model?version=' + version);
+        if (!info.format) return { reason: info.reason };
+        const started = performance.now();
+        const ort = await loadOrt();
+        const res = await fetch(modelUrl() + '/versions/' + version + '/artifacts/' + info.format);
+        if (!res.ok) throw new Error('cannot download the ' + info.format + ' file (' + res.status + ')');
+        const bytes = new Uint8Array(await res.arrayBuffer());
+        const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+        return { info, ort, session, bytes: bytes.length, loadMs: performance.now() - started };
+      })();
+      entry.catch(() => webModels.delete(version));
+      webModels.set(version, entry);
+    }
+    return entry;
+  }
+
+  /** Decodes the file with the browser's own decoder, as stored: no colour management, no premultiplied alpha. */
+  async function decodePixels(file) {
+    const bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+    const canvas = document.createElement('canvas');
+    canvas.width = bitmap.width;
+    canvas.height = bitmap.height;
+    const context = canvas.getContext('2d', { willReadFrequently: true });
+    context.drawImage(bitmap, 0, 0);
+    const { data } = context.getImageData(0, 0, bitmap.width, bitmap.height);
+    bitmap.close();
+    return { data, width: canvas.width, height: canvas.height };
+  }
+
+  /** Runs the version's ONNX model on the file in this browser; all probabilities by label. */
+  async function predictInBrowser(file, version) {
+    const loaded = await webModel(version);
+    if (loaded.reason) return loaded;
+    const { info, ort, session } = loaded;
+    const started = performance.now();
+    const image = await decodePixels(file);
+    const decoded = performance.now();
+    const pre = info.preprocessing;
+    let x = preprocessPixels(image.data, image.width, image.height, 4, pre);
+    const [height, width, modelChannels] = info.inputShape || [pre.size, pre.size, pre.channels];
+    if (modelChannels !== pre.channels) {
+      // A gray pipeline feeding an RGB graph: repeat the channel, as the server's runtimes do.
+      const repeated = new Float32Array(x.length * modelChannels);
+      for (let i = 0; i < x.length; i++) repeated.fill(x[i], i * modelChannels, (i + 1) * modelChannels);
+      x = repeated;
+    }
+    const input = new ort.Tensor('float32', x, [1, height, width, modelChannels]);
+    const output = await session.run({ [session.inputNames[0]]: input });
+    const probabilities = output[session.outputNames[0]].data;
+    const done = performance.now();
+    const byLabel = {};
+    info.labels.forEach((label, i) => { byLabel[label] = probabilities[i]; });
+    return { info, byLabel, ms: done - started, decodeMs: decoded - started, loadMs: loaded.loadMs, bytes: loaded.bytes };
+  }
+
+  async function predictOnServer(file, version, topk) {
+    const form = new FormData();
+    form.append('image_file', file, file.name || 'image');
+    const query = '?topk=' + topk + (version !== undefined ? '&version=' + version : '&alias=' + encodeURIComponent($('alias').value || 'production'));
+    const started = performance.now();
+    const body = await getJson(modelUrl() + '/predict' + query, { method: 'POST', body: form });
+    return { body, ms: performance.now() - started };
+  }
+
   async function classify(file) {
     showError('');
-    $('results').textContent = '';
+    for (const id of ['results', 'browser-results', 'server-time', 'browser-time', 'browser-note', 'parity']) $(id).textContent = '';
+    $('parity').removeAttribute('data-max-diff');
     const preview = $('preview');
     preview.src = URL.createObjectURL(file);
     preview.style.display = 'block';
-    const form = new FormData();
-    form.append('image_file', file, file.name || 'image');
-    const query = '?topk=5&alias=' + encodeURIComponent($('alias').value || 'production');
+    // Both sides answer for the same version: the one the alias points at now.
+    const version = aliasVersion();
+    const registered = detail && detail.versions.find((item) => item.version === version);
+    // Every class from the server (not only the top 5), so the two answers compare in full.
+    const classes = registered && Array.isArray(registered.metadata.labels) ? registered.metadata.labels.length : 5;
+    const server = predictOnServer(file, version, Math.min(1000, Math.max(5, classes)));
+    const browser = version === undefined ? Promise.resolve({ reason: 'no version to run' }) : predictInBrowser(file, version);
+    let serverTop = null;
     try {
-      const body = await getJson('../v1/models/' + encodeURIComponent(model) + '/predict' + query, { method: 'POST', body: form });
-      render(body.predictions[0]);
+      const { body, ms: took } = await server;
+      serverTop = body.predictions[0].top;
+      render('results', serverTop.slice(0, 5));
+      $('server-time').textContent = 'round trip ' + ms(took) + (body.runtime ? ' · ' + body.runtime : '');
       $('version').textContent = 'version ' + body.version;
     } catch (error) {
       showError(error.message);
+    }
+    try {
+      const result = await browser;
+      if (result.reason) {
+        $('browser-note').textContent = 'Not run in the browser: ' + result.reason;
+        return;
+      }
+      const top = Object.entries(result.byLabel)
+        .map(([label, probability]) => ({ label, probability }))
+        .sort((a, b) => b.probability - a.probability)
+        .slice(0, 5);
+      render('browser-results', top);
+      $('browser-time').textContent = 'decode + preprocess + inference ' + ms(result.ms) + ' · ' + result.info.format +
+        ' (' + (result.bytes / 1048576).toFixed(2) + ' MB, loaded in ' + ms(result.loadMs) + ')';
+      if (serverTop) {
+        let diff = 0;
+        let compared = 0;
+        for (const { label, probability } of serverTop) {
+          if (result.byLabel[label] === undefined) continue;
+          diff = Math.max(diff, Math.abs(result.byLabel[label] - probability));
+          compared++;
+        }
+        $('parity').dataset.maxDiff = String(diff);
+        $('parity').textContent = 'largest difference between the two: ' + diff.toExponential(1) + ' (' + compared + ' classes)';
+      }
+    } catch (error) {
+      $('browser-note').textContent = 'Not run in the browser: ' + error.message;
     }
   }
 
@@ -159,7 +353,7 @@ export const UI_HTML = `<!doctype html>
     const f = e.dataTransfer.files[0];
     if (f) classify(f);
   });
-  $('alias').addEventListener('change', showVersion);
+  $('alias').addEventListener('change', () => { showVersion(); showSamples(); });
   load();
 })();
 </script>
@@ -169,7 +363,8 @@ export const UI_HTML = `<!doctype html>
 
 /**
  * Content-Security-Policy of the page: everything from this server only (inline style and
- * script are the page itself; `blob:` is the preview of the picked image).
+ * script are the page itself; `'self'` scripts are onnxruntime-web's modules under `/ui/ort/`,
+ * `'wasm-unsafe-eval'` lets it compile its WebAssembly; `blob:` is the preview of the picked image).
  */
 export const UI_CSP =
-  "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' blob: data:; connect-src 'self'; base-uri 'none'; form-action 'none'";
+  "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'unsafe-inline'; img-src 'self' blob: data:; connect-src 'self'; base-uri 'none'; form-action 'none'";

@@ -1,10 +1,37 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { ServerError } from '../errors.js';
 import { UI_CSP, UI_HTML } from './page-html.js';
 
 /** Path of the web page. */
 export const UI_PATH = '/ui/';
 
-/** Serves the self-contained web page at `/ui/` (and redirects `/ui` there). */
+/** Where the page loads onnxruntime-web from: this server, never a CDN. */
+export const ORT_PATH = `${UI_PATH}ort/`;
+
+/**
+ * The onnxruntime-web files the page needs, and their types: the wasm-only ES module build, the
+ * emscripten loader it imports, and the WebAssembly binary (SIMD; one thread without
+ * cross-origin isolation).
+ */
+export const ORT_FILES: Readonly<Record<string, string>> = {
+  'ort.wasm.min.mjs': 'text/javascript; charset=utf-8',
+  'ort-wasm-simd-threaded.mjs': 'text/javascript; charset=utf-8',
+  'ort-wasm-simd-threaded.wasm': 'application/wasm',
+};
+
+/** The `dist/` folder of the installed onnxruntime-web (its `node`/`require` entries live there). */
+function ortDistDir(): string {
+  return dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
+}
+
+/**
+ * Serves the self-contained web page at `/ui/` (and redirects `/ui` there), and the
+ * onnxruntime-web files it runs models with at `/ui/ort/<file>`, from `node_modules`.
+ */
 export function registerUiRoutes(app: FastifyInstance): void {
   app.get(
     UI_PATH,
@@ -17,4 +44,33 @@ export function registerUiRoutes(app: FastifyInstance): void {
         .send(UI_HTML),
   );
   app.get(UI_PATH.slice(0, -1), (_request, reply) => reply.redirect(UI_PATH, 307));
+
+  let dist: string | undefined;
+  app.get<{ Params: { file: string } }>(
+    `${ORT_PATH}:file`,
+    {
+      schema: {
+        tags: ['ui'],
+        summary: 'onnxruntime-web, served locally for the web page',
+        params: {
+          type: 'object',
+          required: ['file'],
+          properties: { file: { type: 'string', enum: Object.keys(ORT_FILES) } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { file } = request.params;
+      const type = ORT_FILES[file];
+      if (!type) throw new ServerError('MLOPS_SRV_ERR_ROUTE_NOT_FOUND', `No file ${ORT_PATH}${file}.`);
+      dist ??= ortDistDir();
+      const path = join(dist, file);
+      const { size } = await stat(path);
+      return reply
+        .header('content-type', type)
+        .header('content-length', size)
+        .header('cache-control', 'public, max-age=86400')
+        .send(createReadStream(path));
+    },
+  );
 }
