@@ -30,12 +30,12 @@ import { CompositeTracker } from '../tracker/composite-tracker.js';
 import { LocalTracker } from '../tracker/local-tracker.js';
 import { RUN_FILES } from '../tracker/run-files.js';
 import { hashJson } from '../util/hash.js';
-import type { Json, JsonObject } from '../util/json.js';
+import type { JsonObject } from '../util/json.js';
 import { CORE_TAP_NAME, corePlugin, EXPORTER_PACKAGES } from './core-plugin.js';
 import { createPipelineContainer } from './di-container.js';
 import { interruptSignal } from './interrupt.js';
 import { configDifferences, evaluationPrefix, formatSetOverride, whyStageRan } from './run-explanations.js';
-import { RunJournal, type StageEntry } from './run-journal.js';
+import { RunJournal, recordedOutputs, type StageEntry } from './run-journal.js';
 import type { RunInfo, StageContext } from './stage-context.js';
 import { callStageHook, setStageOutput } from './stage-hook.js';
 import { STAGES, type StageName, type StageOutputs } from './stage-outputs.js';
@@ -402,12 +402,10 @@ export class Pipeline {
       await this.hooks.stageEnd.promise({ stage, run, status: 'cached', durationMs: 0, output });
       return { stage, status: 'cached', durationMs: 0, cacheKey: entry.cacheKey };
     }
-    if (run.resumed) {
-      const done = (await journal.record()).stages[stage];
-      if (done && (done.status === 'ran' || done.status === 'cached') && done.output) {
-        setStageOutput(outputs, stage, done.output as unknown as StageOutputs[S]);
-        return { stage, status: 'cached', durationMs: 0, cacheKey: done.cacheKey };
-      }
+    const finished = run.resumed ? await journal.finishedEarlier(stage) : undefined;
+    if (finished) {
+      setStageOutput(outputs, stage, finished.output);
+      return { stage, status: 'cached', durationMs: 0, cacheKey: finished.cacheKey };
     }
 
     // Why it runs (a stage cached by its output says after it has run).
@@ -696,15 +694,6 @@ interface StageEnv {
   history: () => Promise<RunRecord[]>;
   /** Writes what the local tracker buffered. */
   flushLocal: () => Promise<void>;
-}
-
-/** The outputs a finished run recorded, by stage. */
-function recordedOutputs(record: RunRecord): Partial<StageOutputs> {
-  const outputs: Record<string, Json> = {};
-  for (const [stage, done] of Object.entries(record.stages)) {
-    if (done.output !== undefined) outputs[stage] = done.output;
-  }
-  return outputs as unknown as Partial<StageOutputs>;
 }
 
 function parseJsonLine(line: string): Record<string, unknown> | undefined {

@@ -9,7 +9,8 @@ import { isMlopsError, type MlopsErrorCode } from '../errors.js';
 import type { RunError, RunRecord, StageRecord, StageRunStatus } from '../runs/run-record.js';
 import type { CreateRunInput, RunStore } from '../runs/run-store.js';
 import type { Json } from '../util/json.js';
-import type { StageName, StageOutputs } from './stage-outputs.js';
+import { setStageOutput } from './stage-hook.js';
+import { STAGES, type StageName, type StageOutputs } from './stage-outputs.js';
 import { stageRule } from './stage-rules.js';
 
 /** What every entry of a stage records besides its status, time and output. */
@@ -81,6 +82,21 @@ function outputJson<S extends StageName>(output: StageOutputs[S]): Json {
   return output as unknown as Json;
 }
 
+/** A recorded output read back as the stage's output type (the inverse of {@link outputJson}). */
+function recordedOutput<S extends StageName>(_stage: S, output: Json): StageOutputs[S] {
+  return output as unknown as StageOutputs[S];
+}
+
+/** The outputs a run recorded, by stage (every stage with an output: ran, cached or provided). */
+export function recordedOutputs(record: RunRecord): Partial<StageOutputs> {
+  const outputs: Partial<StageOutputs> = {};
+  for (const stage of STAGES) {
+    const done = record.stages[stage];
+    if (done?.output !== undefined) setStageOutput(outputs, stage, recordedOutput(stage, done.output));
+  }
+  return outputs;
+}
+
 /** The record of one run, written as the run goes. */
 export class RunJournal {
   private constructor(
@@ -115,6 +131,20 @@ export class RunJournal {
   /** The record as it stands. */
   record(): Promise<RunRecord> {
     return this.runs.get(this.id);
+  }
+
+  /**
+   * The stage's output and cache key when an earlier attempt of this run finished it (ran or came
+   * from the cache): a resumed run reuses it instead of running the stage again.
+   */
+  async finishedEarlier<S extends StageName>(
+    stage: S,
+  ): Promise<{ output: StageOutputs[S]; cacheKey: string } | undefined> {
+    const done = (await this.record()).stages[stage];
+    if (!done || (done.status !== 'ran' && done.status !== 'cached') || done.output === undefined) {
+      return undefined;
+    }
+    return { output: recordedOutput(stage, done.output), cacheKey: done.cacheKey };
   }
 
   /** The stage's output came from the stage cache without running it. */

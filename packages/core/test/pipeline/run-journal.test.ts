@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MlopsError } from '../../src/errors.js';
-import { RunJournal, type StageEntry } from '../../src/pipeline/run-journal.js';
+import { RunJournal, recordedOutputs, type StageEntry } from '../../src/pipeline/run-journal.js';
 import type { DataOutput, TrainOutput } from '../../src/pipeline/stage-outputs.js';
 import type { RunRecord } from '../../src/runs/run-record.js';
 import { RunStore } from '../../src/runs/run-store.js';
@@ -65,7 +65,12 @@ describe('RunJournal', () => {
     });
     expect(written.dataVersion).toBeNull();
 
-    await journal.ran('data', entry({ reason: ['no earlier run of the data stage in this store'] }), 120, data);
+    await journal.ran(
+      'data',
+      entry({ reason: ['no earlier run of the data stage in this store'] }),
+      120,
+      data,
+    );
     written = await onDisk(journal);
     expect(written.stages.data).toMatchObject({
       status: 'ran',
@@ -86,7 +91,11 @@ describe('RunJournal', () => {
     const { journal } = await RunJournal.open(runs, { project: 'demo' });
     await journal.cached('train', entry(), train);
     const written = await onDisk(journal);
-    expect(written.stages.train).toMatchObject({ status: 'cached', durationMs: 0, output: { backend: 'wasm' } });
+    expect(written.stages.train).toMatchObject({
+      status: 'cached',
+      durationMs: 0,
+      output: { backend: 'wasm' },
+    });
     expect(written.backend).toBe('wasm');
   });
 
@@ -105,7 +114,10 @@ describe('RunJournal', () => {
     });
     await journal.failed('model', entry(), 1, new MlopsError('MLOPS_ERR_CHECKPOINT_MISMATCH', 'no head'));
     written = await onDisk(journal);
-    expect(written.stages.model?.error).toEqual({ code: 'MLOPS_ERR_CHECKPOINT_MISMATCH', message: 'no head' });
+    expect(written.stages.model?.error).toEqual({
+      code: 'MLOPS_ERR_CHECKPOINT_MISMATCH',
+      message: 'no head',
+    });
     expect(written.stages.model?.output).toBeUndefined();
   });
 
@@ -114,7 +126,12 @@ describe('RunJournal', () => {
     await journal.notRun('data', data);
     await journal.notRun('evaluate', undefined);
     const written = await onDisk(journal);
-    expect(written.stages.data).toMatchObject({ status: 'provided', cacheKey: '', durationMs: 0, inputs: {} });
+    expect(written.stages.data).toMatchObject({
+      status: 'provided',
+      cacheKey: '',
+      durationMs: 0,
+      inputs: {},
+    });
     expect(written.stages.data?.output).toEqual(JSON.parse(JSON.stringify(data)));
     expect(written.dataVersion).toBe(data.version);
     expect(written.stages.evaluate).toMatchObject({ status: 'skipped', cacheKey: '' });
@@ -152,6 +169,23 @@ describe('RunJournal', () => {
       metrics: { 'test/top1': 0.9 },
     });
     expect(succeeded.error).toBeUndefined();
+  });
+
+  it('gives a resumed run the outputs an earlier attempt finished, and only those', async () => {
+    const { journal } = await RunJournal.open(runs, { project: 'demo' });
+    await journal.ran('data', entry(), 5, data);
+    await journal.cached('train', entry({ cacheKey: 't'.repeat(64) }), train);
+    await journal.failed('evaluate', entry(), 5, new Error('out of memory'));
+    await journal.running('export', entry());
+    expect(await journal.finishedEarlier('train')).toEqual({
+      output: JSON.parse(JSON.stringify(train)),
+      cacheKey: 't'.repeat(64),
+    });
+    expect((await journal.finishedEarlier('data'))?.output.version).toBe(data.version);
+    expect(await journal.finishedEarlier('evaluate')).toBeUndefined();
+    expect(await journal.finishedEarlier('export')).toBeUndefined();
+    expect(await journal.finishedEarlier('model')).toBeUndefined();
+    expect(Object.keys(recordedOutputs(await journal.record()))).toEqual(['data', 'train']);
   });
 
   it('reopens an ended run for --resume: running again, error cleared, a new attempt', async () => {
