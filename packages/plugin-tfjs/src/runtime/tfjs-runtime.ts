@@ -278,10 +278,9 @@ export class TfjsRuntime implements Runtime {
   async load(version: ModelVersion): Promise<LoadedModel> {
     const ref: ArtifactRef | undefined = version.artifacts[TFJS_ARTIFACT];
     if (!ref) {
-      throw new MlopsError(
-        'MLOPS_ERR_USAGE',
+      throw tfjsErrors.create(
+        'MLOPS_TFJS_ERR_NO_ARTIFACT',
         `Model ${version.model} v${version.version} has no '${TFJS_ARTIFACT}' artifact`,
-        { hint: 'Export it with the tfjs exporter, or serve it with a runtime that reads its format.' },
       );
     }
     await this.ensureBackend();
