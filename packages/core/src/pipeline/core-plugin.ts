@@ -9,6 +9,7 @@ import { registerExportedModel } from './register-model.js';
 import { evaluationPrefix } from './run-explanations.js';
 import type { StageContext } from './stage-context.js';
 import type { ExportedModel, StageName } from './stage-outputs.js';
+import { PROVIDER_HINTS } from './stage-rules.js';
 
 /** Name of core's taps of the stage hooks: a tap by another name replaces or refines a stage. */
 export const CORE_TAP_NAME = 'mlops:core';
@@ -20,9 +21,7 @@ function engineOf(ctx: StageContext<StageName>): Engine {
     throw new MlopsError(
       'MLOPS_ERR_SERVICE_MISSING',
       `the ${ctx.stage} stage needs an engine, and no plugin provides one`,
-      {
-        hint: "add @mlops/plugin-tfjs: import { tfjs } from '@mlops/plugin-tfjs'; plugins: [tfjs()]",
-      },
+      { hint: PROVIDER_HINTS.engine },
     );
   }
   return ctx.container.resolve(Engine);

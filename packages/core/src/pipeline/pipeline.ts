@@ -39,7 +39,7 @@ import { RunJournal, recordedOutputs, type StageEntry } from './run-journal.js';
 import type { RunInfo, StageContext } from './stage-context.js';
 import { callStageHook, setStageOutput } from './stage-hook.js';
 import { STAGES, type StageName, type StageOutputs } from './stage-outputs.js';
-import { STAGE_RULES, type StageProvider, stageRule } from './stage-rules.js';
+import { PROVIDER_HINTS, STAGE_RULES, type StageProvider, stageRule } from './stage-rules.js';
 
 /** Options of {@link Pipeline.create}. */
 export interface PipelineOptions {
@@ -429,7 +429,7 @@ export class Pipeline {
         throw new MlopsError(
           'MLOPS_ERR_STAGE_NO_OUTPUT',
           `no plugin produced the output of the ${stage} stage`,
-          { hint: rule.missingOutputHint },
+          { hint: PROVIDER_HINTS[rule.provider] },
         );
       }
       output = produced;
@@ -544,7 +544,7 @@ export class Pipeline {
         problems.push(
           `data.source "${config.data.source}" is not a registered data source (registered: ${names.join(', ')})`,
         );
-        hints.push('fashion-mnist and mnist come with @mlops/plugin-tfjs');
+        hints.push(PROVIDER_HINTS['data-source']);
       }
     }
     const engineStages = providedBy('engine');
@@ -552,7 +552,7 @@ export class Pipeline {
       problems.push(
         `the ${engineStages.join(', ')} stage${engineStages.length > 1 ? 's need' : ' needs'} an engine, and no plugin provides one`,
       );
-      hints.push("add @mlops/plugin-tfjs: import { tfjs } from '@mlops/plugin-tfjs'; plugins: [tfjs()]");
+      hints.push(PROVIDER_HINTS.engine);
     }
     if (providedBy('exporter').length > 0) {
       const formats = (container.isRegistered(Exporter, true) ? container.resolveAll(Exporter) : []).map(
@@ -571,7 +571,7 @@ export class Pipeline {
     // Serving has no default: some plugin taps its hook, even when it replaces the stage.
     if (providedBy('server', stages).some((stage) => this.hooks[stage].taps.length === 0)) {
       problems.push('serving needs a server, and no plugin provides one');
-      hints.push("add @mlops/server: import { server } from '@mlops/server'; plugins: [tfjs(), server()]");
+      hints.push(PROVIDER_HINTS.server);
     }
     if (problems.length === 0) return;
     throw new MlopsError(

@@ -33,6 +33,19 @@ export type StageCaching<S extends StageName> =
 /** What provides a stage's output when no plugin replaces it (checked before a run starts). */
 export type StageProvider = 'data-source' | 'engine' | 'exporter' | 'server';
 
+/**
+ * How to add each kind of provider: the hint of every error that says nothing provides a stage
+ * (checked before a run starts, or a stage whose hook produced nothing).
+ */
+export const PROVIDER_HINTS: Readonly<Record<StageProvider, string>> = {
+  'data-source':
+    'imagefolder comes with core; fashion-mnist and mnist with @mlops/plugin-tfjs; other sources with the plugin that registers them',
+  engine: "add @mlops/plugin-tfjs: import { tfjs } from '@mlops/plugin-tfjs'; plugins: [tfjs()]",
+  exporter:
+    'add the plugin that exports each of export.formats (tfjs: @mlops/plugin-tfjs, onnx: @mlops/plugin-onnx)',
+  server: "add @mlops/server: import { server } from '@mlops/server'; plugins: [tfjs(), server()]",
+};
+
 /** The run-level fields of the run record a stage's output sets. */
 export type RunFields = Partial<Pick<RunRecord, 'dataVersion' | 'backend'>>;
 
@@ -50,10 +63,8 @@ export interface StageRule<S extends StageName> {
   configSlice(config: ResolvedConfig): unknown;
   /** How its output is reused. */
   readonly cache: StageCaching<S>;
-  /** What provides it. */
+  /** What provides it (and so the hint when nothing did: {@link PROVIDER_HINTS}). */
   readonly provider: StageProvider;
-  /** The hint of the error when no plugin produced its output. */
-  readonly missingOutputHint: string;
   /** Run-level fields its output sets on the run record (whether it ran or came from the cache). */
   runFields?(output: StageOutputs[S]): RunFields;
   /** The config it runs with, given the outputs so far; absent: the config as resolved. */
@@ -66,8 +77,6 @@ export interface StageRule<S extends StageName> {
    */
   epochHistory?(output: StageOutputs[S]): ArtifactRef | undefined;
 }
-
-const ENGINE_HINT = 'add an engine plugin such as @mlops/plugin-tfjs: plugins: [tfjs()]';
 
 /**
  * A batch larger than the training set is clamped to it (otherwise the learning rate would be
@@ -96,8 +105,6 @@ export const STAGE_RULES: { readonly [S in StageName]: StageRule<S> } = {
     // the resulting data version is one seen before.
     cache: { by: 'output', key: (data) => ({ version: data.version }), what: 'data version' },
     provider: 'data-source',
-    missingOutputHint:
-      'check data.source: built-in sources come from @mlops/plugin-tfjs (fashion-mnist, mnist) and core (imagefolder)',
     runFields: (data) => ({ dataVersion: data.version }),
   },
   model: {
@@ -105,13 +112,11 @@ export const STAGE_RULES: { readonly [S in StageName]: StageRule<S> } = {
     configSlice: (config) => ({ model: config.model, seed: config.train.seed }),
     cache: { by: 'inputs' },
     provider: 'engine',
-    missingOutputHint: ENGINE_HINT,
   },
   train: {
     configSlice: (config) => config.train,
     cache: { by: 'inputs' },
     provider: 'engine',
-    missingOutputHint: ENGINE_HINT,
     runFields: (train) => ({ backend: train.backend }),
     adjustConfig: clampBatchToTrainingSet,
     epochHistory: (train) => train.history,
@@ -120,7 +125,6 @@ export const STAGE_RULES: { readonly [S in StageName]: StageRule<S> } = {
     configSlice: (config) => config.evaluate,
     cache: { by: 'inputs' },
     provider: 'engine',
-    missingOutputHint: ENGINE_HINT,
     outputNotes: (evaluation, config) =>
       evaluation.split === config.evaluate.split
         ? []
@@ -132,13 +136,11 @@ export const STAGE_RULES: { readonly [S in StageName]: StageRule<S> } = {
     configSlice: (config) => ({ export: config.export, registry: config.registry, model: config.model }),
     cache: { by: 'inputs' },
     provider: 'exporter',
-    missingOutputHint: ENGINE_HINT,
   },
   serve: {
     configSlice: (config) => config.serve,
     cache: { by: 'never' },
     provider: 'server',
-    missingOutputHint: 'add @mlops/server to plugins, or use `mlops serve`',
   },
 };
 

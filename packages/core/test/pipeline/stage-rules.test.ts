@@ -13,7 +13,13 @@ import {
   type StageOutputs,
   type TrainOutput,
 } from '../../src/pipeline/stage-outputs.js';
-import { STAGE_RULES, stageConfigSlice, stageRule, UNCACHED_STAGES } from '../../src/pipeline/stage-rules.js';
+import {
+  PROVIDER_HINTS,
+  STAGE_RULES,
+  stageConfigSlice,
+  stageRule,
+  UNCACHED_STAGES,
+} from '../../src/pipeline/stage-rules.js';
 
 async function configOf(user: UserConfig = {}): Promise<ResolvedConfig> {
   const { config } = await resolveUserConfig(user, { file: join(tmpdir(), 'mlops.config.ts') });
@@ -115,9 +121,12 @@ describe('STAGE_RULES', () => {
       'exporter',
       'server',
     ]);
-    expect(stageRule('serve').missingOutputHint).toContain('@mlops/server');
-    expect(stageRule('data').missingOutputHint).toContain('data.source');
-    expect(stageRule('train').missingOutputHint).toContain('@mlops/plugin-tfjs');
+    expect(PROVIDER_HINTS[stageRule('serve').provider]).toContain('add @mlops/server');
+    expect(PROVIDER_HINTS[stageRule('data').provider]).toContain(
+      'fashion-mnist and mnist with @mlops/plugin-tfjs',
+    );
+    expect(PROVIDER_HINTS[stageRule('train').provider]).toContain('add @mlops/plugin-tfjs');
+    expect(PROVIDER_HINTS[stageRule('export').provider]).toContain('export.formats');
   });
 });
 
