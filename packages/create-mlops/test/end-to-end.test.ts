@@ -2,14 +2,15 @@
  * The scaffold end to end, as a user goes: `npm create mlops` → (install: the workspace packages,
  * linked) → images into the skeleton's class folders → `mlops data add data` → `mlops run` →
  * `mlops serve` answers a prediction over the old system's HTTP contract. The run is the
- * template's own config with only the epochs and batch size turned down (via `--set`, as the
- * generated pull-request workflow does).
+ * template's own config run with the command of the generated pull-request workflow (one epoch,
+ * a throw-away store).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CliIO, type Logger, loadConfig, main, Pipeline } from '@mlops/core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { createMlops } from '../src/index.js';
 import { classImage, linkDependencies, missingBuilds, writeImages } from './workspace-project.js';
 
@@ -57,9 +58,26 @@ describe('npm create mlops → mlops run → mlops serve', () => {
     expect(manifest.classes).toEqual(classes);
     expect(await cli(['data', 'status', join(project, 'data')])).toBe('up to date');
 
-    const ran = JSON.parse(
-      await cli(['--json', 'run', '--set', 'train.epochs=1', '--set', 'train.batchSize=8']),
-    ) as {
+    // The pull-request workflow's quick run, as written in test.yml ($RUNNER_TEMP as GitHub sets it).
+    const workflow = parse(await readFile(join(project, '.github', 'workflows', 'test.yml'), 'utf8')) as {
+      jobs: { test: { steps: { name?: string; run?: string }[] } };
+    };
+    const quickRun =
+      workflow.jobs.test.steps.find((s) => s.name === 'Train one epoch on a sample')?.run ?? '';
+    expect(quickRun).toMatch(/^npx mlops run /);
+    // The workflow's data check compares `mlops data status data` with what it printed above.
+    const dataCheck = workflow.jobs.test.steps.find(
+      (s) => s.name === 'The images match data.mlops-data.json',
+    );
+    expect(dataCheck?.run).toContain('status=$(npx mlops data status data)');
+    expect(dataCheck?.run).toContain('"$status" != "up to date"');
+    const runnerTemp = join(root, 'runner-temp');
+    const args = quickRun
+      .replace(/^npx mlops /, '')
+      .replaceAll('"$RUNNER_TEMP', runnerTemp)
+      .replaceAll('"', '')
+      .split(/\s+/);
+    const ran = JSON.parse(await cli(['--json', ...args])) as {
       run: { project: string; status: string; stages: Record<string, { status: string }> };
       outputs: { export?: { registered?: { model: string; version: number; aliases: string[] } } };
     };
@@ -80,7 +98,9 @@ describe('npm create mlops → mlops run → mlops serve', () => {
       error: (m) => void lines.push(m),
       child: () => logger,
     };
-    const { config: resolved } = await loadConfig({ cwd: project, overrides: ['serve.port=0'] });
+    const store = args[args.indexOf('--set') + 1] as string;
+    expect(store).toBe(`store.path=${join(runnerTemp, 'mlops-store')}`);
+    const { config: resolved } = await loadConfig({ cwd: project, overrides: [store, 'serve.port=0'] });
     const pipeline = await Pipeline.create({ config: resolved, logger });
     const controller = new AbortController();
     const serving = pipeline.run({ stages: ['serve'], signal: controller.signal });

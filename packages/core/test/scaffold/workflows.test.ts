@@ -84,7 +84,7 @@ describe('the GitHub workflows mlops init writes', () => {
     expect(scripts('deploy.yml')).toMatch(/npx mlops deploy --target cloud-run .*--dry-run/);
     expect(scripts('deploy.yml')).toMatch(/npx mlops deploy --target cloud-run (?!.*--dry-run)/);
     // A pull request trains in a throw-away store and never writes to the bucket.
-    expect(scripts('test.yml')).toContain('npx mlops run --store "$RUNNER_TEMP/mlops-store"');
+    expect(scripts('test.yml')).toContain('npx mlops run --set store.path="$RUNNER_TEMP/mlops-store"');
     const testJobs = linted['test.yml']?.doc.jobs as Record<string, { env: Record<string, string> }>;
     const testEnv = testJobs.test?.env;
     expect(testEnv).toMatchObject({ MLOPS_GCP_STORE: 'local', MLOPS_GCP_REGISTRY: 'local' });

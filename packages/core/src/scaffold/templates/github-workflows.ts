@@ -120,7 +120,7 @@ function renderTestWorkflow(options: Required<ScaffoldOptions>): string {
   const quickRunCondition = fromBucket ? canPull : own ? hasData : undefined;
   steps.push(`      # One epoch on a sample, in a throw-away store: the whole lifecycle runs, nothing is kept.
       - name: Train one epoch on a sample${quickRunCondition ? `\n        if: ${quickRunCondition}` : ''}
-        run: npx mlops run --store "$RUNNER_TEMP/mlops-store" --set train.epochs=1 --set data.limitPerClass=32`);
+        run: npx mlops run --set store.path="$RUNNER_TEMP/mlops-store" --set train.epochs=1 --set data.limitPerClass=32`);
   const env = options.gcp
     ? `    env:
       GOOGLE_CLOUD_PROJECT: \${{ vars.GCP_PROJECT }}
