@@ -28,7 +28,7 @@ ${DATA_LINE[options.template]}`);
   sections.push(`## Start
 
 \`\`\`sh
-npm install
+npm install${options.ci === 'github' ? '                    # commit package-lock.json too: the workflows run npm ci' : ''}
 ${
   own
     ? `# put images into data/train/<class>/, data/validation/<class>/ and data/test/<class>/ first
