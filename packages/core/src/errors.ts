@@ -153,7 +153,7 @@ export const coreErrors = defineErrorCatalogue('@mlops/core', {
   },
   MLOPS_ERR_USAGE: {
     meaning: 'A command was called with arguments that do not fit it.',
-    hint: 'See `mlops help`.',
+    hint: 'See `mlops --help`.',
   },
 });
 
