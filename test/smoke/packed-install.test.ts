@@ -605,7 +605,8 @@ export const wrong = defineConfig({ model: { inputChannels: 2 } });
             types: ['node'],
             typeRoots: [join(REPO, 'node_modules', '@types')],
           },
-          files: ['mlops.config.ts', 'typed.ts'],
+          // created/: the project the packed create-mlops wrote, its config as generated.
+          files: ['mlops.config.ts', 'typed.ts', 'created/mlops.config.ts'],
         },
         null,
         2,
