@@ -79,6 +79,14 @@ function prefixed(prefix: string, metrics: ValidationMetrics): Record<string, nu
   };
 }
 
+/** The validation metrics an epoch reported, by the names `evalMetric` accepts (`top1`, `loss`…). */
+function validationMetricNames(metrics: Record<string, number>): string {
+  return Object.keys(metrics)
+    .filter((key) => key.startsWith('val/'))
+    .map((key) => key.slice('val/'.length))
+    .join(', ');
+}
+
 function initialState(): TrainerState {
   return {
     version: 1,
@@ -460,10 +468,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           'MLOPS_TFJS_ERR_EVAL_METRIC',
           `evalMetric '${config.evalMetric}' (${evalKey}) is not among ${Object.keys(metrics).join(', ')}`,
           {
-            hint: `Set train.evalMetric to one of ${Object.keys(metrics)
-              .filter((k) => k.startsWith('val/'))
-              .map((k) => k.slice(4))
-              .join(', ')}.`,
+            hint: `Set train.evalMetric to one of ${validationMetricNames(metrics)}.`,
           },
         );
       }
@@ -476,10 +481,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
             'MLOPS_TFJS_ERR_EVAL_METRIC',
             `earlyStopping.metric '${config.earlyStopping.metric}' (${earlyStopKey}) is not reported`,
             {
-              hint: `Set train.earlyStopping.metric to one of ${Object.keys(metrics)
-                .filter((k) => k.startsWith('val/'))
-                .map((k) => k.slice(4))
-                .join(', ')}.`,
+              hint: `Set train.earlyStopping.metric to one of ${validationMetricNames(metrics)}.`,
             },
           );
         }
