@@ -1,7 +1,8 @@
 /**
  * Which search finds the better config in the same budget on the example: random search or TPE.
- * Both sweep the example's training keys (learning rate, weight decay, label smoothing, dropout,
- * batch size) on Fashion-MNIST with the example's model (fast_cnn), on a small subset
+ * Both sweep training keys (learning rate, weight decay, label smoothing, dropout, batch size) of
+ * the example's config (`examples/image-classifier/configs/default.yaml`: fast_cnn, AdamW, cosine,
+ * EMA) on Fashion-MNIST, on a small subset
  * (`--per-class`, default 100 images per class and split) for `--epochs` (default 1), `--trials`
  * trials each (default 8), with the same seed, one trial after another on this machine. TPE's
  * start-up trials are random search's first draws (same seed), so those runs come from the stage
@@ -16,7 +17,8 @@
  */
 import { mkdtemp } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   type ResolvedConfig,
   resolveUserConfig,
@@ -28,18 +30,19 @@ import {
 import { tfjs } from '@mlops/plugin-tfjs';
 import { flag } from './lib/flags.js';
 
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const trials = Number(flag('trials', '8'));
 const epochs = Number(flag('epochs', '1'));
 const perClass = Number(flag('per-class', '100'));
 const seed = Number(flag('seed', '0'));
 
+/** The example's config (its preset: model, recipe, EMA), on a subset, trials up to evaluate. */
 function config(method: 'random' | 'tpe'): UserConfig {
   return {
     project: 'sweep-bench',
-    data: { source: 'fashion-mnist', limitPerClass: perClass },
-    model: { architecture: 'fast_cnn', inputSize: 28, inputChannels: 1 },
-    train: { epochs, batchSize: 64, optimizer: 'adamw', scheduler: 'cosine', seed: 42, backend: 'wasm' },
-    evaluate: { split: 'test', topK: 5 },
+    extends: join(repo, 'examples/image-classifier/configs/default.yaml'),
+    data: { limitPerClass: perClass },
+    train: { epochs, backend: 'wasm' },
     plugins: [tfjs({ backend: 'wasm' })],
     sweep: {
       method,
