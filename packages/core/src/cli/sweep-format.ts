@@ -5,6 +5,7 @@ import { table } from './format.js';
 export function formatValueForTable(value: unknown): string {
   if (value === undefined) return '-';
   if (typeof value === 'number') return String(Number(value.toPrecision(4)));
+  if (typeof value === 'string') return value;
   return JSON.stringify(value);
 }
 

@@ -26,6 +26,7 @@ interface PlotAxis {
 
 function formatValue(value: unknown): string {
   if (typeof value === 'number') return String(Number(value.toPrecision(4)));
+  if (typeof value === 'string') return value;
   return JSON.stringify(value);
 }
 
