@@ -107,7 +107,7 @@ function renderTestWorkflow(options: Required<ScaffoldOptions>): string {
           status=$(npx mlops data status data)
           echo "$status"
           if [ "$status" != "up to date" ]; then
-            echo "::error::data/ differs from data.mlops-data.json: run npx mlops data add data and commit the manifest"
+            echo "::error::data/ differs from data.mlops-data.json: run 'npx mlops data add data', then commit the manifest"
             exit 1
           fi`);
   }

@@ -70,7 +70,7 @@ data.mlops-data.json\` restores that version from the store. ${
 (see \`.gitignore\`): \`npx mlops data push\` uploads them to \`${options.bucket}\`, and
 \`npx mlops data pull --checkout\` restores them on another machine.`
         : `The images are committed with it (for larger
-data, keep them in a bucket instead: see @mlops/plugin-gcp's \`mlops data push\`).`
+data, keep them in a bucket instead: @mlops/plugin-gcp adds data push and pull commands).`
     }
 
 To fine-tune timm's ImageNet-pretrained MobileNetV4 (the old system's model) instead of training
