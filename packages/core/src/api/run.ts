@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { loadConfig } from '../config/load-config.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { Pipeline, type RunResult } from '../pipeline/pipeline.js';
@@ -14,6 +15,8 @@ export interface RunCommandOptions {
   resolvedConfig?: ResolvedConfig;
   /** `--set` overrides. */
   set?: string[];
+  /** Store directory (`--store`), relative to `cwd`; overrides the config's `store.path`. */
+  store?: string;
   /** Unknown config keys are warnings, not errors (`--lenient`). */
   lenient?: boolean;
   /** Stages; the run goes up to the last one named. */
@@ -45,6 +48,13 @@ export async function run(options: RunCommandOptions = {}): Promise<RunResult> {
       (options.logger ?? console).warn(`${warning.file}: ${warning.path}: ${warning.message}`);
     }
     config = loaded.config;
+  }
+  if (options.store) {
+    // An absolute path: `store.path` is otherwise read relative to the config's folder.
+    config = {
+      ...config,
+      store: { ...config.store, path: resolve(options.cwd ?? process.cwd(), options.store) },
+    };
   }
   const pipeline = await Pipeline.create({ config, ...(options.logger ? { logger: options.logger } : {}) });
   return pipeline.run({

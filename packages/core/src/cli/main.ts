@@ -177,6 +177,7 @@ export function createCli(io: CliIO = defaultIO): Command {
       const result = await run({
         ...(g.config ? { config: g.config } : {}),
         ...(g.set ? { set: g.set } : {}),
+        ...(g.store ? { store: g.store } : {}),
         ...(g.lenient ? { lenient: true } : {}),
         ...(stages.length ? { stages } : {}),
         ...(force !== undefined ? { force } : {}),

@@ -157,6 +157,32 @@ describe('mlops CLI', () => {
     );
   });
 
+  it('runs into the store named by --store, for run and its stage shortcuts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mlops-cli-store-'));
+    const testPlugin = join(import.meta.dirname, '..', 'pipeline', 'test-plugin.ts');
+    for (const split of ['train', 'validation']) {
+      for (const label of ['cat', 'dog']) {
+        await mkdir(join(dir, 'images', split, label), { recursive: true });
+        await writeFile(join(dir, 'images', split, label, '1.png'), `${split}-${label}`);
+      }
+    }
+    await writeFile(
+      join(dir, 'mlops.config.ts'),
+      [
+        `import { countingEnginePlugin } from ${JSON.stringify(testPlugin)};`,
+        'export default { project: "demo", data: { source: "imagefolder", path: "images" }, train: { epochs: 1 },',
+        '  plugins: [countingEnginePlugin({ build: 0, train: 0, evaluate: 0, export: 0 })] };',
+      ].join('\n'),
+    );
+    const store = join(dir, 'elsewhere');
+    const result = await cli(['--config', join(dir, 'mlops.config.ts'), '--store', store, 'train']);
+    expect(result.code, result.err).toBe(0);
+    const listed = await cli(['--store', store, '--json', 'runs', 'list']);
+    expect(JSON.parse(listed.out)).toHaveLength(1);
+    const defaultStore = await cli(['--store', join(dir, '.mlops'), '--json', 'runs', 'list']);
+    expect(JSON.parse(defaultStore.out)).toEqual([]);
+  });
+
   it('reports runs as JSON for scripting', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mlops-cli-'));
     const result = await cli(['--store', join(dir, '.mlops'), '--json', 'runs', 'list']);
