@@ -93,7 +93,14 @@ const ALL_BACKENDS: Exclude<BackendPreference, 'auto'>[] = ['tensorflow', 'webgp
 /** Architectures and their settings, as the example configs use them. */
 const ARCHS: Record<
   string,
-  { sizes: number[]; channels: number; dropout: number; optimizer: OptimizerConfig }
+  {
+    sizes: number[];
+    /** Sizes run only when `--size` names them (ImageNet's 224 px: the GPU comparison, bench/gpu). */
+    onRequestSizes?: number[];
+    channels: number;
+    dropout: number;
+    optimizer: OptimizerConfig;
+  }
 > = {
   // examples/image-classifier/configs/default.yaml
   small_cnn: {
@@ -105,6 +112,7 @@ const ARCHS: Record<
   // configs/timm-mobilenetv4-conv-small.yaml + examples/image-classifier/configs/full.yaml
   mobilenetv4_conv_small: {
     sizes: [32, 64],
+    onRequestSizes: [224],
     channels: 3,
     dropout: 0.25,
     optimizer: { optimizer: 'adamw', betas: [0.6, 0.995], weightDecay: 0.06, momentum: 0.9 },
@@ -402,7 +410,11 @@ async function main(): Promise<void> {
       THREADS !== undefined ? { threads: THREADS } : {},
     );
     for (const arch of archs) {
-      const sizes = ARCHS[arch]!.sizes.filter((s) => wantSizes.length === 0 || wantSizes.includes(s));
+      const { sizes: defaultSizes, onRequestSizes = [] } = ARCHS[arch]!;
+      const sizes =
+        wantSizes.length === 0
+          ? defaultSizes
+          : [...defaultSizes, ...onRequestSizes].filter((s) => wantSizes.includes(s));
       for (const inputSize of sizes) {
         const spec = { backend: info.name, arch, inputSize };
         log(`${info.name} ${arch} @${inputSize} (batch ${BATCH}), load ${load().join(' ')}`);

@@ -8,13 +8,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgpu';
 import { registerWebGpuTrainingKernels } from '../../packages/plugin-tfjs/src/backend/webgpu/fused-kernels.js';
-import { checkFusedKernels, type FusedParityOptions } from '../../packages/plugin-tfjs/src/backend/webgpu/parity-check.js';
+import {
+  checkFusedKernels,
+  type FusedParityOptions,
+} from '../../packages/plugin-tfjs/src/backend/webgpu/parity-check.js';
 import { type ProfileOptions, profileStep } from './profile-step-core.js';
 
 registerWebGpuTrainingKernels();
 
 async function useWebGpu(): Promise<void> {
-  if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs could not initialise its webgpu backend in the page');
+  if (!(await tf.setBackend('webgpu')))
+    throw new Error('tfjs could not initialise its webgpu backend in the page');
   await tf.ready();
 }
 

@@ -31,7 +31,11 @@ export interface PageAdapter {
   /** `GPUAdapterInfo.architecture` (`swiftshader`). */
   architecture: string;
   /** Limits the fused kernels plan with. */
-  limits: { maxStorageBufferBindingSize: number; maxComputeWorkgroupsPerDimension: number; maxStorageBuffersPerShaderStage: number };
+  limits: {
+    maxStorageBufferBindingSize: number;
+    maxComputeWorkgroupsPerDimension: number;
+    maxStorageBuffersPerShaderStage: number;
+  };
 }
 
 /** An open page with WebGPU and the bundled entry loaded. */
@@ -92,9 +96,15 @@ async function bundle(): Promise<string> {
             path: args.path,
             namespace: 'empty',
           }));
-          build.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+          build.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({
+            contents: 'module.exports = {};',
+            loader: 'js',
+          }));
           // @mlops/core in the page: only its error classes are used by the training code.
-          build.onResolve({ filter: /^@mlops\/core$/ }, () => ({ path: '@mlops/core', namespace: 'core-shim' }));
+          build.onResolve({ filter: /^@mlops\/core$/ }, () => ({
+            path: '@mlops/core',
+            namespace: 'core-shim',
+          }));
           build.onLoad({ filter: /.*/, namespace: 'core-shim' }, () => ({
             contents: `export * from ${JSON.stringify(`${ROOT}packages/core/src/errors.ts`)};
 export function writeFileAtomic() { throw new Error('no file system in the page'); }`,
@@ -114,7 +124,9 @@ export function writeFileAtomic() { throw new Error('no file system in the page'
  * Opens headless Chromium with SwiftShader's WebGPU and the bundled entry; `{ unavailable }` with
  * the reason when there is no Chromium, no playwright-core, no esbuild or no adapter.
  */
-export async function openChromiumWebGpu(options: { log?: (line: string) => void } = {}): Promise<ChromiumWebGpu | Unavailable> {
+export async function openChromiumWebGpu(
+  options: { log?: (line: string) => void } = {},
+): Promise<ChromiumWebGpu | Unavailable> {
   const log = options.log ?? (() => {});
   const executablePath = await findChromium();
   if (!executablePath) return { unavailable: 'no Chromium (apt-get install chromium, or set CHROMIUM_PATH)' };
@@ -136,13 +148,19 @@ export async function openChromiumWebGpu(options: { log?: (line: string) => void
       response.end(code);
     } else {
       response.setHeader('content-type', 'text/html');
-      response.end('<!doctype html><html><body><script type="module" src="/bundle.js"></script></body></html>');
+      response.end(
+        '<!doctype html><html><body><script type="module" src="/bundle.js"></script></body></html>',
+      );
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   // localhost is a secure context, which navigator.gpu requires.
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  const browser = await playwright.chromium.launch({ executablePath, headless: true, args: SWIFTSHADER_WEBGPU_FLAGS });
+  const browser = await playwright.chromium.launch({
+    executablePath,
+    headless: true,
+    args: SWIFTSHADER_WEBGPU_FLAGS,
+  });
   const close = async () => {
     await browser.close().catch(() => {});
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -175,14 +193,19 @@ export async function openChromiumWebGpu(options: { log?: (line: string) => void
     });
     if (!adapter) {
       await close();
-      return { unavailable: `Chromium (${executablePath}) exposes no WebGPU adapter with the SwiftShader flags` };
+      return {
+        unavailable: `Chromium (${executablePath}) exposes no WebGPU adapter with the SwiftShader flags`,
+      };
     }
     return {
       adapter,
       browserVersion: browser.version(),
       call: <T>(name: string, arg?: unknown) =>
         page.evaluate(
-          ([n, a]) => (globalThis as unknown as { __mlops: Record<string, (x: unknown) => Promise<unknown>> }).__mlops[n as string]!(a),
+          ([n, a]) =>
+            (globalThis as unknown as { __mlops: Record<string, (x: unknown) => Promise<unknown>> }).__mlops[
+              n as string
+            ]!(a),
           [name, arg] as const,
         ) as Promise<T>,
       close,

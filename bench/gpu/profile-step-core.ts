@@ -17,11 +17,24 @@
  * the ratio is what fusion buys on this backend, measured in the same run.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { diffCounts, installStepCounters, type StepCounts } from '../../packages/plugin-tfjs/src/backend/webgpu/step-counters.js';
-import { CLIP_BY_GLOBAL_NORM, EMA_UPDATE } from '../../packages/plugin-tfjs/src/backend/webgpu/kernel-names.js';
-import { ADAMW_UPDATE, SUM_OF_SQUARES } from '../../packages/plugin-tfjs/src/backend/wasm-kernels/optimizer-kernels.js';
+import {
+  ADAMW_UPDATE,
+  SUM_OF_SQUARES,
+} from '../../packages/plugin-tfjs/src/backend/wasm-kernels/optimizer-kernels.js';
+import {
+  CLIP_BY_GLOBAL_NORM,
+  EMA_UPDATE,
+} from '../../packages/plugin-tfjs/src/backend/webgpu/kernel-names.js';
+import {
+  diffCounts,
+  installStepCounters,
+  type StepCounts,
+} from '../../packages/plugin-tfjs/src/backend/webgpu/step-counters.js';
 import { buildModel } from '../../packages/plugin-tfjs/src/models/registry.js';
-import { createOptimizer, type OptimizerConfig } from '../../packages/plugin-tfjs/src/train/create-optimizer.js';
+import {
+  createOptimizer,
+  type OptimizerConfig,
+} from '../../packages/plugin-tfjs/src/train/create-optimizer.js';
 import { ModelEma } from '../../packages/plugin-tfjs/src/train/ema.js';
 import { clipByGlobalNorm } from '../../packages/plugin-tfjs/src/train/grad-clip.js';
 import { countCorrect, softmaxCrossEntropy } from '../../packages/plugin-tfjs/src/train/loss.js';
@@ -125,7 +138,8 @@ async function withoutFusedKernels<T>(fn: () => Promise<T>): Promise<T> {
 async function profileMode(options: ProfileOptions) {
   const log = options.log ?? (() => {});
   const settings = ARCHS[options.arch];
-  if (!settings) throw new Error(`profile-step: unknown --arch ${options.arch} (${Object.keys(ARCHS).join(', ')})`);
+  if (!settings)
+    throw new Error(`profile-step: unknown --arch ${options.arch} (${Object.keys(ARCHS).join(', ')})`);
   const model = buildModel(options.arch, {
     numClasses: 10,
     inputSize: options.size,
@@ -135,7 +149,8 @@ async function profileMode(options: ProfileOptions) {
   });
   const params = trainableVariables(model);
   const optimizer = createOptimizer(settings.optimizer, params, 1e-3);
-  const ema = options.emaDecay > 0 ? new ModelEma(modelVariables(model), { decay: options.emaDecay }) : undefined;
+  const ema =
+    options.emaDecay > 0 ? new ModelEma(modelVariables(model), { decay: options.emaDecay }) : undefined;
   const x = tf.randomNormal([options.batch, options.size, options.size, settings.channels]);
   const y = tf.tensor1d(
     Array.from({ length: options.batch }, (_, i) => i % 10),
@@ -167,7 +182,14 @@ async function profileMode(options: ProfileOptions) {
     const stepCounts = counters.snapshot();
 
     // Phase by phase, each waited for.
-    const times: Record<Phase, number[]> = { forward: [], backward: [], norm: [], optimizer: [], ema: [], metrics: [] };
+    const times: Record<Phase, number[]> = {
+      forward: [],
+      backward: [],
+      norm: [],
+      optimizer: [],
+      ema: [],
+      metrics: [],
+    };
     const counts: Partial<Record<Phase, StepCounts>> = {};
     const add = (phase: Phase, c: StepCounts) => {
       const prev = counts[phase];
@@ -225,7 +247,14 @@ async function profileMode(options: ProfileOptions) {
       await Promise.all([value.data(), correct.data(), clipped.norm.data()]);
       times.metrics.push(performance.now() - t0);
       add('metrics', diffCounts(counters.snapshot(), before));
-      tf.dispose([value, correct, clipped.norm, logits!, ...Object.values(grads), ...Object.values(clipped.grads)]);
+      tf.dispose([
+        value,
+        correct,
+        clipped.norm,
+        logits!,
+        ...Object.values(grads),
+        ...Object.values(clipped.grads),
+      ]);
     }
     const stepMs = median(stepTimes);
     log(`  step ${round(stepMs)} ms, ${stepCounts.kernels / options.steps} kernels/step`);
@@ -287,7 +316,8 @@ export async function profileStep(options: ProfileOptions) {
   const modes: Record<string, Awaited<ReturnType<typeof profileMode>>> = {};
   for (const mode of options.modes) {
     log(`${backend} ${options.arch}@${options.size} batch ${options.batch}: ${mode}`);
-    modes[mode] = mode === 'fused' ? await profileMode(options) : await withoutFusedKernels(() => profileMode(options));
+    modes[mode] =
+      mode === 'fused' ? await profileMode(options) : await withoutFusedKernels(() => profileMode(options));
   }
   const fused = modes.fused;
   const unfused = modes.unfused;

@@ -50,7 +50,12 @@ import {
   planKey,
   tilePieceTable,
 } from './fusion-plan.js';
-import { CLIP_BY_GLOBAL_NORM, type ClipByGlobalNormAttrs, EMA_UPDATE, type EmaUpdateAttrs } from './kernel-names.js';
+import {
+  CLIP_BY_GLOBAL_NORM,
+  type ClipByGlobalNormAttrs,
+  EMA_UPDATE,
+  type EmaUpdateAttrs,
+} from './kernel-names.js';
 
 /** Opaque GPU buffer (a `GPUBuffer`). */
 type GpuBuffer = object;
@@ -63,7 +68,13 @@ export interface WebGpuBackendInternals {
   tensorMap: { get(dataId: object): { resource?: unknown } | undefined };
   /** The open command encoder (after {@link ensureCommandEncoderReady}). */
   commandEncoder: {
-    copyBufferToBuffer(src: GpuBuffer, srcOffset: number, dst: GpuBuffer, dstOffset: number, size: number): void;
+    copyBufferToBuffer(
+      src: GpuBuffer,
+      srcOffset: number,
+      dst: GpuBuffer,
+      dstOffset: number,
+      size: number,
+    ): void;
   } | null;
   /** Tensors the pending command buffer uses: their buffers are released only after submit. */
   commandQueueOwnedIds: WeakSet<object>;
@@ -99,7 +110,8 @@ export function asWebGpuBackend(backend: unknown): WebGpuBackendInternals {
     'disposeData',
   ] as const;
   const missing: string[] = methods.filter((m) => typeof b[m] !== 'function');
-  if (b.device == null || b.tensorMap == null || !(b.commandQueueOwnedIds instanceof WeakSet)) missing.push('device');
+  if (b.device == null || b.tensorMap == null || !(b.commandQueueOwnedIds instanceof WeakSet))
+    missing.push('device');
   if (missing.length > 0) {
     throw new Error(
       `fused WebGPU kernels: the webgpu backend lacks ${missing.join(', ')} (written for @tensorflow/tfjs-backend-webgpu 4.22)`,
@@ -113,20 +125,34 @@ function bufferOf(backend: WebGpuBackendInternals, tensor: TensorInfo): GpuBuffe
   backend.uploadToGPU(tensor.dataId);
   const resource = backend.tensorMap.get(tensor.dataId)?.resource as Record<string, unknown> | undefined;
   if (resource == null || typeof resource.size !== 'number' || 'width' in resource) {
-    throw new Error('fused WebGPU kernels: a tensor is not backed by a GPU buffer (textures are not supported)');
+    throw new Error(
+      'fused WebGPU kernels: a tensor is not backed by a GPU buffer (textures are not supported)',
+    );
   }
   return resource;
 }
 
 /** Records `copyBufferToBuffer`s outside any compute pass, keeping the tensors alive until submit. */
 function copier(backend: WebGpuBackendInternals) {
-  return (src: TensorInfo, srcElement: number, dst: TensorInfo, dstElement: number, elements: number): void => {
+  return (
+    src: TensorInfo,
+    srcElement: number,
+    dst: TensorInfo,
+    dstElement: number,
+    elements: number,
+  ): void => {
     if (elements === 0) return;
     const srcBuffer = bufferOf(backend, src);
     const dstBuffer = bufferOf(backend, dst);
     backend.ensureCommandEncoderReady();
     backend.endComputePassEncoder();
-    backend.commandEncoder!.copyBufferToBuffer(srcBuffer, 4 * srcElement, dstBuffer, 4 * dstElement, 4 * elements);
+    backend.commandEncoder!.copyBufferToBuffer(
+      srcBuffer,
+      4 * srcElement,
+      dstBuffer,
+      4 * dstElement,
+      4 * elements,
+    );
     backend.commandQueueOwnedIds.add(src.dataId);
     backend.commandQueueOwnedIds.add(dst.dataId);
   };
@@ -184,7 +210,11 @@ function cachedPlan(backend: WebGpuBackendInternals, sizes: number[], arraysPerB
     plan,
     tables: plan.groups.map((group) => ({
       tilePiece: backend.makeTensorInfo([Math.max(group.tiles, 1)], 'int32', tilePieceTable(group)),
-      pieceBounds: backend.makeTensorInfo([Math.max(2 * group.pieces.length, 2)], 'int32', pieceBoundsTable(group)),
+      pieceBounds: backend.makeTensorInfo(
+        [Math.max(2 * group.pieces.length, 2)],
+        'int32',
+        pieceBoundsTable(group),
+      ),
     })),
   };
   cache.set(key, entry);
@@ -224,7 +254,12 @@ class Temporaries {
   }
 }
 
-function run(backend: WebGpuBackendInternals, call: FusedCall, inputs: TensorInfo[], output?: TensorInfo): TensorInfo {
+function run(
+  backend: WebGpuBackendInternals,
+  call: FusedCall,
+  inputs: TensorInfo[],
+  output?: TensorInfo,
+): TensorInfo {
   return backend.runWebGPUProgram(call.program, inputs, 'float32', call.uniforms, output);
 }
 
@@ -362,7 +397,8 @@ const adamwUpdate: KernelFunc = (args) => {
   const sizes = sizesOf(weights);
   for (const list of [grads, firstMoments, secondMoments]) {
     list.forEach((t, p) => {
-      if (util.sizeFromShape(t.shape) !== sizes[p]) throw new Error(`${ADAMW_UPDATE} (webgpu): w, g, m, v must be the same size`);
+      if (util.sizeFromShape(t.shape) !== sizes[p])
+        throw new Error(`${ADAMW_UPDATE} (webgpu): w, g, m, v must be the same size`);
     });
   }
   const temps = new Temporaries(backend);
@@ -383,7 +419,12 @@ const adamwUpdate: KernelFunc = (args) => {
         pieceConstants(group, [a.decay, a.biasCorrection2Sqrt, a.stepSize]),
       );
       const { tilePiece, pieceBounds } = cached.tables[g]!;
-      run(backend, adamwCall(group, a.beta1, a.beta2, a.eps), [flatGrads[g]!, tilePiece, pieceBounds, constants], states[g]);
+      run(
+        backend,
+        adamwCall(group, a.beta1, a.beta2, a.eps),
+        [flatGrads[g]!, tilePiece, pieceBounds, constants],
+        states[g],
+      );
     });
     const newWeights = scatter(copy, temps, plan, weights, states, () => 0);
     const newM = scatter(copy, temps, plan, firstMoments, states, (group) => group.length);
@@ -399,12 +440,14 @@ const emaUpdate: KernelFunc = (args) => {
   const inputs = inputList(args, EMA_UPDATE);
   const { decay } = args.attrs as unknown as EmaUpdateAttrs;
   const count = inputs.length / 2;
-  if (!Number.isInteger(count) || count === 0) throw new Error(`${EMA_UPDATE}: needs (shadows…, weights…) pairs`);
+  if (!Number.isInteger(count) || count === 0)
+    throw new Error(`${EMA_UPDATE}: needs (shadows…, weights…) pairs`);
   const shadows = inputs.slice(0, count);
   const weights = inputs.slice(count);
   const sizes = sizesOf(shadows);
   weights.forEach((w, i) => {
-    if (util.sizeFromShape(w.shape) !== sizes[i]) throw new Error(`${EMA_UPDATE} (webgpu): shadow and weight sizes differ`);
+    if (util.sizeFromShape(w.shape) !== sizes[i])
+      throw new Error(`${EMA_UPDATE} (webgpu): shadow and weight sizes differ`);
   });
   const temps = new Temporaries(backend);
   try {

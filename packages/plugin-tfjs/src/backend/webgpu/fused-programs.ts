@@ -142,7 +142,15 @@ export function adamwCall(group: FusionGroup, beta1: number, beta2: number, eps:
       ADAMW_CODE,
     ),
     // 1 − β in float64 then rounded once, as the wasm kernel and tfjs's scalar ops do.
-    uniforms: [i32(group.tiles), i32(group.length), f32(beta1), f32(1 - beta1), f32(beta2), f32(1 - beta2), f32(eps)],
+    uniforms: [
+      i32(group.tiles),
+      i32(group.length),
+      f32(beta1),
+      f32(1 - beta1),
+      f32(beta2),
+      f32(1 - beta2),
+      f32(eps),
+    ],
   };
 }
 
@@ -245,10 +253,10 @@ export function normCall(plan: FusionPlan, maxNorm?: number): FusedCall {
       ['partials'],
       withClip ? [3] : [],
       [1, 1, 1],
-      'numPartials : i32, maxNorm : f32,',
+      withClip ? 'numPartials : i32, maxNorm : f32,' : 'numPartials : i32,',
       normCode(withClip),
     ),
-    uniforms: [i32(plan.totalTiles), f32(maxNorm ?? 0)],
+    uniforms: withClip ? [i32(plan.totalTiles), f32(maxNorm)] : [i32(plan.totalTiles)],
   };
 }
 

@@ -116,7 +116,8 @@ export function dispatchGrid(workgroups: number, maxPerDimension: number): [numb
 export function planFusion(sizes: readonly number[], options: FusionPlanOptions): FusionPlan {
   const { tileSize, arraysPerBinding } = options;
   const limits = options.limits ?? DEFAULT_FUSION_LIMITS;
-  if (!(Number.isInteger(tileSize) && tileSize >= 1)) throw new RangeError(`tileSize must be >= 1, got ${tileSize}`);
+  if (!(Number.isInteger(tileSize) && tileSize >= 1))
+    throw new RangeError(`tileSize must be >= 1, got ${tileSize}`);
   if (!(Number.isInteger(arraysPerBinding) && arraysPerBinding >= 1))
     throw new RangeError(`arraysPerBinding must be >= 1, got ${arraysPerBinding}`);
   const maxGroupLength =
@@ -129,7 +130,8 @@ export function planFusion(sizes: readonly number[], options: FusionPlanOptions)
   const groups: FusionGroup[] = [];
   let current: FusionGroup | undefined;
   sizes.forEach((size, tensor) => {
-    if (!(Number.isInteger(size) && size >= 0)) throw new RangeError(`tensor ${tensor} has invalid size ${size}`);
+    if (!(Number.isInteger(size) && size >= 0))
+      throw new RangeError(`tensor ${tensor} has invalid size ${size}`);
     let start = 0;
     while (start < size) {
       if (current === undefined || current.length === maxGroupLength) {
@@ -177,8 +179,13 @@ export function pieceBoundsTable(group: FusionGroup): Int32Array {
  * `p` gets `perTensor[k][tensor of p]` in slot `k` (unused slots stay 0). Float32, as the kernel
  * reads them.
  */
-export function pieceConstants(group: FusionGroup, perTensor: readonly (readonly number[])[], width = 4): Float32Array {
-  if (perTensor.length > width) throw new RangeError(`${perTensor.length} constants do not fit ${width} slots`);
+export function pieceConstants(
+  group: FusionGroup,
+  perTensor: readonly (readonly number[])[],
+  width = 4,
+): Float32Array {
+  if (perTensor.length > width)
+    throw new RangeError(`${perTensor.length} constants do not fit ${width} slots`);
   const table = new Float32Array(Math.max(width * group.pieces.length, width));
   group.pieces.forEach((piece, p) => {
     perTensor.forEach((values, k) => {

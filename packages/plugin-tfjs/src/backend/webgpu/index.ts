@@ -3,10 +3,16 @@
  * parameters in a few dispatches (see `fused-kernels.ts`), with their pure layout logic
  * (`fusion-plan.ts`) and WGSL programs (`fused-programs.ts`).
  */
-export { CLIP_BY_GLOBAL_NORM, type ClipByGlobalNormAttrs, EMA_UPDATE, type EmaUpdateAttrs } from './kernel-names.js';
+
 export {
   overrideFusionLimits,
   registerWebGpuTrainingKernels,
   unregisterWebGpuTrainingKernels,
   webGpuTrainingKernels,
 } from './fused-kernels.js';
+export {
+  CLIP_BY_GLOBAL_NORM,
+  type ClipByGlobalNormAttrs,
+  EMA_UPDATE,
+  type EmaUpdateAttrs,
+} from './kernel-names.js';

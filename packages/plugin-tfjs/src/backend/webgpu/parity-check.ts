@@ -122,7 +122,10 @@ const stateValues = (state: readonly NamedArray[]) =>
   state.map((a) => Float32Array.from(a.values as ArrayLike<number>));
 
 /** Runs `fn` on `backend`, counting the fused kernels it invokes. */
-async function onBackend<T>(backend: string, fn: () => Promise<T>): Promise<{ result: T; fused: Record<string, number> }> {
+async function onBackend<T>(
+  backend: string,
+  fn: () => Promise<T>,
+): Promise<{ result: T; fused: Record<string, number> }> {
   await tf.setBackend(backend);
   const counters = installStepCounters();
   try {
@@ -136,7 +139,9 @@ async function onBackend<T>(backend: string, fn: () => Promise<T>): Promise<{ re
 
 /** AdamW (decay on matrices, per-parameter lr scales, parameters skipped on the first step). */
 async function adamwCase(): Promise<Float32Array[]> {
-  const params = SHAPES.map((shape, i) => tf.variable(tf.tensor(seeded(sizeOf(shape), 7 + i), shape), true, `p${i}`));
+  const params = SHAPES.map((shape, i) =>
+    tf.variable(tf.tensor(seeded(sizeOf(shape), 7 + i), shape), true, `p${i}`),
+  );
   const optimizer = new AdamW(params, {
     learningRate: 3e-3,
     betas: [0.9, 0.999],
@@ -160,7 +165,9 @@ async function adamwCase(): Promise<Float32Array[]> {
 }
 
 function gradients(scale: number): tf.NamedTensorMap {
-  return Object.fromEntries(SHAPES.map((shape, i) => [`g${i}`, tf.tensor(seeded(sizeOf(shape), 50 + i, scale), shape)]));
+  return Object.fromEntries(
+    SHAPES.map((shape, i) => [`g${i}`, tf.tensor(seeded(sizeOf(shape), 50 + i, scale), shape)]),
+  );
 }
 
 /** Global norm, then clipping by it (active, and inactive because the norm is below the maximum). */
@@ -169,19 +176,33 @@ async function normCase(): Promise<Float32Array[]> {
   const norm = globalNorm(grads);
   const clipped = clipByGlobalNorm(grads, 1.5);
   const unclipped = clipByGlobalNorm(grads, 1e6);
-  const out = await values([norm, clipped.norm, ...Object.values(clipped.grads), ...Object.values(unclipped.grads)]);
-  tf.dispose([norm, clipped.norm, unclipped.norm, ...Object.values(clipped.grads), ...Object.values(unclipped.grads)]);
+  const out = await values([
+    norm,
+    clipped.norm,
+    ...Object.values(clipped.grads),
+    ...Object.values(unclipped.grads),
+  ]);
+  tf.dispose([
+    norm,
+    clipped.norm,
+    unclipped.norm,
+    ...Object.values(clipped.grads),
+    ...Object.values(unclipped.grads),
+  ]);
   tf.dispose(Object.values(grads));
   return out;
 }
 
 /** EMA over weights that move, one of them frozen. */
 async function emaCase(): Promise<Float32Array[]> {
-  const weights = SHAPES.map((shape, i) => tf.variable(tf.tensor(seeded(sizeOf(shape), 300 + i), shape), false));
+  const weights = SHAPES.map((shape, i) =>
+    tf.variable(tf.tensor(seeded(sizeOf(shape), 300 + i), shape), false),
+  );
   const ema = new ModelEma(weights, { decay: 0.999 });
   for (let step = 0; step < 3; step++) {
     weights.forEach((w, i) => {
-      if (i !== 2) w.assign(tf.tidy(() => tf.add(w, tf.tensor(seeded(w.size, 400 + 10 * step + i, 0.1), w.shape))));
+      if (i !== 2)
+        w.assign(tf.tidy(() => tf.add(w, tf.tensor(seeded(w.size, 400 + 10 * step + i, 0.1), w.shape))));
     });
     ema.update(new Set([weights[2]!]));
   }
@@ -193,16 +214,27 @@ async function emaCase(): Promise<Float32Array[]> {
 
 /** A few whole training steps of small_cnn with clipping and an EMA, from the same weights. */
 async function trainCase(steps: number, initial: tf.Tensor[] | undefined) {
-  const model: LayersModel = buildModel('small_cnn', { numClasses: 10, inputSize: 28, inputChannels: 1, seed: 3, dropout: 0 });
+  const model: LayersModel = buildModel('small_cnn', {
+    numClasses: 10,
+    inputSize: 28,
+    inputChannels: 1,
+    seed: 3,
+    dropout: 0,
+  });
   if (initial) model.setWeights(initial);
   // In model.weights order (layer names differ between two builds of the same architecture).
-  const start = await Promise.all(model.weights.map(async (w) => tf.tensor(await w.read().data(), w.read().shape)));
+  const start = await Promise.all(
+    model.weights.map(async (w) => tf.tensor(await w.read().data(), w.read().shape)),
+  );
   const params = trainableVariables(model);
   const optimizer = new AdamW(params, { learningRate: 1e-3, betas: [0.9, 0.999], weightDecay: 0.05 });
   const ema = new ModelEma(modelVariables(model), { decay: 0.99 });
   const batch = 8;
   const x = tf.tensor4d(seeded(batch * 28 * 28, 11), [batch, 28, 28, 1]);
-  const y = tf.tensor1d(Int32Array.from({ length: batch }, (_, i) => i % 10), 'int32');
+  const y = tf.tensor1d(
+    Int32Array.from({ length: batch }, (_, i) => i % 10),
+    'int32',
+  );
   const losses: number[] = [];
   for (let step = 0; step < steps; step++) {
     const out = trainStep({ model, params, optimizer, labelSmoothing: 0.1, gradClip: 1 }, x, y);
@@ -250,7 +282,10 @@ export async function checkFusedKernels(options: FusedParityOptions = {}): Promi
   };
   // Tiny limits: tensors split across groups (4,096 elements for AdamW's three arrays per
   // binding, 12,288 for one), and 2-D and 3-D workgroup grids 3 wide.
-  const tiny: FusionLimits = { maxStorageBufferBindingSize: 3 * 4 * 4096, maxComputeWorkgroupsPerDimension: 3 };
+  const tiny: FusionLimits = {
+    maxStorageBufferBindingSize: 3 * 4 * 4096,
+    maxComputeWorkgroupsPerDimension: 3,
+  };
   await compare('adamw', adamwCase, [ADAMW_UPDATE]);
   await compare('adamw, split into groups, 2-D grids', adamwCase, [ADAMW_UPDATE], tiny);
   await compare('global norm and clipping', normCase, [SUM_OF_SQUARES, CLIP_BY_GLOBAL_NORM]);
@@ -263,7 +298,9 @@ export async function checkFusedKernels(options: FusedParityOptions = {}): Promi
     const actual = await onBackend(backend, () => trainCase(trainSteps, expected.result.start));
     tf.dispose([...expected.result.start, ...actual.result.start]);
     const lossError = Math.max(
-      ...expected.result.losses.map((l, i) => Math.abs(actual.result.losses[i]! - l) / Math.max(Math.abs(l), 1e-6)),
+      ...expected.result.losses.map(
+        (l, i) => Math.abs(actual.result.losses[i]! - l) / Math.max(Math.abs(l), 1e-6),
+      ),
     );
     const weightError = worst(actual.result.weights, expected.result.weights);
     const shadowError = worst(actual.result.shadows, expected.result.shadows);
@@ -276,9 +313,17 @@ export async function checkFusedKernels(options: FusedParityOptions = {}): Promi
       maxRelativeError,
       ok: ran && lossError <= 1e-2 && maxRelativeError <= 10 * tolerance,
       fusedKernels: actual.fused,
-      detail: { losses: actual.result.losses, referenceLosses: expected.result.losses, lossError, weightError, shadowError },
+      detail: {
+        losses: actual.result.losses,
+        referenceLosses: expected.result.losses,
+        lossError,
+        weightError,
+        shadowError,
+      },
     });
-    log(`training: loss error ${lossError.toExponential(2)}, weights ${weightError.toExponential(2)}, shadows ${shadowError.toExponential(2)}`);
+    log(
+      `training: loss error ${lossError.toExponential(2)}, weights ${weightError.toExponential(2)}, shadows ${shadowError.toExponential(2)}`,
+    );
   }
   return { backend, reference, tolerance, ok: cases.every((c) => c.ok), cases };
 }

@@ -57,7 +57,11 @@ export function installStepCounters(): StepCounters {
   let counts = zero(isWebGpu);
   const restore: (() => void)[] = [];
 
-  function patch(target: Patchable | undefined, name: string, before: (args: unknown[], self: Patchable) => void): void {
+  function patch(
+    target: Patchable | undefined,
+    name: string,
+    before: (args: unknown[], self: Patchable) => void,
+  ): void {
     if (target == null || typeof target[name] !== 'function') return;
     const own = Object.hasOwn(target, name);
     const original = target[name] as AnyFn;
@@ -86,7 +90,9 @@ export function installStepCounters(): StepCounters {
   if (isWebGpu) {
     const device = backend.device as Patchable;
     const queue = backend.queue as Patchable;
-    const tensorMap = backend.tensorMap as { get(id: object): { values?: unknown; resource?: unknown; shape: number[] } };
+    const tensorMap = backend.tensorMap as {
+      get(id: object): { values?: unknown; resource?: unknown; shape: number[] };
+    };
     patch(backend, 'runWebGPUProgram', () => {
       counts.dispatches! += 1;
     });
