@@ -88,12 +88,14 @@ export {
   type ReferenceStats,
   referenceBin,
 } from './data/drift-reference.js';
-// Datasets: ImageFolder scanning, the classes file, data manifests for data remotes.
+// Datasets: ImageFolder scanning, the classes file, data manifests for data remotes, and the pixel
+// preprocessing every runtime and the web page share.
 export {
   CLASSES_FILE,
   type ClassesFile,
   type ClassMap,
   type ClassMapSource,
+  createPixelPreprocessing,
   DATA_MANIFEST_SUFFIX,
   type DataAddOptions,
   type DataAddResult,
@@ -107,6 +109,8 @@ export {
   dataStatus,
   localCacheDir,
   makeClassesFile,
+  type PixelPreprocessing,
+  pixelPreprocessing,
   readClassesFile,
   readDataManifest,
   type ScannedImage,

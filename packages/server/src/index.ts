@@ -78,7 +78,6 @@ export {
 export { registerWebModelRoutes, WEB_MODEL_FORMATS, type WebModelContext } from './routes/web-model.js';
 export { default, type ServePluginOptions, server } from './serve-plugin.js';
 export { createServer, type ServerOptions, type ServerState } from './server.js';
-export { type BrowserPreprocessing, preprocessPixels } from './ui/browser-preprocess.js';
 export { UI_CSP, UI_HTML } from './ui/page-html.js';
 export { registerUiRoutes, UI_PATH } from './ui/ui-routes.js';
 export {

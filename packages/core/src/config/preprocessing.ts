@@ -1,3 +1,4 @@
+import { pixelPreprocessing } from '../data/preprocess-pixels.js';
 import { MlopsError } from '../errors.js';
 import type { DataConfig, NormalizeConfig, ResolvedConfig } from './types.js';
 
@@ -48,13 +49,14 @@ export function resizeRecipeOf(data: Pick<DataConfig, 'cropPct' | 'interpolation
   return { mode: 'timm', cropPct: data.cropPct ?? 1, interpolation: data.interpolation ?? 'bilinear' };
 }
 
-/** The resize recipe of a stored preprocessing description. */
+/**
+ * The resize recipe of a stored preprocessing description (`timm` with crop 1 and bilinear unless
+ * given, else `cover`). Defined with the pixel preprocessing that runs it (`preprocess-pixels.ts`).
+ */
 export function resizeRecipeOfPreprocessing(
-  p: Pick<InputPreprocessing, 'resize' | 'cropPct' | 'interpolation'>,
+  p: Partial<Pick<InputPreprocessing, 'resize' | 'cropPct' | 'interpolation'>>,
 ): ResizeRecipe {
-  return p.resize === 'timm'
-    ? { mode: 'timm', cropPct: p.cropPct ?? 1, interpolation: p.interpolation ?? 'bilinear' }
-    : { mode: 'cover' };
+  return pixelPreprocessing.resizeRecipeOfPreprocessing(p);
 }
 
 /**

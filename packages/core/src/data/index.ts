@@ -36,6 +36,11 @@ export { imageFolderSource } from './image-folder-source.js';
 export { type InspectImagesOptions, inspectImages } from './inspect-images.js';
 export { InspectionCache, type InspectionResult } from './inspection-cache.js';
 export {
+  createPixelPreprocessing,
+  type PixelPreprocessing,
+  pixelPreprocessing,
+} from './preprocess-pixels.js';
+export {
   type ClassMapSource,
   IMAGE_EXTENSIONS,
   type ScannedImage,

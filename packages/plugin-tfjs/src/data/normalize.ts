@@ -1,23 +1,13 @@
-import type { ChannelStats } from '@mlops/core';
+import { type ChannelStats, type PixelPreprocessing, pixelPreprocessing } from '@mlops/core';
 
 export type { ChannelStats };
 
 /**
  * Maps [0, 255] values to `(v / 255 − mean[c]) / std[c]`, in place (HWC). `mean` and `std` have
- * one value per channel. Self-contained (evaluated in worker threads too).
+ * one value per channel. Core's one implementation (`PixelPreprocessing.normalizeInPlace`), which
+ * references nothing outside its body, so the worker threads evaluate it from its source.
  */
-export function normalizeInPlace(img: Float32Array, channels: number, mean: number[], std: number[]): void {
-  const scale = new Float32Array(channels);
-  const shift = new Float32Array(channels);
-  for (let c = 0; c < channels; c++) {
-    scale[c] = 1 / (255 * (std[c] as number));
-    shift[c] = (mean[c] as number) / (std[c] as number);
-  }
-  for (let i = 0; i < img.length; i++) {
-    const c = i % channels;
-    img[i] = (img[i] as number) * (scale[c] as number) - (shift[c] as number);
-  }
-}
+export const normalizeInPlace: PixelPreprocessing['normalizeInPlace'] = pixelPreprocessing.normalizeInPlace;
 
 /** Converts `count` 8-bit values of `src` from `srcOffset` into normalized floats at `dst[dstOffset]`. */
 export function normalizeUint8(

@@ -10,18 +10,16 @@ import {
   MlopsError,
   type ModelVersion,
   type Prediction,
+  pixelPreprocessing,
   type Runtime,
   resizeFieldsProblem,
-  resizeRecipeOfPreprocessing,
 } from '@mlops/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { type BackendInfo, type BackendPreference, selectBackend } from '../backend/select-backend.js';
-import { convertChannels } from '../data/channels.js';
 import { decodeNative } from '../data/decode.js';
-import { type ChannelStats, normalizeUint8 } from '../data/normalize.js';
+import type { ChannelStats } from '../data/normalize.js';
 import { DEFAULT_DECODE_MAX_PIXELS, ImageTooLargeError } from '../data/png/image-too-large-error.js';
-import { resizeToInput } from '../data/resize.js';
 import type { TfjsPreprocessing } from '../engine/tfjs-exporter.js';
 import { tfjsErrors } from '../errors.js';
 import { loadModel } from '../model-io/save-load.js';
@@ -144,7 +142,8 @@ function checkImage(image: ImageInput, index: number): void {
  * The pixels a model sees for `image`: the same preprocessing as training (channel conversion,
  * the resize recipe — central square by default, timm's resize + centre crop for models from timm
  * checkpoints — `/255`, mean/std), as `size`×`size`×`channels` floats written into `dst` at
- * `offset`. Images of any size are accepted.
+ * `offset`. Images of any size are accepted. Core's one implementation
+ * (`pixelPreprocessing.preprocess` of `@mlops/core`), which the web page runs in the browser too.
  */
 export function preprocessImage(
   image: ImageInput,
@@ -153,10 +152,7 @@ export function preprocessImage(
   dst: Float32Array,
   offset: number,
 ): void {
-  const converted = convertChannels(image.data, image.width * image.height, image.channels, pre.channels);
-  const recipe = resizeRecipeOfPreprocessing({ resize: pre.resize ?? 'cover', ...pre });
-  const pixels = resizeToInput(converted, image.width, image.height, pre.channels, pre.size, recipe);
-  normalizeUint8(pixels, 0, pixels.length, dst, offset, pre);
+  pixelPreprocessing.preprocess(image.data, image.width, image.height, image.channels, pre, dst, offset);
 }
 
 /** Indices of the `k` largest values, largest first (ties: lower index first). */
@@ -370,7 +366,12 @@ export async function decodeImageBytes(
   const { width, height } = native;
   if (native.channels === 2) {
     // Gray + alpha from the PNG fast path: keep the gray.
-    return { width, height, channels: 1, data: convertChannels(native.data, width * height, 2, 1) };
+    return {
+      width,
+      height,
+      channels: 1,
+      data: pixelPreprocessing.convertChannels(native.data, width * height, 2, 1),
+    };
   }
   return { width, height, channels: native.channels, data: native.data };
 }

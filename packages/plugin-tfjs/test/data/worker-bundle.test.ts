@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'tsup';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/images.js';
+
+/** The @mlops/core package folder (its `exports` name the built `dist/`). */
+const CORE_PACKAGE = join(import.meta.dirname, '..', '..', '..', 'core');
 
 /** Runs in a plain `node` process against the bundle: worker results vs in-thread results. */
 const CHECK = `
@@ -38,8 +41,13 @@ describe('augmentation workers in a tsup bundle', () => {
       config: false,
       sourcemap: false,
       outExtension: () => ({ js: '.js' }),
+      // As in the package's own build, @mlops/core is a peer: imported, not bundled (its built
+      // dist/, through a node_modules link as an installed project has it).
+      external: ['@mlops/core'],
     });
     await writeFile(join(out, 'package.json'), '{"type":"module"}');
+    await mkdir(join(out, 'node_modules', '@mlops'), { recursive: true });
+    await symlink(CORE_PACKAGE, join(out, 'node_modules', '@mlops', 'core'), 'dir');
     await writeFile(join(out, 'check.js'), CHECK);
     const { stdout } = await promisify(execFile)(process.execPath, [join(out, 'check.js')], { cwd: out });
     expect(JSON.parse(stdout.trim())).toEqual({ same: true, n: 8 * 16 * 16 * 3 });

@@ -1,4 +1,13 @@
-import { preprocessPixels } from './browser-preprocess.js';
+import { createPixelPreprocessing } from '@mlops/core';
+
+/**
+ * The comments around the inlined pixel preprocessing in {@link UI_HTML}, so a test can take the
+ * page's own copy of the code out and run it.
+ */
+export const PIXEL_PREPROCESSING_MARKERS = [
+  '/* <pixel-preprocessing> */',
+  '/* </pixel-preprocessing> */',
+] as const;
 
 /**
  * The web page served at `/ui/`: one self-contained HTML document (inline CSS and script, no
@@ -6,8 +15,9 @@ import { preprocessPixels } from './browser-preprocess.js';
  * name, aliases, version and metrics, and sends a picked, dropped or sample image to
  * `/v1/models/:name/predict` as multipart, showing the top classes as bars. Beside the server's
  * answer it runs the same version's ONNX artifact in the browser with onnxruntime-web (wasm,
- * loaded from this server's `/ui/ort/`), with the runtimes' own preprocessing
- * ({@link preprocessPixels}, inlined), and shows both timings and the largest probability
+ * loaded from this server's `/ui/ort/`), with the runtimes' own preprocessing (core's
+ * `createPixelPreprocessing`, inlined from its source between the
+ * {@link PIXEL_PREPROCESSING_MARKERS}), and shows both timings and the largest probability
  * difference. Sample images of the version's evaluation split come from
  * `/v1/models/:name/samples`. Labels and messages are inserted with `textContent` only, so a
  * model's labels cannot inject markup.
@@ -89,7 +99,8 @@ export const UI_HTML = `<!doctype html>
 <script>
 (() => {
   const $ = (id) => document.getElementById(id);
-  const preprocessPixels = (${preprocessPixels.toString()});
+  // @mlops/core's one pixel preprocessing (the runtimes' and training's), from its source text.
+  const pixels = ${PIXEL_PREPROCESSING_MARKERS[0]}(${createPixelPreprocessing.toString()})()${PIXEL_PREPROCESSING_MARKERS[1]};
   let model = '';
   let detail = null;
   /** The ONNX model of one version for the browser: its description and session, loaded once. */
@@ -262,7 +273,7 @@ export const UI_HTML = `<!doctype html>
     const image = await decodePixels(file);
     const decoded = performance.now();
     const pre = info.preprocessing;
-    let x = preprocessPixels(image.data, image.width, image.height, 4, pre);
+    let x = pixels.preprocess(image.data, image.width, image.height, 4, pre);
     const [height, width, modelChannels] = info.inputShape || [pre.size, pre.size, pre.channels];
     if (modelChannels !== pre.channels) {
       // A gray pipeline feeding an RGB graph: repeat the channel, as the server's runtimes do.
