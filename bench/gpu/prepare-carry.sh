@@ -14,12 +14,14 @@ out=.gpu
 rm -rf "$out" && mkdir -p "$out/bench" "$out/node_modules/@tensorflow" "$out/debs" /tmp/gpu-pack
 grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
 
-# 1. The benches, bundled; tfjs and Dawn stay external so one tfjs-core instance is shared.
-for bench in backend-parity train-throughput; do
+# 1. The benches, bundled; tfjs and Dawn stay external so one tfjs-core instance is shared
+#    (esbuild and playwright-core too: only the --browser mode, never used there, loads them).
+for bench in backend-parity train-throughput gpu/fused-parity gpu/profile-step; do
   node_modules/.bin/esbuild "bench/$bench.bench.ts" --bundle --platform=node --format=esm \
-    --target=node20 --external:@tensorflow/* --external:webgpu --log-level=warning \
+    --target=node20 --external:@tensorflow/* --external:webgpu --external:esbuild --external:playwright-core \
+    --log-level=warning \
     --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" \
-    --outfile="$out/bench/$bench.mjs"
+    --outfile="$out/bench/$(basename "$bench").mjs"
 done
 
 # 2. Pruned packages: package.json + the Node entry (`main`) + what it loads at run time.
@@ -54,5 +56,8 @@ mkdir -p /tmp/amd64/partial
 apt-get $o update -qq >/dev/null
 (cd "$out/debs" && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 >/dev/null)
 
-cp bench/gpu/run.sh "$out/run.sh"
+cp bench/gpu/run.sh bench/gpu/summarize.mjs bench/gpu/torch_reference.py "$out/"
+# The plain-PyTorch MobileNetV4 port, for a device image with torch but without timm.
+peer=../shared/peers/mnv4_torch.py
+[ -f "$peer" ] && cp "$peer" "$out/"
 du -sh "$out"

@@ -89,10 +89,15 @@ export async function syncDevice(): Promise<void> {
   if (tf.getBackend() !== 'webgpu') return;
   const backend = tf.backend() as unknown as {
     commandEncoder: unknown;
+    endComputePassEncoder(): void;
     submitQueue(): void;
     queue: { onSubmittedWorkDone(): Promise<void> };
   };
-  if (backend.commandEncoder != null) backend.submitQueue();
+  // As tfjs does before every submit: an open compute pass would invalidate the command buffer.
+  if (backend.commandEncoder != null) {
+    backend.endComputePassEncoder();
+    backend.submitQueue();
+  }
   await backend.queue.onSubmittedWorkDone();
 }
 
