@@ -25,7 +25,7 @@ export interface StepCounts {
   uploads: number;
   /** Bytes of those uploads where known (WebGPU `queue.writeBuffer` and staged tensors). */
   uploadBytes: number;
-  /** Device→host readbacks (`read`, `readSync`, WebGPU `getBufferData`). */
+  /** Device→host readbacks (WebGPU: `getBufferData`, one mapped staging buffer each; else `read`/`readSync`). */
   readbacks: number;
   /** WebGPU `copyBufferToBuffer` commands; null off WebGPU. */
   copies: number | null;
@@ -57,17 +57,23 @@ export function installStepCounters(): StepCounters {
   let counts = zero(isWebGpu);
   const restore: (() => void)[] = [];
 
+  /** Calls `before` (and `after`, once the synchronous part has returned) around `target[name]`. */
   function patch(
     target: Patchable | undefined,
     name: string,
-    before: (args: unknown[], self: Patchable) => void,
+    before: (args: unknown[]) => void,
+    after?: () => void,
   ): void {
     if (target == null || typeof target[name] !== 'function') return;
     const own = Object.hasOwn(target, name);
     const original = target[name] as AnyFn;
     target[name] = function (this: Patchable, ...args: unknown[]) {
-      before(args, target);
-      return original.apply(this, args);
+      before(args);
+      try {
+        return original.apply(this, args);
+      } finally {
+        after?.();
+      }
     };
     restore.push(() => {
       if (own) target[name] = original;
@@ -81,12 +87,24 @@ export function installStepCounters(): StepCounters {
     counts.kernels += 1;
     counts.kernelsByName[name] = (counts.kernelsByName[name] ?? 0) + 1;
   });
-  patch(backend, 'read', () => {
-    counts.readbacks += 1;
-  });
-  patch(backend, 'readSync', () => {
-    counts.readbacks += 1;
-  });
+  if (!isWebGpu) {
+    // A backend's `read` may call its own `readSync` (cpu does): one readback, counted once.
+    let reading = 0;
+    patch(
+      backend,
+      'read',
+      () => {
+        counts.readbacks += 1;
+        reading += 1;
+      },
+      () => {
+        reading -= 1;
+      },
+    );
+    patch(backend, 'readSync', () => {
+      if (reading === 0) counts.readbacks += 1;
+    });
+  }
   if (isWebGpu) {
     const device = backend.device as Patchable;
     const queue = backend.queue as Patchable;
@@ -134,6 +152,7 @@ export function installStepCounters(): StepCounters {
         else delete device.createCommandEncoder;
       });
     }
+    // Every WebGPU readback (`read`, `tf.data`) maps a staging buffer here.
     patch(backend, 'getBufferData', () => {
       counts.readbacks += 1;
     });
