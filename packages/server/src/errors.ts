@@ -58,6 +58,12 @@ export const serverErrors = defineErrorCatalogue('@mlops/server', {
     meaning:
       'The version has no such artifact (no ONNX file for the web page, no such sample image), or the server has no artifact store.',
   },
+  MLOPS_SRV_ERR_WEB_RUNTIME_MISSING: {
+    status: 404,
+    meaning:
+      'The web page asked for an onnxruntime-web file (`/ui/ort/…`), but that optional peer dependency is not installed: the page shows the server’s answer only.',
+    hint: 'Install it next to @mlops/server (`npm install onnxruntime-web`) and restart the server to run the model in the browser too.',
+  },
   MLOPS_SRV_ERR_MODEL_UNAVAILABLE: {
     status: 503,
     meaning:

@@ -79,7 +79,13 @@ export { registerWebModelRoutes, WEB_MODEL_FORMATS, type WebModelContext } from 
 export { default, type ServePluginOptions, server } from './serve-plugin.js';
 export { createServer, type ServerOptions, type ServerState } from './server.js';
 export { UI_CSP, UI_HTML } from './ui/page-html.js';
-export { registerUiRoutes, UI_PATH } from './ui/ui-routes.js';
+export {
+  type OnnxRuntimeWebResolver,
+  registerUiRoutes,
+  resolveInstalledOnnxRuntimeWeb,
+  UI_PATH,
+  type UiRoutesOptions,
+} from './ui/ui-routes.js';
 export {
   ACCEPTED_IMAGE_TYPES,
   decodeUpload,

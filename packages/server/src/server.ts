@@ -14,7 +14,7 @@ import { registerProbeRoutes } from './routes/probes.js';
 import { registerPromoteRoute } from './routes/promote.js';
 import { DEFAULT_MAX_BATCH, registerV1Routes } from './routes/v1.js';
 import { registerWebModelRoutes } from './routes/web-model.js';
-import { registerUiRoutes } from './ui/ui-routes.js';
+import { type OnnxRuntimeWebResolver, registerUiRoutes } from './ui/ui-routes.js';
 import { decodeUpload, type ImageDecoder } from './upload.js';
 import { SERVER_VERSION } from './version.js';
 
@@ -88,6 +88,11 @@ export interface ServerOptions {
    * 2 ms); `false` sends every request to the model on its own.
    */
   batching?: BatchingOptions | false;
+  /**
+   * Where the web page's onnxruntime-web files are (an optional peer dependency); default: the
+   * installed package, and without it the page shows the server's answer only.
+   */
+  resolveOnnxRuntimeWeb?: OnnxRuntimeWebResolver;
 }
 
 /** What the server adds to the Fastify instance, under `app.mlops`. */
@@ -344,7 +349,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
       pool,
       metrics,
     });
-    registerUiRoutes(routes);
+    registerUiRoutes(routes, { resolveOnnxRuntimeWeb: options.resolveOnnxRuntimeWeb });
     if (options.promoteToken) {
       registerPromoteRoute(routes, {
         registry: options.registry,

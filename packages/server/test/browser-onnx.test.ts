@@ -78,14 +78,16 @@ describe.skipIf(!CHROMIUM)(
     let app: FastifyInstance;
     let origin: string;
     let browser: Browser;
+    let store: LocalArtifactStore;
+    let registry: LocalModelRegistry;
     const external: string[] = [];
     const consoleErrors: string[] = [];
 
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'mlops-srv-onnx-web-'));
       const root = join(dir, '.mlops');
-      const store = new LocalArtifactStore(root);
-      const registry = new LocalModelRegistry(root);
+      store = new LocalArtifactStore(root);
+      registry = new LocalModelRegistry(root);
 
       // The model: small_cnn with seeded random weights, exported to ONNX with its metadata.
       await selectBackend('cpu');
@@ -166,20 +168,19 @@ describe.skipIf(!CHROMIUM)(
       expect(consoleErrors).toEqual([]);
     });
 
-    async function open(): Promise<Page> {
+    async function open(at = origin, errors = consoleErrors): Promise<Page> {
       const page = await browser.newPage();
       await page.route('**/*', (route) => {
         const url = route.request().url();
-        if (url.startsWith(origin) || url.startsWith('blob:') || url.startsWith('data:'))
-          return route.continue();
+        if (url.startsWith(at) || url.startsWith('blob:') || url.startsWith('data:')) return route.continue();
         external.push(url);
         return route.abort();
       });
       page.on('console', (message) => {
-        if (message.type() === 'error') consoleErrors.push(message.text());
+        if (message.type() === 'error') errors.push(message.text());
       });
-      page.on('pageerror', (error) => consoleErrors.push(error.message));
-      await page.goto(`${origin}/ui/`);
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`${at}/ui/`);
       return page;
     }
 
@@ -259,6 +260,44 @@ describe.skipIf(!CHROMIUM)(
         expect(Math.abs(probability - expected[label]!)).toBeLessThan(1e-4);
       expect(maxDiff).toBeLessThan(1e-4);
       await page.close();
+    });
+
+    it('without onnxruntime-web installed, shows the server’s answer and one line saying what to install', async () => {
+      const withoutOrt = createServer({
+        registry,
+        runtime: new OnnxRuntime({ store }),
+        store,
+        model: MODEL,
+        decode: (bytes) => decodeImageBytes(bytes),
+        resolveOnnxRuntimeWeb: () => undefined,
+      });
+      const at = await withoutOrt.listen({ port: 0, host: '127.0.0.1' });
+      try {
+        const errors: string[] = [];
+        const page = await open(at, errors);
+        const note = page.locator('#browser-note');
+        await expect
+          .poll(() => note.textContent())
+          .toMatch(/installing onnxruntime-web .*enables in-browser inference/);
+        await expect.poll(() => page.locator('#alias option').count()).toBe(1);
+        await page.setInputFiles('#file', {
+          name: 'upload.png',
+          mimeType: 'image/png',
+          buffer: picture(53, 37, 42),
+        });
+        await expect.poll(() => page.locator('#results .row').count()).toBe(LABELS.length);
+        expect(await page.textContent('#server-time')).toMatch(/^round trip [\d.]+ ms · onnx$/);
+        expect(await note.textContent()).toMatch(
+          /^onnxruntime-web is not installed.*npm install onnxruntime-web/,
+        );
+        expect(await page.locator('#browser-results .row').count()).toBe(0);
+        expect(await page.textContent('#error')).toBe('');
+        // The only errors: the browser reporting the coded 404s of the runtime's files.
+        expect(errors.filter((text) => !/status of 404/.test(text))).toEqual([]);
+        await page.close();
+      } finally {
+        await withoutOrt.close();
+      }
     });
   },
 );

@@ -218,6 +218,24 @@ export const UI_HTML = `<!doctype html>
     }
   }
 
+  /**
+   * Whether this server has onnxruntime-web (an optional dependency): its module is there, or a
+   * coded 404 whose message says how to install it; that one line is then all the browser column
+   * shows, and the page works with the server's answer only.
+   */
+  let ortMissing = '';
+  const ortChecked = (async () => {
+    try {
+      const url = './ort/ort.wasm.min.mjs';
+      if ((await fetch(url, { method: 'HEAD' })).status !== 404) return;
+      const body = await (await fetch(url)).json().catch(() => ({}));
+      ortMissing = body.code === 'MLOPS_SRV_ERR_WEB_RUNTIME_MISSING' ? body.message : '';
+      $('browser-note').textContent = ortMissing;
+    } catch (error) {
+      // Unreachable now: the first prediction says why, if it still is.
+    }
+  })();
+
   /** onnxruntime-web's wasm build, from this server; one thread (no cross-origin isolation needed). */
   async function loadOrt() {
     if (!ortModule) {
@@ -312,7 +330,13 @@ export const UI_HTML = `<!doctype html>
     // Every class from the server (not only the top 5), so the two answers compare in full.
     const classes = registered && Array.isArray(registered.metadata.labels) ? registered.metadata.labels.length : 5;
     const server = predictOnServer(file, version, Math.min(1000, Math.max(5, classes)));
-    const browser = version === undefined ? Promise.resolve({ reason: 'no version to run' }) : predictInBrowser(file, version);
+    await ortChecked;
+    if (ortMissing) $('browser-note').textContent = ortMissing;
+    const browser = ortMissing
+      ? Promise.resolve({ missing: true })
+      : version === undefined
+        ? Promise.resolve({ reason: 'no version to run' })
+        : predictInBrowser(file, version);
     let serverTop = null;
     try {
       const { body, ms: took } = await server;
@@ -325,6 +349,7 @@ export const UI_HTML = `<!doctype html>
     }
     try {
       const result = await browser;
+      if (result.missing) return;
       if (result.reason) {
         $('browser-note').textContent = 'Not run in the browser: ' + result.reason;
         return;

@@ -23,16 +23,40 @@ export const ORT_FILES: Readonly<Record<string, string>> = {
   'ort-wasm-simd-threaded.wasm': 'application/wasm',
 };
 
-/** The `dist/` folder of the installed onnxruntime-web (its `node`/`require` entries live there). */
-function ortDistDir(): string {
-  return dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
+/**
+ * Finds the folder of the installed onnxruntime-web's files ({@link ORT_FILES}), or undefined
+ * when the package is not installed.
+ */
+export type OnnxRuntimeWebResolver = () => string | undefined;
+
+/**
+ * The `dist/` folder of the onnxruntime-web installed next to this package (its `node`/`require`
+ * entries live there), or undefined when it is not installed: it is an optional peer dependency,
+ * 150 MB that only the web page's in-browser inference needs.
+ */
+export const resolveInstalledOnnxRuntimeWeb: OnnxRuntimeWebResolver = () => {
+  try {
+    return dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException | null)?.code === 'MODULE_NOT_FOUND') return undefined;
+    throw error;
+  }
+};
+
+/** Options of {@link registerUiRoutes}. */
+export interface UiRoutesOptions {
+  /** Where the onnxruntime-web files are; default {@link resolveInstalledOnnxRuntimeWeb}. */
+  resolveOnnxRuntimeWeb?: OnnxRuntimeWebResolver;
 }
 
 /**
  * Serves the self-contained web page at `/ui/` (and redirects `/ui` there), and the
- * onnxruntime-web files it runs models with at `/ui/ort/<file>`, from `node_modules`.
+ * onnxruntime-web files it runs models with at `/ui/ort/<file>`, from `node_modules`. Without
+ * onnxruntime-web installed, those answer `MLOPS_SRV_ERR_WEB_RUNTIME_MISSING` (404) saying how to
+ * install it, and the page shows that line beside the server's answer.
  */
-export function registerUiRoutes(app: FastifyInstance): void {
+export function registerUiRoutes(app: FastifyInstance, options: UiRoutesOptions = {}): void {
+  const resolveOrt = options.resolveOnnxRuntimeWeb ?? resolveInstalledOnnxRuntimeWeb;
   app.get(
     UI_PATH,
     { schema: { tags: ['ui'], summary: 'Web page to try the model', produces: ['text/html'] } },
@@ -45,7 +69,7 @@ export function registerUiRoutes(app: FastifyInstance): void {
   );
   app.get(UI_PATH.slice(0, -1), (_request, reply) => reply.redirect(UI_PATH, 307));
 
-  let dist: string | undefined;
+  let dist: string | null | undefined;
   app.get<{ Params: { file: string } }>(
     `${ORT_PATH}:file`,
     {
@@ -63,7 +87,14 @@ export function registerUiRoutes(app: FastifyInstance): void {
       const { file } = request.params;
       const type = ORT_FILES[file];
       if (!type) throw new ServerError('MLOPS_SRV_ERR_ROUTE_NOT_FOUND', `No file ${ORT_PATH}${file}.`);
-      dist ??= ortDistDir();
+      // Resolved once: installing the package takes a restart, as any dependency does.
+      if (dist === undefined) dist = resolveOrt() ?? null;
+      if (dist === null) {
+        throw new ServerError(
+          'MLOPS_SRV_ERR_WEB_RUNTIME_MISSING',
+          'onnxruntime-web is not installed, so the web page shows the server’s answer only; installing onnxruntime-web (`npm install onnxruntime-web` next to @mlops/server, then restart) enables in-browser inference.',
+        );
+      }
       const path = join(dist, file);
       const { size } = await stat(path);
       return reply
