@@ -4,9 +4,11 @@ import {
   emaCall,
   NORM_SLOTS,
   normCall,
+  partialSumLayout,
   scaleCall,
   squaresCall,
   TILE_SIZE,
+  TILES_PER_SQUARES_WORKGROUP,
   WORKGROUP_SIZE,
 } from '../../src/backend/webgpu/fused-programs.js';
 import {
@@ -163,7 +165,7 @@ describe('fused programs', () => {
   const group = plan.groups[0]!;
   const calls = {
     adamw: adamwCall(group, 0.9, 0.999, 1e-8),
-    squares: squaresCall(plan, group),
+    squares: squaresCall(plan, 0),
     norm: normCall(plan),
     normClip: normCall(plan, 1),
     scale: scaleCall(group),
@@ -194,7 +196,12 @@ describe('fused programs', () => {
   it('dispatch one workgroup per tile, except the single-workgroup norm', () => {
     expect(calls.adamw.program.dispatch).toEqual(group.dispatch);
     expect(calls.adamw.program.outputShape).toEqual([3 * group.length]);
-    expect(calls.squares.program.outputShape).toEqual([plan.totalTiles]);
+    expect(calls.squares.program.outputShape).toEqual([partialSumLayout(plan).total]);
+    expect(calls.squares.program.dispatch).toEqual([
+      Math.ceil(group.tiles / TILES_PER_SQUARES_WORKGROUP),
+      1,
+      1,
+    ]);
     expect(calls.norm.program.dispatch).toEqual([1, 1, 1]);
     expect(calls.norm.program.outputShape).toEqual([]);
     expect(calls.normClip.program.outputShape).toEqual([3]);

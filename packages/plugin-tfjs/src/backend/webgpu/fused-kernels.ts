@@ -36,6 +36,7 @@ import {
   NORM_SLOTS,
   normCall,
   type ProgramUniform,
+  partialSumLayout,
   scaleCall,
   squaresCall,
   TILE_SIZE,
@@ -317,7 +318,7 @@ function sizesOf(tensors: readonly TensorInfo[]): number[] {
 }
 
 /**
- * `Σ g²` of every group's flat gradients into per-tile partial sums, then one workgroup adding
+ * `Σ g²` of every group's flat gradients into partial sums, then one workgroup adding
  * them: returns the norm program's output (scalar, or `[Σ g², norm, coefficient]` with `maxNorm`).
  */
 function globalSquares(
@@ -328,10 +329,10 @@ function globalSquares(
   maxNorm?: number,
 ): TensorInfo {
   const { plan } = cached;
-  const partials = temps.alloc([Math.max(plan.totalTiles, 1)]);
-  plan.groups.forEach((group, g) => {
+  const partials = temps.alloc([Math.max(partialSumLayout(plan).total, 1)]);
+  plan.groups.forEach((_, g) => {
     const { tilePiece, pieceBounds } = cached.tables[g]!;
-    run(backend, squaresCall(plan, group), [flats[g]!, tilePiece, pieceBounds], partials);
+    run(backend, squaresCall(plan, g), [flats[g]!, tilePiece, pieceBounds], partials);
   });
   const call = normCall(plan, maxNorm);
   return run(backend, call, [partials]);

@@ -9,7 +9,7 @@
  * flat `dispatchLayout` it calls `main(index)` with the flattened global invocation index, which
  * stays correct when the grid is 2-D or 3-D (see `dispatchGrid`).
  */
-import type { FusionGroup, FusionPlan } from './fusion-plan.js';
+import { dispatchGrid, type FusionGroup, type FusionPlan } from './fusion-plan.js';
 
 /** Invocations per workgroup of every fused kernel. */
 export const WORKGROUP_SIZE = 256;
@@ -154,45 +154,72 @@ export function adamwCall(group: FusionGroup, beta1: number, beta2: number, eps:
   };
 }
 
+/**
+ * Tiles one workgroup of the sum-of-squares kernel adds up before its one tree reduction: fewer
+ * workgroups, barriers and partial sums (a software renderer pays dearly for each barrier).
+ */
+export const TILES_PER_SQUARES_WORKGROUP = 16;
+
+/** Where each group's partial sums start in the array all groups share, and how many in all. */
+export function partialSumLayout(plan: FusionPlan): { bases: number[]; counts: number[]; total: number } {
+  const counts = plan.groups.map((group) => Math.ceil(group.tiles / TILES_PER_SQUARES_WORKGROUP));
+  const bases: number[] = [];
+  let total = 0;
+  for (const count of counts) {
+    bases.push(total);
+    total += count;
+  }
+  return { bases, counts, total };
+}
+
 const SQUARES_CODE = `
 var<workgroup> partial: array<f32, ${WORKGROUP_SIZE}>;
 
-fn main(index: i32) {${TILE_PROLOGUE}
+fn main(index: i32) {
+  let block = index / ${WORKGROUP_SIZE};
+  let lane = index % ${WORKGROUP_SIZE};
   var sum = 0.0;
-  if (tile < uniforms.numTiles) {
-    let piece = tilePiece[tile];
-    let start = pieceBounds[2 * piece];
-    let count = pieceBounds[2 * piece + 1];
-    for (var k = 0; k < ${ELEMENTS_PER_INVOCATION}; k = k + 1) {
-      let i = ${ELEMENT_INDEX('k')};
-      if (i - start < count) {
-        let g = grads[i];
-        sum = sum + g * g;
+  for (var j = 0; j < ${TILES_PER_SQUARES_WORKGROUP}; j = j + 1) {
+    let tile = block * ${TILES_PER_SQUARES_WORKGROUP} + j;
+    if (tile < uniforms.numTiles) {
+      let piece = tilePiece[tile];
+      let start = pieceBounds[2 * piece];
+      let count = pieceBounds[2 * piece + 1];
+      for (var k = 0; k < ${ELEMENTS_PER_INVOCATION}; k = k + 1) {
+        let i = ${ELEMENT_INDEX('k')};
+        if (i - start < count) {
+          let g = grads[i];
+          sum = sum + g * g;
+        }
       }
     }
   }
   partial[lane] = sum;${WORKGROUP_SUM}
-  if (lane == 0 && tile < uniforms.numTiles) {
-    result[uniforms.tileBase + tile] = partial[0];
+  if (lane == 0 && block < uniforms.numBlocks) {
+    result[uniforms.partialBase + block] = partial[0];
   }
 }
 `;
 
 /**
- * Σ g² of each tile of one group, written to `partials[group.tileBase + tile]` (the output, shared
- * by all groups: `plan.totalTiles` long). Inputs: the group's flat gradients and its tables.
+ * Σ g² of one group, {@link TILES_PER_SQUARES_WORKGROUP} tiles per workgroup, written to
+ * `partials[partialBase + workgroup]` (the output, shared by all groups: see
+ * {@link partialSumLayout}). Inputs: the group's flat gradients and its tables.
  */
-export function squaresCall(plan: FusionPlan, group: FusionGroup): FusedCall {
+export function squaresCall(plan: FusionPlan, g: number): FusedCall {
+  const group = plan.groups[g]!;
+  const layout = partialSumLayout(plan);
+  const blocks = layout.counts[g]!;
   return {
     program: program(
       'squares',
       ['grads', 'tilePiece', 'pieceBounds'],
-      [plan.totalTiles],
-      group.dispatch,
-      'numTiles : i32, tileBase : i32,',
+      [layout.total],
+      dispatchGrid(blocks, plan.limits.maxComputeWorkgroupsPerDimension),
+      'numTiles : i32, numBlocks : i32, partialBase : i32,',
       SQUARES_CODE,
     ),
-    uniforms: [i32(group.tiles), i32(group.tileBase)],
+    uniforms: [i32(group.tiles), i32(blocks), i32(layout.bases[g]!)],
   };
 }
 
@@ -241,7 +268,7 @@ fn main(index: i32) {
 }
 
 /**
- * One workgroup adding the tile sums of {@link squaresCall}: output the scalar Σ g², or, with
+ * One workgroup adding the partial sums of {@link squaresCall}: output the scalar Σ g², or, with
  * `maxNorm` given, `[Σ g², norm, clip coefficient]` (see {@link NORM_SLOTS}) — `torch`'s
  * `clip_grad_norm_` coefficient, computed on the GPU so nothing is read back.
  */
@@ -256,7 +283,9 @@ export function normCall(plan: FusionPlan, maxNorm?: number): FusedCall {
       withClip ? 'numPartials : i32, maxNorm : f32,' : 'numPartials : i32,',
       normCode(withClip),
     ),
-    uniforms: withClip ? [i32(plan.totalTiles), f32(maxNorm)] : [i32(plan.totalTiles)],
+    uniforms: withClip
+      ? [i32(partialSumLayout(plan).total), f32(maxNorm)]
+      : [i32(partialSumLayout(plan).total)],
   };
 }
 

@@ -87,6 +87,8 @@ export interface FusionPlan {
   groups: FusionGroup[];
   /** Tiles of all groups together. */
   totalTiles: number;
+  /** The limits planned for. */
+  limits: FusionLimits;
 }
 
 /**
@@ -152,7 +154,14 @@ export function planFusion(sizes: readonly number[], options: FusionPlanOptions)
     group.dispatch = dispatchGrid(group.tiles, limits.maxComputeWorkgroupsPerDimension);
     tileBase += group.tiles;
   }
-  return { tileSize, arraysPerBinding, tensorSizes: [...sizes], groups, totalTiles: tileBase };
+  return {
+    tileSize,
+    arraysPerBinding,
+    tensorSizes: [...sizes],
+    groups,
+    totalTiles: tileBase,
+    limits: { ...limits },
+  };
 }
 
 /** For each tile of `group`, the index (within the group) of the piece it belongs to. */
