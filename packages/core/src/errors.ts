@@ -116,7 +116,8 @@ export const coreErrors = defineErrorCatalogue('@mlops/core', {
     meaning: 'A store file does not match its hash or its format (a partial copy, an edit by hand).',
   },
   MLOPS_ERR_STORE_WRITE: {
-    meaning: 'A file in the store or a run folder could not be written (disk full, no permission, read-only).',
+    meaning:
+      'A file in the store or a run folder could not be written (disk full, no permission, read-only).',
     hint: 'Free disk space, or make the store folder (`store.path`) writable.',
   },
   MLOPS_ERR_RUN_NOT_FOUND: {
