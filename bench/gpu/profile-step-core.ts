@@ -62,6 +62,8 @@ export interface ProfileOptions {
   emaDecay: number;
   /** Modes to run, in order. */
   modes: ('fused' | 'unfused')[];
+  /** Rounds over the modes, alternating their order (default 1). */
+  rounds?: number;
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -318,12 +320,41 @@ export async function profileStep(options: ProfileOptions) {
   const log = options.log ?? (() => {});
   const backend = tf.getBackend();
   const registered = FUSED_KERNELS.filter((name) => tf.getKernel(name, backend) != null);
-  const modes: Record<string, Awaited<ReturnType<typeof profileMode>>> = {};
-  for (const mode of options.modes) {
-    log(`${backend} ${options.arch}@${options.size} batch ${options.batch}: ${mode}`);
-    modes[mode] =
-      mode === 'fused' ? await profileMode(options) : await withoutFusedKernels(() => profileMode(options));
+  type ModeResult = Awaited<ReturnType<typeof profileMode>>;
+  const runs: Record<string, ModeResult[]> = {};
+  const rounds = options.rounds ?? 1;
+  for (let r = 0; r < rounds; r++) {
+    // Alternating order, so that drifting load on a shared machine hits both modes alike.
+    for (const mode of r % 2 === 0 ? options.modes : [...options.modes].reverse()) {
+      log(
+        `${backend} ${options.arch}@${options.size} batch ${options.batch}: ${mode} (round ${r + 1}/${rounds})`,
+      );
+      const result =
+        mode === 'fused' ? await profileMode(options) : await withoutFusedKernels(() => profileMode(options));
+      runs[mode] = [...(runs[mode] ?? []), result];
+    }
   }
+  // The first round's details, with the step and phase times of every round.
+  const modes = Object.fromEntries(
+    Object.entries(runs).map(([mode, results]) => {
+      const first = results[0]!;
+      const stepMs = results.flatMap((x) => x.step.ms);
+      return [
+        mode,
+        {
+          ...first,
+          allRounds: {
+            rounds: results.length,
+            stepMs,
+            stepMsMedian: round(median(stepMs)),
+            phaseMsMedian: Object.fromEntries(
+              PHASES.map((phase) => [phase, round(median(results.map((x) => x.phases[phase]!.msMedian)))]),
+            ),
+          },
+        },
+      ];
+    }),
+  );
   const fused = modes.fused;
   const unfused = modes.unfused;
   const ratio = (a: number | null | undefined, b: number | null | undefined) =>
@@ -337,6 +368,7 @@ export async function profileStep(options: ProfileOptions) {
       batch: options.batch,
       steps: options.steps,
       warmup: options.warmup,
+      rounds,
       gradClip: options.gradClip,
       emaDecay: options.emaDecay,
     },
@@ -345,12 +377,15 @@ export async function profileStep(options: ProfileOptions) {
       fused && unfused
         ? {
             note: 'unfused / fused (> 1: fusion helps)',
-            stepMs: ratio(unfused.step.msMedian, fused.step.msMedian),
+            stepMs: ratio(unfused.allRounds.stepMsMedian, fused.allRounds.stepMsMedian),
             kernelsPerStep: ratio(unfused.step.kernels, fused.step.kernels),
             dispatchesPerStep: ratio(unfused.step.dispatches, fused.step.dispatches),
-            optimizerMs: ratio(unfused.phases.optimizer?.msMedian, fused.phases.optimizer?.msMedian),
-            normMs: ratio(unfused.phases.norm?.msMedian, fused.phases.norm?.msMedian),
-            emaMs: ratio(unfused.phases.ema?.msMedian, fused.phases.ema?.msMedian),
+            optimizerMs: ratio(
+              unfused.allRounds.phaseMsMedian.optimizer,
+              fused.allRounds.phaseMsMedian.optimizer,
+            ),
+            normMs: ratio(unfused.allRounds.phaseMsMedian.norm, fused.allRounds.phaseMsMedian.norm),
+            emaMs: ratio(unfused.allRounds.phaseMsMedian.ema, fused.allRounds.phaseMsMedian.ema),
           }
         : undefined,
   };
