@@ -43,7 +43,7 @@ const sizes = [...new Set([...Object.keys(webgpu), ...Object.keys(wasm), ...Obje
 const modes = profile.profile?.modes ?? {};
 const perStep = (m) =>
   m && {
-    msMedian: m.step.msMedian,
+    msMedian: m.allRounds?.stepMsMedian ?? m.step.msMedian,
     imgPerSec: m.step.imgPerSec,
     kernels: m.step.kernels,
     dispatches: m.step.dispatches,
