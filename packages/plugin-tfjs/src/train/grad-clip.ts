@@ -50,7 +50,10 @@ export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): Cli
           entries.map(([, g]) => g) as unknown as tf.NamedTensorMap,
           attrs as unknown as tf.NamedAttrMap,
         ) as tf.Tensor[];
-      return { grads: Object.fromEntries(entries.map(([k], i) => [k, clipped[i]!])), norm: norm as tf.Scalar };
+      return {
+        grads: Object.fromEntries(entries.map(([k], i) => [k, clipped[i]!])),
+        norm: norm as tf.Scalar,
+      };
     }
     const norm = globalNorm(grads);
     if (!(maxNorm > 0)) return { grads: Object.fromEntries(entries.map(([k, g]) => [k, tf.clone(g)])), norm };
