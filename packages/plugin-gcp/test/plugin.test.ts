@@ -204,6 +204,8 @@ describe('gcp() plugin wiring', () => {
       status: 'succeeded',
       runId: record.id,
       registered: { model: 'shoes', version: 3, aliases: ['latest'] },
+      // The run's own metrics (none recorded here), read by sweep trials run as Vertex jobs.
+      runMetrics: {},
       verified: {
         data: { 'data.mlops-data.json': added.version },
         gitSha: `${'a'.repeat(40)}-dirty`,
