@@ -109,6 +109,11 @@ export const coreErrors = defineErrorCatalogue('@mlops/core', {
     meaning: 'A run was stopped (Ctrl-C, a signal, a lost machine) before it finished.',
     hint: 'Resume it with `mlops run --resume`.',
   },
+  MLOPS_ERR_RUN_PRUNED: {
+    meaning:
+      "A sweep's early stopping stopped the run (a trial whose metric fell below a rung's cutoff); a pruned run is final and cannot be resumed.",
+    hint: "Start a new run (`mlops run` with the trial's --set values), or widen `sweep.earlyStop` to prune less.",
+  },
   MLOPS_ERR_STORE_OBJECT_MISSING: {
     meaning: 'An object the store refers to is not in the store (deleted or not pulled).',
   },

@@ -275,6 +275,7 @@ export {
   type RegistryMetadataValue,
   RemoteRunner,
   type RemoteRunRequest,
+  type RunEndStatus,
   type RunStatus,
   Runtime,
   type TrackedRun,
@@ -301,6 +302,7 @@ export {
 // interfaces plugins implement (Vertex AI trials, W&B sweeps).
 export {
   bestTrial,
+  type EpochDecision,
   localTrialExecutor,
   type ParameterImportance,
   parameterImportance,

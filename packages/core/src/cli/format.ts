@@ -24,12 +24,15 @@ export function metric(value: number | undefined): string {
 
 /**
  * `mlops runs compare` for people: the metrics of both runs side by side with the change, the
- * config keys that differ, then data, code, backend and package versions.
+ * config keys that differ, then how each ended (status and reason), data, code, backend and
+ * package versions.
  */
 export function formatComparison(c: RunComparison): string {
   const value = (v: Json | undefined) =>
     v === undefined ? '-' : typeof v === 'string' ? v : JSON.stringify(v);
   const delta = (d: number | null) => (d === null ? '-' : `${d > 0 ? '+' : ''}${metric(d)}`);
+  const ended = (status: string, reason: string | undefined) =>
+    status === 'succeeded' || reason === undefined ? status : `${status}: ${reason}`;
   const sections = [`a: ${c.a}\nb: ${c.b}`];
   sections.push(
     c.metrics.length > 0
@@ -55,6 +58,12 @@ export function formatComparison(c: RunComparison): string {
     table(
       ['', 'a', 'b', ''],
       [
+        [
+          'status',
+          ended(c.status.a, c.status.reasonA),
+          ended(c.status.b, c.status.reasonB),
+          same(c.status.changed),
+        ],
         ['data', short(c.dataVersion.a), short(c.dataVersion.b), same(c.dataVersion.changed)],
         ['code', git(c.git.a), git(c.git.b), same(c.git.changed)],
         ['backend', c.backend.a ?? '-', c.backend.b ?? '-', same(c.backend.changed)],

@@ -293,7 +293,9 @@ export function createCli(io: CliIO = defaultIO): Command {
               s.cacheKey?.slice(0, 12) ?? '-',
             ]),
           ),
-          ...(record.error ? [`error: ${record.error.message}`] : []),
+          ...(record.error
+            ? [`${record.status === 'pruned' ? 'stopped' : 'error'}: ${record.error.message}`]
+            : []),
         ].join('\n'),
       );
     });

@@ -3,6 +3,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import type { EpochEndEvent, RunInfo, StageContext } from '../pipeline/stage-context.js';
 import type { StageName, StageOutputs } from '../pipeline/stage-outputs.js';
 import type { ArtifactInfo } from '../services/artifact-store.js';
+import type { RunEndStatus } from '../services/tracker.js';
 
 /**
  * A stage hook: an async waterfall whose value is the stage's output. A tap receives the value
@@ -53,7 +54,7 @@ export interface RunEndEvent {
   /** The run. */
   run: RunInfo;
   /** Outcome. */
-  status: 'succeeded' | 'failed' | 'interrupted';
+  status: RunEndStatus;
   /** Outputs of the stages that completed. */
   outputs: Partial<StageOutputs>;
   /** Wall time in ms. */

@@ -4,7 +4,7 @@ import type { DependencyContainer, InjectionToken } from 'tsyringe';
 import { configDefaults } from '../config/defaults.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { imageFolderSource } from '../data/image-folder-source.js';
-import { MlopsError } from '../errors.js';
+import { isMlopsError, MlopsError } from '../errors.js';
 import { createLifecycleHooks, type LifecycleHooks } from '../hooks/lifecycle-hooks.js';
 import { ConsoleLogger } from '../logging/console-logger.js';
 import { createProgress } from '../logging/progress.js';
@@ -22,7 +22,7 @@ import { Engine } from '../services/engine.js';
 import { Exporter } from '../services/exporter.js';
 import { Logger } from '../services/logger.js';
 import { ModelRegistry } from '../services/model-registry.js';
-import { type TrackedSweep, Tracker } from '../services/tracker.js';
+import { type RunEndStatus, type TrackedSweep, Tracker } from '../services/tracker.js';
 import { LocalArtifactStore } from '../store/local-artifact-store.js';
 import { computeStageKey, StageCache, type StageKeyParts } from '../store/stage-cache.js';
 import { ensureStoreRoot } from '../store/store-root.js';
@@ -58,7 +58,7 @@ export interface RunOptions {
   stages?: StageName[];
   /** Rerun these stages (or all with `true`) even when cached. */
   force?: boolean | StageName[];
-  /** Continue an interrupted run: its id, or `latest`. */
+  /** Continue an interrupted run: its id, or `latest` (the newest run that is not pruned). */
   resume?: string;
   /** Stops the run at the next safe point. Default: Ctrl-C / SIGTERM. */
   signal?: AbortSignal;
@@ -272,7 +272,7 @@ export class Pipeline {
     // process is killed.
     const heartbeat = setInterval(() => void journal.heartbeat().catch(() => undefined), 30_000);
     heartbeat.unref();
-    let status: 'succeeded' | 'failed' | 'interrupted' = 'succeeded';
+    let status: RunEndStatus = 'succeeded';
     let failure: unknown;
     let current: StageName | undefined;
 
@@ -317,7 +317,12 @@ export class Pipeline {
       }
     } catch (error) {
       failure = error;
-      status = signal.aborted ? 'interrupted' : 'failed';
+      // A sweep's early stopping aborts with a coded reason: the run is pruned, not interrupted.
+      status = !signal.aborted
+        ? 'failed'
+        : isMlopsError(signal.reason, 'MLOPS_ERR_RUN_PRUNED')
+          ? 'pruned'
+          : 'interrupted';
       // An observer that fails too must not keep the run from being recorded as ended.
       await this.hooks.error
         .promise({ error, stage: current, run })
@@ -334,7 +339,8 @@ export class Pipeline {
     // Every attempt's time: a resumed run counts the part before its interruption too.
     const final = await journal.finish({
       status,
-      error: failure,
+      // A pruned run keeps the sweep's reason (which sweep, epoch, cutoff), not what the stage threw.
+      error: status === 'pruned' ? signal.reason : failure,
       ...(current ? { stage: current } : {}),
       metrics: runMetrics(outputs, this.config),
       endedAt: ended,
@@ -343,6 +349,12 @@ export class Pipeline {
     await this.hooks.runEnd.promise({ run, status, outputs, durationMs });
     await tracker.finish(status);
     if (failure !== undefined) {
+      if (status === 'pruned') {
+        throw new MlopsError('MLOPS_ERR_RUN_PRUNED', `run ${run.id} ${(signal.reason as Error).message}`, {
+          hint: 'a pruned run is final: `mlops run --resume` passes over it',
+          cause: failure,
+        });
+      }
       if (status === 'interrupted') {
         const during = current ? `during ${current}` : 'before its first stage';
         throw new MlopsError('MLOPS_ERR_RUN_INTERRUPTED', `run ${run.id} interrupted ${during}`, {
@@ -588,7 +600,21 @@ export class Pipeline {
    * started with this config (resuming with other settings would train something else).
    */
   private async resumable(runs: RunStore, id: string): Promise<RunRecord> {
-    const record = await runs.get(id);
+    // `latest` is the newest run that can be continued: pruned runs are final, serve sessions no runs.
+    const record =
+      id === 'latest'
+        ? ((await runs.list()).find((r) => !isServeSession(r) && r.status !== 'pruned') ??
+          (await runs.get(id)))
+        : await runs.get(id);
+    if (record.status === 'pruned') {
+      throw new MlopsError(
+        'MLOPS_ERR_RUN_PRUNED',
+        `run ${record.id} was pruned${record.error ? ` (${record.error.message})` : ''}: it is final and cannot be resumed`,
+        {
+          hint: `start a new run instead: mlops run ${(record.argv ?? []).flatMap((arg, i, argv) => (argv[i - 1] === '--set' ? ['--set', arg] : [])).join(' ')}`.trim(),
+        },
+      );
+    }
     if (isServeSession(record)) {
       throw new MlopsError(
         'MLOPS_ERR_USAGE',

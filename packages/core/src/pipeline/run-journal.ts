@@ -8,6 +8,7 @@
 import { isMlopsError, type MlopsErrorCode } from '../errors.js';
 import type { RunError, RunRecord, StageRecord, StageRunStatus } from '../runs/run-record.js';
 import type { CreateRunInput, RunStore } from '../runs/run-store.js';
+import type { RunEndStatus } from '../services/tracker.js';
 import type { Json } from '../util/json.js';
 import { setStageOutput } from './stage-hook.js';
 import { STAGES, type StageName, type StageOutputs } from './stage-outputs.js';
@@ -30,10 +31,10 @@ export interface StageEntry {
 /** How a run ended, for {@link RunJournal.finish}. */
 export interface RunEnding {
   /** Final status. */
-  status: 'succeeded' | 'failed' | 'interrupted';
+  status: RunEndStatus;
   /** The error that ended it (absent when it succeeded). */
   error?: unknown;
-  /** The stage it ended in, for a failed or interrupted run. */
+  /** The stage it ended in, for a failed, interrupted or pruned run. */
   stage?: StageName;
   /** The run's headline metrics. */
   metrics: Record<string, number>;
@@ -195,7 +196,7 @@ export class RunJournal {
   /**
    * Ends the run: status, end time, duration of every attempt, metrics, and the error that ended
    * it with the stage it happened in. An interrupted run's error is coded `MLOPS_ERR_RUN_INTERRUPTED`
-   * whatever the stage threw.
+   * whatever the stage threw; a pruned run's error is the sweep's reason (`MLOPS_ERR_RUN_PRUNED`).
    */
   finish(ending: RunEnding): Promise<RunRecord> {
     const error =

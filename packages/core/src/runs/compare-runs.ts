@@ -1,4 +1,5 @@
 /** What differs between two runs: the data behind `mlops runs compare`. */
+import type { RunStatus } from '../services/tracker.js';
 import type { Json } from '../util/json.js';
 import { flattenJson } from './flatten-json.js';
 import type { GitInfo, RunRecord } from './run-record.js';
@@ -47,6 +48,8 @@ export interface RunComparison {
   packages: ValueDifference<string>[];
   /** Backends. */
   backend: PropertyDifference<string | null>;
+  /** How each run ended (`pruned` for a trial a sweep stopped early), with its reason when it did not succeed. */
+  status: PropertyDifference<RunStatus> & { reasonA?: string; reasonB?: string };
 }
 
 /** Options of {@link compareRuns}. */
@@ -93,6 +96,11 @@ export function compareRuns(a: RunRecord, b: RunRecord, options: CompareRunsOpti
     },
     packages,
     backend: property(a.backend ?? null, b.backend ?? null),
+    status: {
+      ...property(a.status, b.status),
+      ...(a.error ? { reasonA: a.error.message } : {}),
+      ...(b.error ? { reasonB: b.error.message } : {}),
+    },
   };
 }
 

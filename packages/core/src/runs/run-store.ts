@@ -6,7 +6,7 @@
 import { appendFile, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { MlopsError } from '../errors.js';
-import type { RunStatus } from '../services/tracker.js';
+import type { RunEndStatus, RunStatus } from '../services/tracker.js';
 import { isErrnoException, readJson, writeJsonAtomic } from '../store/atomic-write.js';
 import { KeyedMutex } from '../store/keyed-mutex.js';
 import { ensureStoreRoot } from '../store/store-root.js';
@@ -48,8 +48,8 @@ export interface ListRunsOptions {
 /** How a run ended; see {@link RunStore.finish}. */
 export interface FinishRunInput {
   /** Final status. */
-  status: Exclude<RunStatus, 'running'>;
-  /** Why it failed or was interrupted. */
+  status: RunEndStatus;
+  /** Why it failed, was interrupted or pruned. */
   error?: RunError;
   /** The run's final metrics, when known. */
   metrics?: Record<string, number>;

@@ -35,8 +35,16 @@ export interface TrackedRun {
   sweep?: TrackedSweep;
 }
 
-/** Final status of a run. */
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
+/**
+ * Status of a run: `running`, then how it ended. `interrupted` runs (Ctrl-C, a signal, a killed
+ * process) are resumable with `mlops run --resume`; a `pruned` run was stopped on purpose by a
+ * sweep's early stopping (its error says by which sweep, at which epoch, below which cutoff) and
+ * is final: never resumed, and `--resume latest` passes over it.
+ */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'pruned';
+
+/** How a run ended: every {@link RunStatus} but `running`. */
+export type RunEndStatus = Exclude<RunStatus, 'running'>;
 
 /**
  * Receives what a run produces: params, metrics per step, images, histograms, a summary.

@@ -18,18 +18,41 @@ export function rungOf(epoch: number, settings: SweepEarlyStop): number | undefi
   return undefined;
 }
 
+/** A trial's standing at a rung: whether it goes on, and the cutoff it was judged against. */
+export interface AshaVerdict {
+  /** The trial goes on. */
+  continues: boolean;
+  /** The worst value that goes on: the `kept`-th best of the rung so far. */
+  cutoff: number;
+  /** How many of the rung's trials go on. */
+  kept: number;
+  /** How many trials reached the rung so far (this one included). */
+  reached: number;
+}
+
 /**
- * Whether a trial with `value` at a rung goes on, given the values of the trials that reached the
- * rung before it (`others`, not including this trial).
+ * How a trial with `value` at a rung stands, given the values of the trials that reached the rung
+ * before it (`others`, not including this trial).
  */
+export function ashaVerdict(
+  value: number,
+  others: readonly number[],
+  settings: SweepEarlyStop,
+  goal: 'maximize' | 'minimize',
+): AshaVerdict {
+  const competing = [...others, value].sort((a, b) => (goal === 'maximize' ? b - a : a - b));
+  const kept = Math.max(1, Math.floor(competing.length / settings.eta));
+  const cutoff = competing[kept - 1] as number;
+  const continues = goal === 'maximize' ? value >= cutoff : value <= cutoff;
+  return { continues, cutoff, kept, reached: competing.length };
+}
+
+/** Whether a trial with `value` at a rung goes on (see {@link ashaVerdict}). */
 export function ashaContinues(
   value: number,
   others: readonly number[],
   settings: SweepEarlyStop,
   goal: 'maximize' | 'minimize',
 ): boolean {
-  const competing = [...others, value].sort((a, b) => (goal === 'maximize' ? b - a : a - b));
-  const kept = Math.max(1, Math.floor(competing.length / settings.eta));
-  const threshold = competing[kept - 1] as number;
-  return goal === 'maximize' ? value >= threshold : value <= threshold;
+  return ashaVerdict(value, others, settings, goal).continues;
 }

@@ -1,10 +1,11 @@
 /**
  * Core's executor: each trial is an ordinary `Pipeline.run` in this process (recorded in the run
  * store, its stages cached like any run's), one trial at a time. Early stopping taps the trial's
- * `epochEnd` hook and aborts the run when the sweep says `prune`; the trainer stops at the next
- * epoch boundary and the run is recorded as interrupted.
+ * `epochEnd` hook and aborts the run when the sweep says to prune, with a `MLOPS_ERR_RUN_PRUNED`
+ * reason: the trainer stops at the next epoch boundary and the run is recorded `pruned` (final,
+ * never resumed), not `interrupted`.
  */
-import { isMlopsError } from '../errors.js';
+import { isMlopsError, MlopsError } from '../errors.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import type { Logger } from '../services/logger.js';
 import type { TrialExecutor, TrialOutcome } from './trial-executor.js';
@@ -31,7 +32,13 @@ export function localTrialExecutor(options: { logger?: Logger } = {}): TrialExec
       pipeline.hooks.epochEnd.tapPromise(TAP, async (event) => {
         if (prune.signal.aborted) return;
         const decision = await control.epochEnd(event.epoch, event.epochs, event.metrics);
-        if (decision === 'prune') prune.abort(new Error(`pruned after epoch ${event.epoch}`));
+        if (decision.prune) {
+          prune.abort(
+            new MlopsError('MLOPS_ERR_RUN_PRUNED', decision.reason, {
+              hint: 'a pruned trial is final; `mlops sweep` reports it, and a new run with its --set values starts over',
+            }),
+          );
+        }
       });
       const run = (resume?: string) =>
         pipeline.run({
@@ -55,7 +62,7 @@ export function localTrialExecutor(options: { logger?: Logger } = {}): TrialExec
         }
         return { runId: result.run.id, metrics: result.run.metrics ?? {} };
       } catch (error) {
-        if (prune.signal.aborted && !control.signal.aborted) {
+        if (prune.signal.aborted && !control.signal.aborted && isMlopsError(error, 'MLOPS_ERR_RUN_PRUNED')) {
           return { ...(runId ? { runId } : {}), metrics: {}, pruned: true };
         }
         throw error;

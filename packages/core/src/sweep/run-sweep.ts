@@ -17,7 +17,7 @@ import type { Logger } from '../services/logger.js';
 import type { TrackedSweep } from '../services/tracker.js';
 import { hashJson } from '../util/hash.js';
 import type { JsonObject } from '../util/json.js';
-import { ashaContinues, rungOf } from './asha.js';
+import { ashaVerdict, rungOf } from './asha.js';
 import { gridPoint, gridSize } from './grid.js';
 import { localTrialExecutor } from './local-trial-executor.js';
 import {
@@ -33,7 +33,7 @@ import { SWEEP_RECORD_FORMAT, type SweepRecord, SweepStore, type TrialRecord } f
 import { writeSweepReport } from './sweep-report.js';
 import type { SweepSpec, SweepValue } from './sweep-spec.js';
 import { suggestTpe, type TpeObservation } from './tpe.js';
-import { SweepObserver, TrialExecutor } from './trial-executor.js';
+import { type EpochDecision, SweepObserver, TrialExecutor } from './trial-executor.js';
 
 /** Options of {@link sweep}. */
 export interface SweepOptions {
@@ -288,6 +288,7 @@ async function runTrial(trial: TrialRecord, env: TrialEnv): Promise<SweepRecord>
     external: env.record().external as JsonObject,
   };
   let warnedMissing = false;
+  let prunedBecause: string | undefined;
   try {
     const config = await env.resolveConfig(trial.overrides);
     const outcome = await executor.run(
@@ -315,9 +316,9 @@ async function runTrial(trial: TrialRecord, env: TrialEnv): Promise<SweepRecord>
                 `${label}: epochEnd has no "${spec.metric.name}" (it has ${Object.keys(metrics).join(', ')}); early stopping cannot judge it`,
               );
             warnedMissing = true;
-            return 'continue';
+            return { prune: false };
           }
-          let decision = 'continue' as 'continue' | 'prune';
+          let decision = { prune: false } as EpochDecision;
           await store.update(id, (r) => {
             const t = r.trials[trial.index] as TrialRecord;
             t.epochs = [...t.epochs.filter((e) => e.epoch !== epoch), { epoch, value }];
@@ -329,10 +330,18 @@ async function runTrial(trial: TrialRecord, env: TrialEnv): Promise<SweepRecord>
               .filter(([index]) => index !== String(trial.index))
               .map(([, v]) => v);
             at[String(trial.index)] = value;
-            if (!ashaContinues(value, others, spec.earlyStop, spec.metric.goal)) decision = 'prune';
+            const verdict = ashaVerdict(value, others, spec.earlyStop, spec.metric.goal);
+            if (verdict.continues) return;
+            const side = spec.metric.goal === 'maximize' ? 'below' : 'above';
+            decision = {
+              prune: true,
+              reason: `pruned by sweep ${id} at epoch ${epoch} (${spec.metric.name} ${value} ${side} rung ${rung}'s cutoff ${verdict.cutoff}: the best ${verdict.kept} of ${verdict.reached} go on)`,
+            };
           });
-          if (decision === 'prune')
-            logger.info(`${label}: pruned at epoch ${epoch} (${spec.metric.name} ${value})`);
+          if (decision.prune) {
+            prunedBecause = decision.reason;
+            logger.info(`${label}: ${decision.reason}`);
+          }
           return decision;
         },
       },
@@ -343,6 +352,7 @@ async function runTrial(trial: TrialRecord, env: TrialEnv): Promise<SweepRecord>
       t.endedAt = new Date().toISOString();
       if (outcome.pruned) {
         t.status = 'pruned';
+        if (prunedBecause) t.prunedBecause = prunedBecause;
         const last = t.epochs.at(-1);
         if (last) {
           t.value = last.value;

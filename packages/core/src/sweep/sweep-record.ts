@@ -38,6 +38,8 @@ export interface TrialRecord {
   epochs: { epoch: number; value: number }[];
   /** The epoch whose rung stopped it (pruned trials). */
   prunedAt?: number;
+  /** Why early stopping stopped it: the reason its run records too (pruned trials). */
+  prunedBecause?: string;
   /** When it started / ended. */
   startedAt: string;
   /** When it ended. */

@@ -160,7 +160,7 @@ export function renderSweepReport(record: SweepRecord, generatedAt = new Date())
   const trialRows = record.trials
     .map(
       (t) =>
-        `<tr${t === best ? ' class="best"' : ''}><td>${t.index}</td><td>${escapeHtml(t.status)}${t.prunedAt ? ` (epoch ${t.prunedAt})` : ''}</td>${keys.map((k) => `<td>${escapeHtml(formatValue(t.params[k]))}</td>`).join('')}<td>${t.value === undefined ? '–' : escapeHtml(formatValue(t.value))}</td><td>${t.runId ? `<a href="../../runs/${encodeURIComponent(t.runId)}/report.html">${escapeHtml(t.runId)}</a>` : '–'}</td><td>${escapeHtml(t.error ?? '')}</td></tr>`,
+        `<tr${t === best ? ' class="best"' : ''}><td>${t.index}</td><td>${escapeHtml(t.status)}${t.prunedAt ? ` (epoch ${t.prunedAt})` : ''}</td>${keys.map((k) => `<td>${escapeHtml(formatValue(t.params[k]))}</td>`).join('')}<td>${t.value === undefined ? '–' : escapeHtml(formatValue(t.value))}</td><td>${t.runId ? `<a href="../../runs/${encodeURIComponent(t.runId)}/report.html">${escapeHtml(t.runId)}</a>` : '–'}</td><td>${escapeHtml(t.error ?? t.prunedBecause ?? '')}</td></tr>`,
     )
     .join('');
   const bestHtml = best

@@ -35,11 +35,17 @@ export interface TrialControl {
   /** Records the run executing the trial, as soon as it exists (and executor details, e.g. a job name). */
   runStarted(runId: string, executor?: Record<string, Json>): Promise<void>;
   /**
-   * Reports an epoch's metrics (`epochEnd`); the answer is `prune` when early stopping stops the
-   * trial there. Executors that see no epochs while a trial runs never call it.
+   * Reports an epoch's metrics (`epochEnd`); the answer says to prune when early stopping stops
+   * the trial there. Executors that see no epochs while a trial runs never call it.
    */
-  epochEnd(epoch: number, epochs: number, metrics: Record<string, number>): Promise<'continue' | 'prune'>;
+  epochEnd(epoch: number, epochs: number, metrics: Record<string, number>): Promise<EpochDecision>;
 }
+
+/**
+ * The sweep's answer to an epoch: go on, or stop the trial, with the reason its run records
+ * (`pruned by sweep <id> at epoch N (<metric> <value> below rung k's cutoff <c>, …)`).
+ */
+export type EpochDecision = { prune: false } | { prune: true; reason: string };
 
 /** How a trial ended, when it did not throw. */
 export interface TrialOutcome {
@@ -47,7 +53,7 @@ export interface TrialOutcome {
   runId?: string;
   /** The run's final metrics (`run.json` `metrics`). */
   metrics: Record<string, number>;
-  /** Stopped because {@link TrialControl.epochEnd} answered `prune`. */
+  /** Stopped because {@link TrialControl.epochEnd} said to prune (its run is recorded `pruned`). */
   pruned?: boolean;
   /** Where it ran (a job name, …), kept in the trial's record. */
   executor?: Record<string, Json>;

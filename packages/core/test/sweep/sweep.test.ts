@@ -3,16 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareRuns } from '../../src/api/runs.js';
+import { formatComparison } from '../../src/cli/format.js';
 import { resolveUserConfig } from '../../src/config/load-config.js';
 import type { UserConfig } from '../../src/config/types.js';
 import { isMlopsError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logging/silent-logger.js';
+import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { definePlugin } from '../../src/plugin/plugin.js';
 import { RunStore } from '../../src/runs/run-store.js';
 import { Engine } from '../../src/services/engine.js';
 import { type SweepOptions, sweep } from '../../src/sweep/run-sweep.js';
 import { SweepStore } from '../../src/sweep/sweep-record.js';
 import type { TrialExecutor, TrialRequest } from '../../src/sweep/trial-executor.js';
+import { escapeHtml } from '../../src/tracker/report/html-escape.js';
 import { countingEnginePlugin } from '../pipeline/test-plugin.js';
 
 async function project(user: UserConfig): Promise<{ root: string; options: SweepOptions }> {
@@ -220,7 +223,12 @@ describe('mlops sweep, local trials', () => {
     expect(result.best?.value).toBeCloseTo(0.94, 6);
     const runs = new RunStore(join(root, '.mlops'));
     const recorded = await Promise.all(trials.map((t) => runs.get(t.runId as string)));
-    expect(recorded.map((r) => r.status)).toEqual(['succeeded', 'interrupted', 'interrupted', 'interrupted']);
+    // Stopped on purpose: `pruned`, with the sweep's reason, never `interrupted` (which --resume continues).
+    expect(recorded.map((r) => r.status)).toEqual(['succeeded', 'pruned', 'pruned', 'pruned']);
+    expect(recorded[1]?.error).toMatchObject({ code: 'MLOPS_ERR_RUN_PRUNED', stage: 'train' });
+    expect(recorded[1]?.error?.message).toBe(
+      `pruned by sweep ${result.sweep.id} at epoch 1 (val/top1 ${trials[1]?.epochs[0]?.value} below rung 0's cutoff ${trials[0]?.epochs[0]?.value}: the best 1 of 2 go on)`,
+    );
     expect(recorded[0]?.config.train).toMatchObject({ lr: 0.01 });
     expect(recorded[0]?.stages.evaluate?.status).toBe('ran');
     expect(recorded[0]?.stages.export).toBeUndefined();
@@ -229,5 +237,27 @@ describe('mlops sweep, local trials', () => {
       store: join(root, '.mlops'),
     });
     expect(JSON.stringify(comparison)).toContain('train.lr');
+    expect(comparison.status).toMatchObject({ a: 'succeeded', b: 'pruned', changed: true });
+    expect(formatComparison(comparison)).toMatch(/status +succeeded +pruned: pruned by sweep .* at epoch 1 /);
+    const html = await readFile(result.report, 'utf8');
+    expect(html).toContain('<td>pruned (epoch 1)</td>');
+    expect(trials[1]?.prunedBecause).toBe(recorded[1]?.error?.message);
+    expect(html).toContain(`<td>${escapeHtml(trials[1]?.prunedBecause)}</td>`);
+
+    // `--resume latest` passes over the pruned trials (the newest runs) to the newest run that is
+    // not final: trial 0, which succeeded, so there is nothing to resume.
+    const config = await (options.resolveConfig as NonNullable<SweepOptions['resolveConfig']>)([]);
+    const pipeline = await Pipeline.create({ config, logger: silentLogger });
+    expect((await runs.get('latest')).id).toBe(trials[3]?.runId);
+    const latest = await pipeline.run({ stages: ['evaluate'], resume: 'latest' });
+    expect(latest.alreadySucceeded).toBe(true);
+    expect(latest.run.id).toBe(trials[0]?.runId);
+    // Named, a pruned run is refused: it is final.
+    const named = await pipeline
+      .run({ stages: ['evaluate'], resume: trials[3]?.runId as string })
+      .catch((error: unknown) => error);
+    expect(isMlopsError(named, 'MLOPS_ERR_RUN_PRUNED')).toBe(true);
+    expect((named as Error).message).toMatch(/was pruned \(pruned by sweep .* at epoch 1 .*\): it is final/);
+    expect((await runs.get(trials[3]?.runId as string)).status).toBe('pruned');
   });
 });

@@ -8,7 +8,7 @@
  */
 
 import type { Storage } from '@google-cloud/storage';
-import { MlopsError } from '@mlops/core';
+import { MlopsError, type RunEndStatus } from '@mlops/core';
 import { gcpErrors } from '../errors.js';
 import { isNotFound, toMlopsError } from '../gcs/gcs-errors.js';
 import { formatGsUrl, objectNameIn, parseGsUrl } from '../gcs/gs-url.js';
@@ -47,7 +47,7 @@ export interface VertexJobResult {
   /** Job id. */
   jobId: string;
   /** Outcome of the remote run. */
-  status: 'succeeded' | 'failed' | 'interrupted';
+  status: RunEndStatus;
   /** The remote run's id. */
   runId: string;
   /** The version the run registered (in the bucket registry), if any. */
