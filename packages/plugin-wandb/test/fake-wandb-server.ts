@@ -64,6 +64,8 @@ export interface FakeRun {
 
 /** A sweep as the fake stores it (`upsertSweep`). */
 export interface FakeSweep {
+  /** GraphQL id (`SweepWithRuns` answers it; `upsertSweep` with it updates the sweep). */
+  id: string;
   name: string;
   entity: string;
   project: string;
@@ -388,6 +390,29 @@ export class FakeWandbServer {
         return { upsertBucket: this.#upsertBucket(v) };
       case 'UpsertSweep':
         return { upsertSweep: this.#upsertSweep(v) };
+      case 'SweepWithRuns': {
+        const sweep = this.sweeps.get(`${str(v.entity)}/${str(v.project)}/${str(v.sweep)}`);
+        return {
+          project: {
+            sweep: sweep
+              ? {
+                  ...sweep,
+                  method: sweep.config.method,
+                  config: JSON.stringify(sweep.config),
+                  controller: sweep.controller ? JSON.stringify(sweep.controller) : null,
+                  runs: {
+                    edges: [...this.runs.values()]
+                      .filter(
+                        (r) =>
+                          r.entity === sweep.entity && r.project === sweep.project && r.sweep === sweep.name,
+                      )
+                      .map((r) => ({ node: { name: r.name } })),
+                  },
+                }
+              : null,
+          },
+        };
+      }
       case 'RunResumeStatus': {
         const run = this.run(str(v.entity), str(v.project), str(v.name));
         return {
@@ -496,20 +521,31 @@ export class FakeWandbServer {
     const entity = str(v.entityName);
     const project = str(v.projectName);
     if (!entity || !project) throw new Violation('UpsertSweep without entityName or projectName');
+    if (v.id !== undefined && v.id !== null) {
+      // An update (the SDK's set_sweep_state): the sweep by its GraphQL id, only the fields sent.
+      const existing = [...this.sweeps.values()].find((s) => s.id === v.id);
+      if (!existing) throw new Violation(`UpsertSweep names sweep id ${String(v.id)}, which does not exist`);
+      if (typeof v.state === 'string') existing.state = v.state;
+      if (typeof v.config === 'string') existing.config = JSON.parse(v.config) as Record<string, unknown>;
+      if (typeof v.description === 'string') existing.description = v.description;
+      return {
+        sweep: {
+          name: existing.name,
+          project: { id: 'p', name: project, entity: { id: 'e', name: entity } },
+        },
+        configValidationWarnings: [],
+      };
+    }
     if (typeof v.config !== 'string') throw new Violation('UpsertSweep without a config');
     // The server parses the config as YAML; JSON is YAML.
     const config = JSON.parse(v.config) as Record<string, unknown>;
     const warnings: string[] = [];
     if (!['grid', 'random', 'bayes'].includes(String(config.method)))
       warnings.push(`method ${String(config.method)} is not one of grid, random, bayes`);
-    const name =
-      v.id === undefined || v.id === null
-        ? this.#id('sweep')
-            .replace(/[^a-z0-9]/g, '')
-            .slice(-8)
-        : str(v.id);
+    const id = this.#id('sweep');
     const sweep: FakeSweep = {
-      name: name as string,
+      id: Buffer.from(`Sweep:${id}`).toString('base64'),
+      name: id.replace(/[^a-z0-9]/g, '').slice(-8),
       entity,
       project,
       config,

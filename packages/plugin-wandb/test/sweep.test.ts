@@ -1,10 +1,11 @@
 /**
  * `mlops sweep` with the W&B plugin: the sweep is created on W&B (`upsertSweep`, local
  * controller) and every trial's run is created in it; a resumed sweep adds to the same W&B sweep.
+ * The W&B sweep is `FINISHED` when the mlops sweep is, `RUNNING` while it runs or was stopped.
  * Trials are real local runs of core's test engine (no network besides the fake W&B server).
  */
 import { join } from 'node:path';
-import { resolveUserConfig, silentLogger, sweep, type UserConfig } from '@mlops/core';
+import { isMlopsError, resolveUserConfig, silentLogger, sweep, type UserConfig } from '@mlops/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countingEnginePlugin } from '../../core/test/pipeline/test-plugin.js';
 import { wandb } from '../src/index.js';
@@ -23,7 +24,7 @@ afterAll(async () => {
 });
 
 describe('mlops sweep on W&B', () => {
-  it('creates the sweep on W&B and each trial run in it; a resumed sweep keeps adding to it', async () => {
+  it('creates the sweep on W&B and each trial run in it; a resumed sweep keeps adding to it; its state follows the sweep', async () => {
     const root = await tempDir();
     const user = (maxTrials: number): UserConfig => ({
       project: 'fashion',
@@ -44,7 +45,8 @@ describe('mlops sweep on W&B', () => {
         earlyStop: { type: 'asha', minIter: 1, eta: 3 },
       },
     });
-    const options = (maxTrials: number) => ({
+    const options = (maxTrials: number, signal?: AbortSignal) => ({
+      ...(signal ? { signal } : {}),
       logger: silentLogger,
       resolveConfig: async (overrides: readonly string[]) =>
         (await resolveUserConfig(user(maxTrials), { file: join(root, 'mlops.config.ts'), overrides })).config,
@@ -58,7 +60,8 @@ describe('mlops sweep on W&B', () => {
       entity: 'team',
       project: 'fashion',
       controller: { type: 'local' },
-      state: 'RUNNING',
+      // Created RUNNING; set FINISHED (by the sweep's GraphQL id, as the SDK's set_sweep_state) at the end.
+      state: 'FINISHED',
       config: {
         method: 'bayes',
         metric: { name: 'val/top1', goal: 'maximize' },
@@ -86,5 +89,32 @@ describe('mlops sweep on W&B', () => {
     expect(fake.sweeps.size).toBe(1);
     const added = second.sweep.trials[2];
     expect(fake.run('team', 'fashion', added?.runId as string)?.sweep).toBe(created?.name);
+    const states = () =>
+      fake.requests.filter((r) => r.operation === 'UpsertSweep').map((r) => r.variables?.state);
+    // Created, finished; extended: running again, finished again.
+    expect(states()).toEqual(['RUNNING', 'FINISHED', 'RUNNING', 'FINISHED']);
+    expect(created?.state).toBe('FINISHED');
+    expect(
+      fake.requests
+        .filter((r) => r.operation === 'UpsertSweep' && r.variables?.id !== undefined)
+        .map((r) => r.variables?.id),
+    ).toEqual(Array(3).fill(created?.id));
+
+    // Extended again and stopped during its trial (Ctrl-C): W&B shows it running, as a rerun goes on.
+    const stop = new AbortController();
+    fake.after({ operation: 'UpsertBucket', variables: (v) => v.sweep === created?.name }, () =>
+      stop.abort(new Error('Ctrl-C')),
+    );
+    const stopped = await sweep(options(4, stop.signal)).catch((error: unknown) => error);
+    expect(isMlopsError(stopped, 'MLOPS_ERR_RUN_INTERRUPTED')).toBe(true);
+    expect(fake.violations).toEqual([]);
+    expect(states()).toEqual(['RUNNING', 'FINISHED', 'RUNNING', 'FINISHED', 'RUNNING']);
+    expect(created?.state).toBe('RUNNING');
+    // Rerun to its end: finished.
+    const resumed = await sweep(options(4));
+    expect(resumed.sweep.status).toBe('finished');
+    expect(resumed.sweep.trials.map((t) => t.status)).not.toContain('running');
+    expect(created?.state).toBe('FINISHED');
+    expect(fake.violations).toEqual([]);
   });
 });

@@ -5,6 +5,10 @@
  * `sweep: <sweep name>` (`upsertBucket`), so W&B shows the trials in the sweep's table and its
  * parallel-coordinates and importance panels. The W&B sweep name is kept in the sweep's record
  * (`external['@mlops/plugin-wandb']`), so a resumed sweep keeps adding to the same W&B sweep.
+ * The W&B sweep's state follows the mlops sweep's, as the SDK's `set_sweep_state` sets it (the
+ * sweep's id from `SweepWithRuns`, then `upsertSweep` with that id and the state): `FINISHED`
+ * when every trial is done, `RUNNING` again when a sweep is resumed or extended; a sweep that was
+ * stopped (Ctrl-C, a killed process) stays `RUNNING`, as it goes on when rerun.
  * Offline, or when W&B cannot be reached, the sweep runs without it (a warning).
  */
 import type {
@@ -57,6 +61,61 @@ export const UPSERT_SWEEP = `mutation UpsertSweep(
     configValidationWarnings
   }
 }`;
+
+/**
+ * The SDK's `SweepWithRuns` (`internal_api.py`, `sweep`, which `set_sweep_state` calls first),
+ * asking only for what setting the state needs: the sweep's GraphQL id and its state.
+ */
+export const SWEEP_WITH_RUNS = `query SweepWithRuns($entity: String, $project: String, $sweep: String!) {
+  project(name: $project, entityName: $entity) {
+    sweep(sweepName: $sweep) {
+      id
+      name
+      state
+    }
+  }
+}`;
+
+/** The `UpsertSweep` the SDK's `set_sweep_state` sends: the sweep's id and its new state only. */
+export const SET_SWEEP_STATE = `mutation UpsertSweep($id: ID, $state: String, $entityName: String, $projectName: String) {
+  upsertSweep(input: { id: $id, state: $state, entityName: $entityName, projectName: $projectName }) {
+    sweep {
+      name
+    }
+  }
+}`;
+
+/** W&B sweep states mlops sets: `RUNNING` while trials run (or may run on a rerun), `FINISHED` when all ran. */
+export type WandbSweepState = 'RUNNING' | 'FINISHED';
+
+/**
+ * Sets the W&B sweep's state as the SDK's `set_sweep_state` does; returns the state it had.
+ * A sweep that W&B shows as ended (finished, canceled) is not finished again; `RUNNING` is set
+ * from any state, as the mlops sweep is running trials into it.
+ */
+export async function setWandbSweepState(
+  client: WandbClient,
+  ref: WandbSweepRef,
+  state: WandbSweepState,
+): Promise<string> {
+  const data = await client.graphql<{ project: { sweep: { id: string; state: string } | null } | null }>(
+    'SweepWithRuns',
+    SWEEP_WITH_RUNS,
+    { entity: ref.entity, project: ref.project, sweep: ref.sweep },
+  );
+  const found = data.project?.sweep;
+  if (!found) throw new Error(`W&B has no sweep ${ref.entity}/${ref.project}/${ref.sweep} (deleted?)`);
+  const current = found.state.toUpperCase();
+  if (current === state) return current;
+  if (state !== 'RUNNING' && !['RUNNING', 'PAUSED', 'PENDING'].includes(current)) return current;
+  await client.graphql('UpsertSweep', SET_SWEEP_STATE, {
+    id: found.id,
+    state,
+    entityName: ref.entity,
+    projectName: ref.project,
+  });
+  return current;
+}
 
 /** What the plugin keeps in the sweep record. */
 export interface WandbSweepRef {
@@ -111,12 +170,39 @@ export interface WandbSweepObserverOptions {
 
 /** The observer that creates the W&B sweep; see the module comment. */
 export function wandbSweepObserver(options: WandbSweepObserverOptions): SweepObserver {
+  /** The W&B sweep of this mlops sweep in the plugin's entity and project, if it has one. */
+  const refOf = (sweep: SweepRecord): WandbSweepRef | undefined => {
+    const kept = sweep.external[PLUGIN_NAME] as Partial<WandbSweepRef> | undefined;
+    return kept?.sweep && kept.entity === options.entity && kept.project === options.project
+      ? (kept as WandbSweepRef)
+      : undefined;
+  };
+  /** Sets the state online; a failure is a warning (the sweep goes on without the dashboard). */
+  const setState = async (ref: WandbSweepRef, state: WandbSweepState): Promise<void> => {
+    if (options.mode === 'offline') return;
+    try {
+      const client = await options.connect();
+      if (!client) return;
+      const was = await setWandbSweepState(client, ref, state);
+      if (was !== state)
+        options.logger.info(
+          `W&B sweep ${ref.entity}/${ref.project}/sweeps/${ref.sweep}: ${state.toLowerCase()}`,
+        );
+    } catch (error) {
+      options.logger.warn(
+        `W&B sweep ${ref.sweep}: its state was not set to ${state}: ${(error as Error).message}`,
+      );
+    }
+  };
   return {
     name: PLUGIN_NAME,
     async sweepStart(sweep: SweepRecord): Promise<Json | undefined> {
-      const kept = sweep.external[PLUGIN_NAME] as Partial<WandbSweepRef> | undefined;
-      if (kept?.sweep && kept.entity === options.entity && kept.project === options.project)
+      const kept = refOf(sweep);
+      if (kept) {
+        // Resumed or extended: W&B shows it running again (a finished one too, as trials are added).
+        await setState(kept, 'RUNNING');
         return kept as unknown as Json;
+      }
       if (options.mode === 'offline') {
         options.logger.warn(
           `W&B is offline: sweep ${sweep.id} is not created on W&B (its runs are spooled as usual)`,
@@ -144,6 +230,11 @@ export function wandbSweepObserver(options: WandbSweepObserverOptions): SweepObs
       options.logger.info(`W&B sweep ${options.entity}/${options.project}/sweeps/${name}`);
       const ref: WandbSweepRef = { sweep: name, entity: options.entity, project: options.project };
       return ref as unknown as Json;
+    },
+    async sweepEnd(sweep: SweepRecord): Promise<void> {
+      const ref = refOf(sweep);
+      // A stopped sweep (`interrupted`) goes on when rerun: W&B keeps showing it running.
+      if (ref && sweep.status === 'finished') await setState(ref, 'FINISHED');
     },
   };
 }

@@ -10,7 +10,9 @@
  *   id, state and sequence; no `aliases`), CreateArtifactManifest, CreateArtifactFiles
  *   (`create_artifact_files`, which keys the answer by `displayName`), CommitArtifact,
  *   LinkArtifact (`link_artifact`), FetchOrgEntityFromEntity
- *   (`_fetch_orgs_and_org_entities_from_entity`), UpsertSweep (`upsert_sweep`).
+ *   (`_fetch_orgs_and_org_entities_from_entity`), UpsertSweep (`upsert_sweep`; `set_sweep_state`
+ *   sends a subset of it: the sweep's id and state), SweepWithRuns (`sweep`, which
+ *   `set_sweep_state` reads the sweep's id and state with).
  * - `wandb/sdk/artifacts/artifact.py` and `tools/graphql_codegen/artifacts/*.graphql` (current
  *   SDK): the `ArtifactFragment` fields of ArtifactByName, ArtifactByID and
  *   ArtifactCollectionVersions — aliases as `ArtifactAliasFragment` with the collection as
@@ -53,6 +55,22 @@ export const SDK_DOCUMENTS: Record<string, string> = {
     }) {
       sweep { name project { id name entity { id name } } }
       configValidationWarnings
+    }
+  }`,
+  SweepWithRuns: `query SweepWithRuns($entity: String, $project: String, $sweep: String!, $specs: [JSONString!]!) {
+    project(name: $project, entityName: $entity) {
+      sweep(sweepName: $sweep) {
+        id name method state description config createdAt heartbeatAt updatedAt
+        earlyStopJobRunning bestLoss controller scheduler
+        runs {
+          edges {
+            node {
+              name state config exitcode heartbeatAt shouldStop failed stopped running summaryMetrics
+              sampledHistory(specs: $specs)
+            }
+          }
+        }
+      }
     }
   }`,
   RunResumeStatus: `query RunResumeStatus($project: String, $entity: String, $name: String!) {
