@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gcp } from '../src/plugin.js';
 import type { VertexCustomJob } from '../src/vertex/custom-job.js';
 import { writeJobFile } from '../src/vertex/job-files.js';
-import { type FakeGoogleApi, startFakeGoogleApi } from './fake-google-api.js';
+import { type FakeGoogleApi, type FakeRequest, startFakeGoogleApi } from './fake-google-api.js';
 import { type GcsEmulator, startGcsEmulator } from './gcs-emulator.js';
 import { emulatorClient, tempDir } from './helpers.js';
 
@@ -41,6 +41,54 @@ const fileConfig = {
   },
 } as const;
 
+/**
+ * Vertex AI answering `count` job submissions: each job runs a while, then its "remote run" writes
+ * result.json with a metric of the learning rate its --set gave it.
+ */
+function fakeVertexJobs(count: number): { bodies: VertexCustomJob[]; maxInFlight: () => number } {
+  const storage = emulatorClient(emulator.url);
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let submitted = 0;
+  const bodies: VertexCustomJob[] = [];
+  api.on(
+    'POST',
+    jobs,
+    Array.from({ length: count }, () => (request: FakeRequest) => {
+      const body = request.body as VertexCustomJob;
+      bodies.push(body);
+      const container = body.jobSpec.workerPoolSpecs[0]?.containerSpec;
+      const jobId = container?.env.find((e) => e.name === 'MLOPS_GCP_JOB')?.value as string;
+      const args = container?.args ?? [];
+      const lr = Number(args.find((a) => a.startsWith('train.lr='))?.slice('train.lr='.length));
+      const name = `projects/123456/locations/us-central1/customJobs/${++submitted}`;
+      const runId = `remote-run-${submitted}`;
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      api.on('GET', `/aiplatform/v1/${name}`, [
+        { body: { name, state: 'JOB_STATE_RUNNING' }, before: () => new Promise((r) => setTimeout(r, 30)) },
+        {
+          body: { name, state: 'JOB_STATE_SUCCEEDED' },
+          before: async () => {
+            await writeJobFile(storage, remote, jobId, 'result.json', {
+              format: 'mlops-vertex-result/1',
+              jobId,
+              status: 'succeeded',
+              runId,
+              metrics: { top1: 0 },
+              runMetrics: { 'val/top1': 1 - Math.abs(Math.log10(lr) + 2.5) / 10 },
+              verified: { data: {}, config: true },
+            });
+            inFlight -= 1;
+          },
+        },
+      ]);
+      return { body: { name, state: 'JOB_STATE_QUEUED' } };
+    }),
+  );
+  return { bodies, maxInFlight: () => maxInFlight };
+}
+
 describe('mlops sweep --remote vertex', () => {
   it('runs each trial as a Vertex AI custom job, at most `concurrency` at once, with its values as --set', async () => {
     const { dir, cleanup } = await tempDir();
@@ -62,52 +110,13 @@ describe('mlops sweep --remote vertex', () => {
     const resolveConfig = async (overrides: readonly string[]): Promise<ResolvedConfig> =>
       (await resolveUserConfig(user, { file: join(dir, 'mlops.config.ts'), overrides })).config;
 
-    const storage = emulatorClient(emulator.url);
-    let inFlight = 0;
-    let maxInFlight = 0;
-    let submitted = 0;
-    const bodies: VertexCustomJob[] = [];
-    // Each POST creates a job whose "remote run" writes result.json with a metric of its learning rate.
-    api.on(
-      'POST',
-      jobs,
-      Array.from({ length: 4 }, () => (request) => {
-        const body = request.body as VertexCustomJob;
-        bodies.push(body);
-        const container = body.jobSpec.workerPoolSpecs[0]?.containerSpec;
-        const jobId = container?.env.find((e) => e.name === 'MLOPS_GCP_JOB')?.value as string;
-        const args = container?.args ?? [];
-        const lr = Number(args.find((a) => a.startsWith('train.lr='))?.slice('train.lr='.length));
-        const name = `projects/123456/locations/us-central1/customJobs/${++submitted}`;
-        inFlight += 1;
-        maxInFlight = Math.max(maxInFlight, inFlight);
-        api.on('GET', `/aiplatform/v1/${name}`, [
-          { body: { name, state: 'JOB_STATE_RUNNING' }, before: () => new Promise((r) => setTimeout(r, 30)) },
-          {
-            body: { name, state: 'JOB_STATE_SUCCEEDED' },
-            before: async () => {
-              await writeJobFile(storage, remote, jobId, 'result.json', {
-                format: 'mlops-vertex-result/1',
-                jobId,
-                status: 'succeeded',
-                runId: `remote-run-${submitted}`,
-                metrics: { top1: 0 },
-                runMetrics: { 'val/top1': 1 - Math.abs(Math.log10(lr) + 2.5) / 10 },
-                verified: { data: {}, config: true },
-              });
-              inFlight -= 1;
-            },
-          },
-        ]);
-        return { body: { name, state: 'JOB_STATE_QUEUED' } };
-      }),
-    );
+    const { bodies, maxInFlight } = fakeVertexJobs(4);
 
     const result = await sweep({ resolveConfig, executor: 'vertex', logger: silentLogger });
     expect(result.sweep.executor).toBe('vertex');
     expect(result.sweep.trials.map((t) => t.status)).toEqual(Array(4).fill('succeeded'));
     expect(bodies).toHaveLength(4);
-    expect(maxInFlight).toBe(2);
+    expect(maxInFlight()).toBe(2);
     for (const trial of result.sweep.trials) {
       // The job ran the trial's config: its value is a --set of the remote `mlops run`, up to evaluate.
       const body = bodies.find((b) =>
@@ -122,6 +131,109 @@ describe('mlops sweep --remote vertex', () => {
       const lr = trial.params['train.lr'] as number;
       expect(trial.value).toBeCloseTo(1 - Math.abs(Math.log10(lr) + 2.5) / 10, 9);
     }
+    await cleanup();
+  });
+
+  it('without vertex.image: builds the project image once, before the first trial, and every trial runs it', async () => {
+    const { dir, cleanup } = await tempDir();
+    await writeFile(join(dir, 'mlops.config.ts'), `export default ${JSON.stringify(fileConfig)};\n`);
+    await writeFile(
+      join(dir, 'package.json'),
+      JSON.stringify({
+        name: 'shoes',
+        dependencies: { '@mlops/core': '0.1.0', '@mlops/plugin-gcp': '0.1.0' },
+      }),
+    );
+    await writeFile(join(dir, 'package-lock.json'), '{"lockfileVersion":3}\n');
+    const user = {
+      ...fileConfig,
+      plugins: [
+        gcp({
+          tokens,
+          apiEndpoint: emulator.url,
+          endpoints: api.endpoints,
+          pollIntervalMs: 5,
+          apiRetry: { baseDelayMs: 5 },
+          projectId: 'acme-ml',
+        }),
+      ],
+    } as unknown as UserConfig;
+    const resolveConfig = async (overrides: readonly string[]): Promise<ResolvedConfig> =>
+      (await resolveUserConfig(user, { file: join(dir, 'mlops.config.ts'), overrides })).config;
+
+    // Artifact Registry has the repository and, once a build succeeded, the image's tag (until
+    // then the fake answers 404: no such tag); Cloud Build builds what it is asked to.
+    const repo = 'projects/acme-ml/locations/us-central1/repositories/mlops';
+    api.on('GET', `/artifactregistry/v1/${repo}`, [{ body: { name: repo, format: 'DOCKER' } }]);
+    const builds: FakeRequest[] = [];
+    const builtImage = () =>
+      ((builds.at(-1)?.body ?? { images: [] }) as { images: string[] }).images[0] as string;
+    api.on('POST', '/cloudbuild/v1/projects/acme-ml/locations/us-central1/builds', [
+      (request) => {
+        builds.push(request);
+        const id = `build-${builds.length}`;
+        const operation = `projects/acme-ml/locations/us-central1/operations/${id}`;
+        api.on('GET', `/cloudbuild/v1/${operation}`, [
+          { body: { name: operation, done: false, metadata: { build: { id, status: 'WORKING' } } } },
+          () => {
+            const tag = builtImage().split(':').at(-1) as string;
+            api.on('GET', `/artifactregistry/v1/${repo}/packages/shoes/tags/${tag}`, [
+              {
+                body: {
+                  name: `${repo}/packages/shoes/tags/${tag}`,
+                  version: `${repo}/packages/shoes/versions/sha256:abc123`,
+                },
+              },
+            ]);
+            return {
+              body: {
+                name: operation,
+                done: true,
+                response: {
+                  id,
+                  status: 'SUCCESS',
+                  results: { images: [{ name: builtImage(), digest: 'sha256:abc123' }] },
+                },
+              },
+            };
+          },
+        ]);
+        return {
+          body: {
+            name: operation,
+            metadata: {
+              '@type': 'type.googleapis.com/google.devtools.cloudbuild.v1.BuildOperationMetadata',
+              build: {
+                id,
+                status: 'QUEUED',
+                logUrl: `https://console.cloud.google.com/cloud-build/builds/${id}`,
+              },
+            },
+          },
+        };
+      },
+    ]);
+    const { bodies } = fakeVertexJobs(4);
+    const earlier = api.requests.length;
+
+    const result = await sweep({ resolveConfig, executor: 'vertex', logger: silentLogger });
+    expect(result.sweep.trials.map((t) => t.status)).toEqual(Array(4).fill('succeeded'));
+    // One build for the four trials, before the first job was submitted.
+    expect(builds).toHaveLength(1);
+    const image = builtImage();
+    expect(image).toMatch(/^us-central1-docker\.pkg\.dev\/acme-ml\/mlops\/shoes:ctx-[0-9a-f]{24}$/);
+    const requests = api.requests.slice(earlier);
+    const order = requests.map((r) => r.methodId);
+    expect(order.indexOf('cloudbuild.projects.locations.builds.create')).toBeLessThan(
+      order.indexOf('aiplatform.projects.locations.customJobs.create'),
+    );
+    // Every trial looked the image up by its content-hash tag, found it, and its job runs it.
+    const tagLookups = requests.filter((r) => r.url.includes(`/packages/shoes/tags/${image.split(':')[1]}`));
+    expect(tagLookups).toHaveLength(1 + 4);
+    expect(bodies).toHaveLength(4);
+    expect(bodies.map((b) => b.jobSpec.workerPoolSpecs[0]?.containerSpec.imageUri)).toEqual(
+      Array(4).fill(image),
+    );
     await cleanup();
   });
 });
