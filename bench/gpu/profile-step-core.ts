@@ -69,7 +69,7 @@ export interface ProfileOptions {
 }
 
 /** Settings per architecture, as the example configs (the train-throughput bench's). */
-const ARCHS: Record<string, { channels: number; dropout: number; optimizer: OptimizerConfig }> = {
+export const ARCHS: Record<string, { channels: number; dropout: number; optimizer: OptimizerConfig }> = {
   small_cnn: {
     channels: 1,
     dropout: 0.3,

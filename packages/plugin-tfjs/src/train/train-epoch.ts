@@ -5,7 +5,7 @@ import { batchToTensors, modelInputChannels } from '../evaluate/batch-tensors.js
 import type { ModelEma } from './ema.js';
 import type { LrSchedule } from './lr-schedule.js';
 import { mixSeed, withSeededMathRandom } from './seeded-random.js';
-import { type TrainStepContext, trainStep } from './train-step.js';
+import { type TrainStepContext, type TrainStepTensors, trainStep } from './train-step.js';
 import type { ProgressReporter } from './trainer-types.js';
 
 /** What one pass over the training batches needs. */
@@ -54,7 +54,7 @@ export interface TrainingEpochTotals {
   gradNormSum: number;
   /** Learning rate of the last step. */
   lastLr: number;
-  /** Milliseconds in training steps, including waits for the next batch (the pipeline's cost). */
+  /** Milliseconds of the pass: steps, waits for the next batch (the pipeline's cost) and reads. */
   trainMs: number;
   /** Stopped early by the signal. */
   aborted: boolean;
@@ -67,7 +67,13 @@ export interface TrainingEpochTotals {
  * {@link trainStep} under a `Math.random` seeded by `(seed, globalStep)` (reproducible dropout,
  * see `seeded-random`), update the EMA, tick the bar by the batch's images with the running loss.
  * Stops after the current batch when the signal is aborted. Every tensor it creates is disposed
- * before the next batch.
+ * by the end of the next batch.
+ *
+ * A step's loss, accuracy and gradient norm are read back in one transfer and awaited after the
+ * next step has been recorded (the bar and the divergence check run one step behind), so an
+ * asynchronous backend never idles between steps. The weights are the same as reading each step
+ * at once: the same operations run in the same order, only the host waits elsewhere. A diverged
+ * step is reported by its own step number, after at most one more step has been dispatched.
  */
 export async function runTrainingEpoch(context: TrainingEpochContext): Promise<TrainingEpochTotals> {
   const { step, source, schedule, ema, bar, signal } = context;
@@ -84,56 +90,110 @@ export async function runTrainingEpoch(context: TrainingEpochContext): Promise<T
     aborted: false,
     gradients: new Map(),
   };
-  let stepStart = performance.now();
-  for await (const batch of source.batches(context.epoch, context.batchSize)) {
-    if (batch.n === 0) continue;
-    const first = totals.steps === 0;
-    if (first) context.onFirstBatch?.(batch);
-    const lr = schedule.lrAt(totals.globalStep);
-    step.optimizer.learningRate = lr;
-    const { x, y } = batchToTensors(batch, source.shape, { modelChannels, numClasses: source.numClasses });
-    let result: ReturnType<typeof trainStep>;
-    try {
-      const capture = first ? context.captureGradients : undefined;
-      result = withSeededMathRandom(mixSeed(context.seed, totals.globalStep), () =>
-        trainStep(step, x, y, capture),
-      );
-    } finally {
-      tf.dispose([x, y]);
-    }
-    if (result.gradients) {
-      const captured = Object.entries(result.gradients);
-      const values = await Promise.all(captured.map(([, grad]) => grad.data<'float32'>()));
-      tf.dispose(captured.map(([, grad]) => grad));
-      for (const [i, [name]] of captured.entries()) totals.gradients.set(name, values[i] as Float32Array);
-    }
-    const [loss, correct, gradNorm] = await Promise.all([
-      result.loss.data(),
-      result.correct.data(),
-      result.gradNorm.data(),
-    ]);
-    tf.dispose([result.loss, result.correct, result.gradNorm]);
-    if (!Number.isFinite(loss[0]!)) {
+  const epochStart = performance.now();
+  // The step whose metrics are still on their way back: read one step late, so the device runs
+  // step N while step N+1 is recorded (see `StepMetricsInFlight`).
+  let inFlight: StepMetricsInFlight | undefined;
+  let recordedImages = 0;
+  const record = async (step: StepMetricsInFlight): Promise<void> => {
+    const [loss, correct, gradNorm] = await step.values;
+    if (!Number.isFinite(loss)) {
       throw tfjsErrors.create(
         'MLOPS_TFJS_ERR_TRAINING_DIVERGED',
-        `Training diverged: loss ${loss[0]} at epoch ${context.epoch}, step ${totals.globalStep} (lower the learning rate or set gradClip)`,
+        `Training diverged: loss ${loss} at epoch ${context.epoch}, step ${step.globalStep} (lower the learning rate or set gradClip)`,
       );
     }
-    ema?.update(context.frozenWeights);
-    totals.globalStep += 1;
-    totals.steps += 1;
-    totals.images += batch.n;
-    totals.lossSum += loss[0]! * batch.n;
-    totals.correct += correct[0]!;
-    totals.gradNormSum += gradNorm[0]!;
-    totals.lastLr = lr;
-    totals.trainMs += performance.now() - stepStart;
-    bar?.tick(batch.n, `loss ${(totals.lossSum / totals.images).toFixed(4)} lr ${lr.toExponential(2)}`);
-    if (signal?.aborted) {
-      totals.aborted = true;
-      break;
+    totals.lossSum += loss * step.n;
+    totals.correct += correct;
+    totals.gradNormSum += gradNorm;
+    recordedImages += step.n;
+    bar?.tick(step.n, `loss ${(totals.lossSum / recordedImages).toFixed(4)} lr ${step.lr.toExponential(2)}`);
+  };
+  try {
+    for await (const batch of source.batches(context.epoch, context.batchSize)) {
+      if (batch.n === 0) continue;
+      const first = totals.steps === 0;
+      if (first) context.onFirstBatch?.(batch);
+      const lr = schedule.lrAt(totals.globalStep);
+      step.optimizer.learningRate = lr;
+      const { x, y } = batchToTensors(batch, source.shape, { modelChannels, numClasses: source.numClasses });
+      let result: ReturnType<typeof trainStep>;
+      try {
+        const capture = first ? context.captureGradients : undefined;
+        result = withSeededMathRandom(mixSeed(context.seed, totals.globalStep), () =>
+          trainStep(step, x, y, capture),
+        );
+      } finally {
+        tf.dispose([x, y]);
+      }
+      // Recorded right behind the step, before any wait: same operations in the same order as
+      // reading the metrics first, so the weights do not depend on when they are read.
+      ema?.update(context.frozenWeights);
+      const current = readStepMetrics(result, { globalStep: totals.globalStep, n: batch.n, lr });
+      if (result.gradients) {
+        const captured = Object.entries(result.gradients);
+        const values = await Promise.all(captured.map(([, grad]) => grad.data<'float32'>()));
+        tf.dispose(captured.map(([, grad]) => grad));
+        for (const [i, [name]] of captured.entries()) totals.gradients.set(name, values[i] as Float32Array);
+      }
+      totals.globalStep += 1;
+      totals.steps += 1;
+      totals.images += batch.n;
+      totals.lastLr = lr;
+      const previous = inFlight;
+      inFlight = current;
+      if (previous) await record(previous);
+      if (signal?.aborted) {
+        totals.aborted = true;
+        break;
+      }
     }
-    stepStart = performance.now();
+    const last = inFlight;
+    inFlight = undefined;
+    if (last) await record(last);
+  } finally {
+    // Thrown out of the loop (a diverged step, a failing source): let the read in flight settle,
+    // so its rejection is not unhandled; its tensor is already disposed.
+    await inFlight?.values.catch(() => undefined);
   }
+  totals.trainMs = performance.now() - epochStart;
   return totals;
+}
+
+/** One step's metrics on their way back to the host. */
+export interface StepMetricsInFlight {
+  /** Loss, correct predictions and gradient norm, once read. */
+  values: Promise<[loss: number, correct: number, gradNorm: number]>;
+  /** Global step of the step (for the divergence error). */
+  globalStep: number;
+  /** Images of its batch. */
+  n: number;
+  /** Its learning rate (for the bar). */
+  lr: number;
+}
+
+/**
+ * Starts reading a step's loss, correct count and gradient norm as one float32 [3] tensor — one
+ * readback instead of three (the count is at most the batch size, exact in float32) — and
+ * disposes the step's scalars. The read is awaited one step later: on an asynchronous backend
+ * (`webgpu`) the device runs this step while the next one is recorded; on `cpu`/`wasm` the values
+ * are ready at once and nothing changes but the order of bookkeeping.
+ */
+export function readStepMetrics(
+  result: TrainStepTensors,
+  step: Omit<StepMetricsInFlight, 'values'>,
+): StepMetricsInFlight {
+  const packed = tf.tidy(() => tf.stack([result.loss, tf.cast(result.correct, 'float32'), result.gradNorm]));
+  tf.dispose([result.loss, result.correct, result.gradNorm]);
+  const values = packed.data<'float32'>().then(
+    (v) => {
+      packed.dispose();
+      return [v[0]!, v[1]!, v[2]!] as [number, number, number];
+    },
+    (err: unknown) => {
+      packed.dispose();
+      throw err;
+    },
+  );
+  return { ...step, values };
 }
