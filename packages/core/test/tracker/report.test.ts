@@ -145,6 +145,69 @@ describe('renderRunReport', () => {
     expect(html).not.toContain('id="confusion-matrix"');
   });
 
+  it('shows a pruned run as stopped by the sweep, with the reason, not as an error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mlops-pruned-run-'));
+    const reason =
+      "pruned by sweep s1 at epoch 2 (val/top1 0.4 below rung 0's cutoff 0.5: the best 1 of 3 go on)";
+    await writeFile(
+      join(dir, 'run.json'),
+      JSON.stringify({
+        id: 'r-pruned',
+        status: 'pruned',
+        stages: { train: { status: 'failed', error: 'training interrupted after epoch 2' } },
+        error: { code: 'MLOPS_ERR_RUN_PRUNED', message: reason, stage: 'train' },
+      }),
+    );
+    const html = await renderRunReport(dir);
+    expect(html).toContain('<h1>r-pruned</h1><span class="badge pruned">pruned</span>');
+    expect(html).toMatch(/\.badge\.pruned \{[^}]*color: var\(--pruned\)/);
+    expect(html).toContain('<h2>Stopped by the sweep</h2>');
+    expect(html).toContain(`in stage <strong>train</strong>: ${reason.replace(/'/g, '&#39;')}`);
+    expect(html).not.toContain('<section class="error"');
+    expect(html).not.toContain('<h2>Error</h2>');
+    // The stage it stopped in says pruned, and what it threw is a note, not an error.
+    expect(html).toMatch(/<th scope="row">train<\/th><td><span class="badge pruned">pruned<\/span>/);
+    expect(html).toContain('<span class="note">training interrupted after epoch 2</span>');
+    expect(html).not.toContain('<span class="bad-text">');
+  });
+
+  it('shows an interrupted run as resumable, with the command that resumes it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mlops-interrupted-run-'));
+    await writeFile(
+      join(dir, 'run.json'),
+      JSON.stringify({
+        id: 'r-stopped',
+        status: 'interrupted',
+        stages: { data: { status: 'ran' }, train: { status: 'failed', error: 'interrupted by SIGINT' } },
+        error: { code: 'MLOPS_ERR_RUN_INTERRUPTED', message: 'interrupted by SIGINT', stage: 'train' },
+      }),
+    );
+    const html = await renderRunReport(dir);
+    expect(html).toContain('<span class="badge warn">interrupted</span>');
+    expect(html).toContain('<h2>Interrupted</h2>');
+    expect(html).toContain('<code>mlops run --resume r-stopped</code>');
+    expect(html).not.toContain('<h2>Error</h2>');
+    expect(html).toMatch(/<th scope="row">train<\/th><td><span class="badge warn">interrupted<\/span>/);
+  });
+
+  it("still shows a failed run's error as one, with its stage badge failed", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mlops-failed-run-'));
+    await writeFile(
+      join(dir, 'run.json'),
+      JSON.stringify({
+        id: 'r-failed',
+        status: 'failed',
+        stages: { train: { status: 'failed', error: 'diverged' } },
+        error: { message: 'diverged', stage: 'train', hint: 'lower train.lr' },
+      }),
+    );
+    const html = await renderRunReport(dir);
+    expect(html).toContain('<section class="error" id="error"><h2>Error</h2>');
+    expect(html).toContain('<p class="hint">lower train.lr</p>');
+    expect(html).toMatch(/<th scope="row">train<\/th><td><span class="badge bad">failed<\/span>/);
+    expect(html).toContain('<span class="bad-text">diverged</span>');
+  });
+
   it('takes the confusion matrix and ROC from logged tables when run.json has none', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mlops-tables-run-'));
     const { LocalTracker } = await import('../../src/tracker/local-tracker.js');

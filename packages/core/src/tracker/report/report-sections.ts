@@ -18,6 +18,9 @@ export function statusClass(status: string | undefined): string {
       return 'bad';
     case 'interrupted':
       return 'warn';
+    // Stopped on purpose by a sweep's early stopping: neither a failure nor a full run.
+    case 'pruned':
+      return 'pruned';
     case 'running':
     case 'cached':
     case 'provided':
@@ -66,25 +69,50 @@ ${packages ? `<p class="packages"><span class="label">Packages</span> ${packages
 </header>`;
 }
 
-/** The run's error, when it has one. */
+/**
+ * Why the run ended early, when it did. A failed run shows its error; a pruned run was stopped on
+ * purpose by its sweep (the sweep's reason, and that it is final); an interrupted run can go on
+ * (how to resume it). Only a failure is styled as an error.
+ */
 export function errorSection(record: RunRecordView): string {
   const error = record.error;
   if (!error) return '';
+  const where = error.stage ? `in stage <strong>${escapeHtml(error.stage)}</strong>: ` : '';
+  if (record.status === 'pruned') {
+    return `<section class="ended pruned" id="error"><h2>Stopped by the sweep</h2>
+<p>${where}${escapeHtml(error.message)}</p>
+<p class="hint">Early stopping ended this trial; its results up to there are kept. A pruned run is final: <code>mlops run --resume</code> passes over it.</p></section>`;
+  }
+  if (record.status === 'interrupted') {
+    const resume = `mlops run --resume${record.id ? ` ${record.id}` : ''}`;
+    return `<section class="ended interrupted" id="error"><h2>Interrupted</h2>
+<p>${where}${escapeHtml(error.message)}</p>
+<p class="hint">The run stopped before it finished; it goes on where it stopped (finished stages and epochs are kept) with <code>${escapeHtml(resume)}</code></p></section>`;
+  }
   return `<section class="error" id="error"><h2>Error</h2>
-<p>${error.stage ? `in stage <strong>${escapeHtml(error.stage)}</strong>: ` : ''}${error.code ? `<code>${escapeHtml(error.code)}</code> ` : ''}${escapeHtml(error.message)}</p>
+<p>${where}${error.code ? `<code>${escapeHtml(error.code)}</code> ` : ''}${escapeHtml(error.message)}</p>
 ${error.hint ? `<p class="hint">${escapeHtml(error.hint)}</p>` : ''}</section>`;
 }
 
 /** The stage table: status and timing of each stage. */
 export function stagesSection(record: RunRecordView): string {
   if (record.stages.length === 0) return '';
-  const rows = record.stages.map(
-    (stage) =>
-      `<tr><th scope="row">${escapeHtml(stage.name)}</th><td>${badge(stage.status)}</td>` +
+  // The stage a pruned or interrupted run stopped in is journalled `failed` (it threw to stop);
+  // it shows the run's status instead, and what it threw as a plain note.
+  const stoppedIn =
+    record.status === 'pruned' || record.status === 'interrupted' ? record.error?.stage : undefined;
+  const rows = record.stages.map((stage) => {
+    const stopped = stage.name === stoppedIn && stage.status === 'failed';
+    const error = stage.error
+      ? `<span class="${stopped ? 'note' : 'bad-text'}">${escapeHtml(stage.error)}</span>`
+      : '';
+    return (
+      `<tr><th scope="row">${escapeHtml(stage.name)}</th><td>${badge(stopped ? record.status : stage.status)}</td>` +
       `<td class="num">${stage.durationMs === undefined ? '–' : escapeHtml(formatDuration(stage.durationMs))}</td>` +
       `<td>${stage.cacheKey ? shortHash(stage.cacheKey) : '–'}</td>` +
-      `<td>${stage.error ? `<span class="bad-text">${escapeHtml(stage.error)}</span>` : ''}${stageNotes(stage)}</td></tr>`,
-  );
+      `<td>${error}${stageNotes(stage)}</td></tr>`
+    );
+  });
   return `<section id="stages"><h2>Stages</h2>
 <table class="stages"><thead><tr><th>Stage</th><th>Status</th><th class="num">Time</th><th>Cache key</th><th></th></tr></thead>
 <tbody>${rows.join('')}</tbody></table></section>`;

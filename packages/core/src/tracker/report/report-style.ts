@@ -1,7 +1,7 @@
 /** The report's whole stylesheet, inlined into `<style>` (the file must work offline). */
 export const REPORT_CSS = `
 :root { color-scheme: light; --fg: #1f2328; --muted: #656d76; --line: #d0d7de; --bg: #f6f8fa; --card: #ffffff;
-  --ok: #1a7f37; --bad: #cf222e; --warn: #9a6700; --info: #0969da; }
+  --ok: #1a7f37; --bad: #cf222e; --warn: #9a6700; --info: #0969da; --pruned: #8250df; }
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--bg); color: var(--fg);
   font: 14px/1.5 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; }
@@ -24,6 +24,7 @@ code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospac
   border: 1px solid currentColor; }
 .badge.ok { color: var(--ok); } .badge.bad { color: var(--bad); } .badge.warn { color: var(--warn); }
 .badge.info { color: var(--info); } .badge.muted { color: var(--muted); }
+.badge.pruned { color: var(--pruned); border-style: dashed; }
 .bad-text { color: var(--bad); }
 .note { color: var(--muted); font-size: 12px; }
 .none, .muted { color: var(--muted); font-weight: normal; }
@@ -31,6 +32,8 @@ nav.toc { margin: 14px 0 0; display: flex; gap: 14px; flex-wrap: wrap; font-size
 nav.toc a { color: var(--info); text-decoration: none; }
 section.error { background: #fff5f5; border: 1px solid #ffc1c0; border-radius: 8px; padding: 4px 18px 10px; margin-top: 20px; }
 section.error h2 { color: var(--bad); border: 0; }
+section.ended { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 4px 18px 10px; margin-top: 20px; }
+section.ended h2 { border: 0; } section.ended.pruned h2 { color: var(--pruned); } section.ended.interrupted h2 { color: var(--warn); }
 .hint { color: var(--muted); }
 table.stages { border-collapse: collapse; background: var(--card); border: 1px solid var(--line); min-width: 60%; }
 table.stages th, table.stages td { padding: 6px 14px; border-bottom: 1px solid var(--line); text-align: left; }
