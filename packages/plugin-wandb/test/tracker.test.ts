@@ -179,6 +179,21 @@ describe('WandbTracker online', () => {
     expect((await new RunSpool(join(dir, 'spool'), 'nokey').readHistory()).length).toBe(3);
   });
 
+  it('ends a pruned sweep trial as finished (exit code 0), not failed, its summary saying pruned', async () => {
+    const t = tracker({ group: 'sweep-1' });
+    await logRun(t, 'pruned-trial');
+    await t.finish('pruned');
+    const run = fake.run('team', 'fashion', 'pruned-trial');
+    expect(run?.exitcode).toBe(0);
+    expect(run?.summary).toMatchObject({ mlops_status: 'pruned', 'val/top1': 0.3 * 3 });
+    // A run that ended as planned carries no such key.
+    const full = tracker({ group: 'sweep-1' });
+    await logRun(full, 'full-trial');
+    await full.finish('succeeded');
+    expect(fake.run('team', 'fashion', 'full-trial')?.summary).not.toHaveProperty('mlops_status');
+    expect(fake.violations).toEqual([]);
+  });
+
   it('resumes a run: new history continues after the lines the server has', async () => {
     const first = tracker();
     await first.start({ id: 'resumed', project: 'fashion', config: {}, dir });

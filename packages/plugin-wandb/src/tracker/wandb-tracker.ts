@@ -15,6 +15,32 @@ import { sweepOfRun } from '../sweep/wandb-sweep.js';
 import { noteAnswer, type UploadReport, uploadSpooledRun } from '../sync/run-uploader.js';
 import { histogramValue, imageValue, tablePicture, tableValue } from './history-values.js';
 
+/**
+ * The exit code W&B gets for a run's final status; W&B derives the run's state from it (0 is
+ * `finished`, any other code `failed`; `killed` and `crashed` are set by the server only, for a
+ * stop asked from the UI or a sweep cancel and for lost heartbeats, never from a code). Hence:
+ * - `succeeded` and `pruned` give 0. A pruned trial was stopped on purpose by the sweep's early
+ *   stopping, and its history up to the rung is a complete, valid result: W&B's own guidance is
+ *   that a run ending as intended exits 0 (docs.wandb.ai/models/sweeps/signal-handling-sweep-runs,
+ *   "Exit code 0: ... completed successfully"), and showing stopped trials as failed or crashed is
+ *   what made W&B's Bayes search treat Hyperband-stopped runs as the worst value
+ *   (github.com/wandb/sweeps/pull/59). Its summary says `mlops_status: pruned`, to filter on.
+ * - `interrupted` gives 255, what the W&B SDK records for a run stopped by Ctrl-C
+ *   (`wandb/sdk/lib/exit_hooks.py`, `ExitHooks.exc_handler`): `failed`, and resumable.
+ * - `failed` (and a run still `running`) gives 1, what the SDK records for an uncaught exception.
+ */
+function wandbExitCode(status: RunStatus): number {
+  switch (status) {
+    case 'succeeded':
+    case 'pruned':
+      return 0;
+    case 'interrupted':
+      return 255;
+    default:
+      return 1;
+  }
+}
+
 /** Options of {@link WandbTracker}. */
 export interface WandbTrackerOptions {
   /** Entity (user or team). */
@@ -254,9 +280,14 @@ export class WandbTracker implements Tracker {
     this.#finished = true;
     clearInterval(this.#timer);
     this.#commitOpenRow();
+    // W&B shows a pruned run as finished (see wandbExitCode): the summary tells it from a full one.
+    if (status === 'pruned') {
+      this.#explicitSummary.mlops_status = status;
+      this.#summaryDirty = true;
+    }
     await this.flush();
     await this.#spool.writeExit({
-      exitcode: status === 'succeeded' ? 0 : status === 'interrupted' ? 255 : 1,
+      exitcode: wandbExitCode(status),
       status,
       finishedAt: new Date(this.#now()).toISOString(),
     });
