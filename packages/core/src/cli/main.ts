@@ -7,6 +7,7 @@ import { compareRuns, listRuns, showRun } from '../api/runs.js';
 import { loadConfig } from '../config/load-config.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { isMlopsError, MlopsError } from '../errors.js';
+import { interruptingSignal, signalExitCode } from '../pipeline/interrupt.js';
 import { DEFAULT_STAGES, Pipeline } from '../pipeline/pipeline.js';
 import { evaluationPrefix } from '../pipeline/run-explanations.js';
 import { STAGES, type StageName } from '../pipeline/stage-outputs.js';
@@ -551,7 +552,8 @@ function firstCommandWord(argv: string[]): { command?: string; next?: string; co
 
 /**
  * Runs the CLI and returns the exit code: 0 on success, 1 when the work failed (one line naming the
- * cause, and a hint), 2 for usage errors.
+ * cause, and a hint), 2 for usage errors, 130 / 143 when Ctrl-C / SIGTERM interrupted a run or a
+ * sweep (the hint says how to resume it).
  */
 export async function main(argv: string[] = process.argv.slice(2), io: CliIO = defaultIO): Promise<number> {
   const program = createCli(io);
@@ -574,7 +576,10 @@ export async function main(argv: string[] = process.argv.slice(2), io: CliIO = d
       io.err(`mlops: ${error.message}`);
       if (error.hint) io.err(`hint: ${error.hint}`);
       if (error.code === 'MLOPS_ERR_USAGE') return 2;
-      return 1;
+      // Stopped by Ctrl-C or SIGTERM (and recorded as resumable): 128 + the signal, as shells and
+      // schedulers expect of a process a signal ended.
+      const signal = error.code === 'MLOPS_ERR_RUN_INTERRUPTED' ? interruptingSignal(error) : undefined;
+      return signal ? signalExitCode(signal) : 1;
     }
     io.err(`mlops: ${error instanceof Error ? error.message : String(error)}`);
     if (process.env.MLOPS_DEBUG && error instanceof Error && error.stack) io.err(error.stack);

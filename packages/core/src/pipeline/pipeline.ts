@@ -359,7 +359,9 @@ export class Pipeline {
         const during = current ? `during ${current}` : 'before its first stage';
         throw new MlopsError('MLOPS_ERR_RUN_INTERRUPTED', `run ${run.id} interrupted ${during}`, {
           hint: `continue it with: mlops run --resume ${run.id}`,
-          cause: failure,
+          // The interruption (which signal: the CLI's exit code) caused it; what the stage threw on
+          // its way out is in the run's record.
+          cause: signal.reason,
         });
       }
       throw failure;

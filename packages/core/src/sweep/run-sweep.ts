@@ -217,6 +217,7 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepResult> {
       `sweep ${record.id} stopped; its finished trials are kept`,
       {
         hint: 'run `mlops sweep` again with the same config to resume it',
+        cause: signal.reason,
       },
     );
   }
