@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { MlopsError } from '@mlops/core';
 import type { HeadPlan } from './timm-weights.js';
 
@@ -113,24 +114,62 @@ export function parseTimmConfig(raw: unknown, file: string): TimmModelConfig {
   };
 }
 
-/** Reads and parses a timm `config.json`. */
+/**
+ * Parsed `config.json`s by resolved path, with the file's mtime and size when it was read. A run
+ * needs a checkpoint's config twice in one process (the `configDefaults` hook while the config
+ * loads, then the model stage that loads the weights; registering a checkpoint, a third time): it
+ * is read and parsed once, and again only when the file changed. Oldest entries go first.
+ */
+const parsedConfigs = new Map<string, { mtimeMs: number; size: number; config: TimmModelConfig }>();
+const MAX_PARSED_CONFIGS = 16;
+
+/**
+ * Reads and parses a timm `config.json`, once per version of the file (see {@link parsedConfigs}).
+ * The result is frozen: every caller of the same file shares it.
+ */
 export async function readTimmConfig(file: string): Promise<TimmModelConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw invalid(
+  const path = resolve(file);
+  const cantRead = (error: unknown) =>
+    invalid(
       file,
       `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
       error,
     );
-  }
+  let version: { mtimeMs: number; size: number };
   try {
-    return parseTimmConfig(JSON.parse(text), file);
+    const stats = await stat(path);
+    version = { mtimeMs: stats.mtimeMs, size: stats.size };
+  } catch (error) {
+    throw cantRead(error);
+  }
+  const cached = parsedConfigs.get(path);
+  if (cached && cached.mtimeMs === version.mtimeMs && cached.size === version.size) return cached.config;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw cantRead(error);
+  }
+  let config: TimmModelConfig;
+  try {
+    config = frozen(parseTimmConfig(JSON.parse(text), file));
   } catch (error) {
     if (error instanceof SyntaxError) throw invalid(file, `invalid JSON (${error.message})`, error);
     throw error;
   }
+  parsedConfigs.delete(path);
+  parsedConfigs.set(path, { ...version, config });
+  for (const oldest of parsedConfigs.keys()) {
+    if (parsedConfigs.size <= MAX_PARSED_CONFIGS) break;
+    parsedConfigs.delete(oldest);
+  }
+  return config;
+}
+
+/** A config and its lists frozen, so a shared one cannot be changed by a caller. */
+function frozen(config: TimmModelConfig): TimmModelConfig {
+  for (const list of [config.labelNames, config.mean, config.std]) if (list) Object.freeze(list);
+  return Object.freeze(config);
 }
 
 /**
