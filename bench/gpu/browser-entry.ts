@@ -1,12 +1,16 @@
 /**
  * The page side of `chromium-webgpu.ts`: tfjs with the `cpu` and `webgpu` backends and the fused
  * WebGPU training kernels registered, exposing `globalThis.__mlops` for the Node side to call:
- * `parity(options)` (the fused kernels against `cpu`) and `profile(options)` (the profile-step
- * measurement on `webgpu`).
+ * `parity(options)` (the fused kernels against `cpu`), `batchNormParity(options)` (the training
+ * BatchNorm kernels against `cpu`) and `profile(options)` (the profile-step measurement on `webgpu`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgpu';
+import {
+  type BatchNormParityOptions,
+  checkBatchNormKernels,
+} from '../../packages/plugin-tfjs/src/backend/webgpu/batch-norm-parity.js';
 import { registerWebGpuTrainingKernels } from '../../packages/plugin-tfjs/src/backend/webgpu/fused-kernels.js';
 import {
   checkFusedKernels,
@@ -26,6 +30,10 @@ async function useWebGpu(): Promise<void> {
   async parity(options: FusedParityOptions = {}) {
     await useWebGpu();
     return checkFusedKernels({ ...options, log: (line) => console.log(line) });
+  },
+  async batchNormParity(options: BatchNormParityOptions = {}) {
+    await useWebGpu();
+    return checkBatchNormKernels(options);
   },
   async profile(options: ProfileOptions) {
     await useWebGpu();

@@ -18,6 +18,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_TRAIN_GRAD,
+} from '../../packages/plugin-tfjs/src/backend/wasm-kernels/batch-norm-train.js';
+import {
   ADAMW_UPDATE,
   SUM_OF_SQUARES,
 } from '../../packages/plugin-tfjs/src/backend/wasm-kernels/optimizer-kernels.js';
@@ -41,8 +45,18 @@ import { countCorrect, softmaxCrossEntropy } from '../../packages/plugin-tfjs/sr
 import { modelVariables, trainableVariables } from '../../packages/plugin-tfjs/src/train/model-variables.js';
 import { trainStep } from '../../packages/plugin-tfjs/src/train/train-step.js';
 
-/** The fused kernels a backend may register; `unfused` mode removes them for its run. */
-export const FUSED_KERNELS = [ADAMW_UPDATE, SUM_OF_SQUARES, CLIP_BY_GLOBAL_NORM, EMA_UPDATE];
+/**
+ * The fused kernels a backend may register; `unfused` mode removes them for its run (the training
+ * BatchNorm kernels included: without them tfjs-layers' composite runs).
+ */
+export const FUSED_KERNELS = [
+  ADAMW_UPDATE,
+  SUM_OF_SQUARES,
+  CLIP_BY_GLOBAL_NORM,
+  EMA_UPDATE,
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_TRAIN_GRAD,
+];
 
 /** What to profile. */
 export interface ProfileOptions {

@@ -495,6 +495,15 @@ export function registerBatchNormTrainKernels(): void {
   for (const config of [batchNormTrainConfig, batchNormTrainGradConfig]) {
     if (getKernel(config.kernelName, 'wasm') == null) registerKernel(config);
   }
+  installBatchNormTrainingPath();
+}
+
+/**
+ * Registers the tape gradient of {@link BATCH_NORM_TRAIN} and the `BatchNormalization` hook
+ * (idempotent): training calls then take the kernels on every backend that registers them under
+ * these names (`wasm` here, `webgpu` in `../webgpu/batch-norm-kernels.ts`).
+ */
+export function installBatchNormTrainingPath(): void {
   if (!gradientRegistered) {
     registerGradient(batchNormTrainGradConfigForTape);
     gradientRegistered = true;
@@ -541,7 +550,7 @@ export function setFusedBatchNormEnabled(on: boolean): boolean {
 }
 
 /**
- * The input if a training call of `layer` can take the fused kernel: wasm backend active,
+ * The input if a training call of `layer` can take the fused kernel: the active backend has it,
  * float32 input of rank 2-4 normalized over its last axis, with both γ and β (tfjs-layers' own
  * training path needs both too). Else null, and the stock `call` runs.
  */
@@ -550,18 +559,18 @@ function fusableInput(
   inputs: Tensor | Tensor[],
   kwargs: Record<string, unknown>,
 ): Tensor | null {
-  if (!hookEnabled || kwargs?.training !== true || tf.getBackend() !== 'wasm') return null;
+  if (!hookEnabled || kwargs?.training !== true) return null;
   const x = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : undefined) : inputs;
   if (x == null || x.dtype !== 'float32' || x.rank < 2 || x.rank > 4 || x.size === 0) return null;
   const axis = layer.axis >= 0 ? layer.axis : layer.axis + x.rank;
   if (axis !== x.rank - 1 || !layer.center || !layer.scale || layer.gamma == null || layer.beta == null)
     return null;
-  return getKernel(BATCH_NORM_TRAIN, 'wasm') != null ? x : null;
+  return getKernel(BATCH_NORM_TRAIN, tf.getBackend()) != null ? x : null;
 }
 
 /**
- * Routes training-mode calls of every tfjs-layers `BatchNormalization` (on the wasm backend,
- * see {@link fusableInput}) through the fused kernels; inference calls and everything else keep
+ * Routes training-mode calls of every tfjs-layers `BatchNormalization` (on a backend with the
+ * kernels, see {@link fusableInput}) through the fused kernels; inference calls and everything else keep
  * the stock implementation. Installed once per process.
  */
 function installBatchNormLayerHook(): void {

@@ -27,7 +27,9 @@ import {
   unregisterKernel,
   util,
 } from '@tensorflow/tfjs-core';
+import { installBatchNormTrainingPath } from '../wasm-kernels/batch-norm-train.js';
 import { ADAMW_UPDATE, type AdamWUpdateAttrs, SUM_OF_SQUARES } from '../wasm-kernels/optimizer-kernels.js';
+import { webGpuBatchNormKernels } from './batch-norm-kernels.js';
 import {
   adamwCall,
   emaCall,
@@ -133,8 +135,8 @@ function bufferOf(backend: WebGpuBackendInternals, tensor: TensorInfo): GpuBuffe
   return resource;
 }
 
-/** Records `copyBufferToBuffer`s outside any compute pass, keeping the tensors alive until submit. */
-function copier(backend: WebGpuBackendInternals) {
+/** Records `copyBufferToBuffer`s outside any compute pass, keeping the tensors alive until submit (also used by `batch-norm-kernels.ts`). */
+export function copier(backend: WebGpuBackendInternals) {
   return (
     src: TensorInfo,
     srcElement: number,
@@ -476,19 +478,21 @@ export const webGpuTrainingKernels: readonly KernelConfig[] = [
 ];
 
 /**
- * Registers the fused kernels for `webgpu` (idempotent). The trainer picks them up by kernel
- * name, so nothing else changes: `train/adamw.ts`, `train/grad-clip.ts` and `train/ema.ts` use a
- * fused kernel wherever the active backend has one.
+ * Registers the fused kernels for `webgpu` (idempotent), with the training BatchNorm kernels
+ * (`batch-norm-kernels.ts`) and their layer hook. The trainer picks them up by kernel name, so
+ * nothing else changes: `train/adamw.ts`, `train/grad-clip.ts`, `train/ema.ts` and tfjs-layers'
+ * `BatchNormalization` use a fused kernel wherever the active backend has one.
  */
 export function registerWebGpuTrainingKernels(): void {
-  for (const config of webGpuTrainingKernels) {
+  for (const config of [...webGpuTrainingKernels, ...webGpuBatchNormKernels]) {
     if (getKernel(config.kernelName, 'webgpu') == null) registerKernel(config);
   }
+  installBatchNormTrainingPath();
 }
 
-/** Removes them again (for before/after measurements and tests). */
+/** Removes them again, the BatchNorm kernels included (for before/after measurements and tests). */
 export function unregisterWebGpuTrainingKernels(): void {
-  for (const config of webGpuTrainingKernels) {
+  for (const config of [...webGpuTrainingKernels, ...webGpuBatchNormKernels]) {
     if (getKernel(config.kernelName, 'webgpu') != null) unregisterKernel(config.kernelName, 'webgpu');
   }
 }

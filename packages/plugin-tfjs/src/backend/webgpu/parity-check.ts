@@ -19,6 +19,7 @@ import { clipByGlobalNorm, globalNorm } from '../../train/grad-clip.js';
 import { modelVariables, trainableVariables } from '../../train/model-variables.js';
 import type { NamedArray } from '../../train/named-arrays.js';
 import { trainStep } from '../../train/train-step.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../wasm-kernels/batch-norm-train.js';
 import { ADAMW_UPDATE, SUM_OF_SQUARES } from '../wasm-kernels/optimizer-kernels.js';
 import { overrideFusionLimits } from './fused-kernels.js';
 import type { FusionLimits } from './fusion-plan.js';
@@ -67,7 +68,15 @@ export interface FusedParityReport {
   cases: FusedParityCase[];
 }
 
-const FUSED = [ADAMW_UPDATE, SUM_OF_SQUARES, CLIP_BY_GLOBAL_NORM, EMA_UPDATE];
+/** Kernels counted per case (the training BatchNorm ones run inside the whole-model case). */
+const FUSED = [
+  ADAMW_UPDATE,
+  SUM_OF_SQUARES,
+  CLIP_BY_GLOBAL_NORM,
+  EMA_UPDATE,
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_TRAIN_GRAD,
+];
 
 /** Tensor shapes of the optimizer cases: odd sizes, tile boundaries, matrices (decayed) and vectors. */
 const SHAPES: number[][] = [
