@@ -16,7 +16,7 @@ grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/ex
 
 # 1. The benches, bundled; tfjs and Dawn stay external so one tfjs-core instance is shared
 #    (esbuild and playwright-core too: only the --browser mode, never used there, loads them).
-for bench in backend-parity train-throughput gpu/fused-parity gpu/profile-step; do
+for bench in backend-parity train-throughput gpu/fused-parity gpu/profile-step gpu/step-metrics; do
   node_modules/.bin/esbuild "bench/$bench.bench.ts" --bundle --platform=node --format=esm \
     --target=node20 --external:@tensorflow/* --external:webgpu --external:esbuild --external:playwright-core \
     --log-level=warning \

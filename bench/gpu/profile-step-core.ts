@@ -9,12 +9,14 @@
  * - `phases`: each phase followed by a wait for the device (`syncDevice`), so its time and counts
  *   are its own. Forward is run alone, then forward + backward through `tf.variableGrads`; backward
  *   is the difference. The waits serialize the GPU, so these times add up to more than a step.
- * - `step`: the step as the trainer runs it (`trainStep`, `ModelEma.update`, one readback of loss,
- *   correct count and norm), nothing else: its time is the real step time.
+ * - `step`: the step as the trainer runs it (`trainStep`, `ModelEma.update`, loss, correct count
+ *   and norm in one readback awaited one step late, as `runTrainingEpoch`), nothing else: its time
+ *   is the real step time.
  *
- * Modes: `fused` (the backend's fused optimizer/norm/clip/EMA kernels registered, as training runs)
- * and `unfused` (those kernels unregistered for the run, so the trainer falls back to tfjs ops):
- * the ratio is what fusion buys on this backend, measured in the same run.
+ * Modes: `fused` (the backend's fused optimizer/norm/clip/EMA and training BatchNorm kernels
+ * registered, as training runs), `fused-no-bn` (only the BatchNorm kernels unregistered: tfjs-layers'
+ * composite) and `unfused` (all of them unregistered, so the trainer falls back to tfjs ops): the
+ * ratios are what each buys on this backend, measured in the same run.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -43,12 +45,19 @@ import { ModelEma } from '../../packages/plugin-tfjs/src/train/ema.js';
 import { clipByGlobalNorm } from '../../packages/plugin-tfjs/src/train/grad-clip.js';
 import { countCorrect, softmaxCrossEntropy } from '../../packages/plugin-tfjs/src/train/loss.js';
 import { modelVariables, trainableVariables } from '../../packages/plugin-tfjs/src/train/model-variables.js';
+import {
+  readStepMetrics,
+  type StepMetricsInFlight,
+} from '../../packages/plugin-tfjs/src/train/train-epoch.js';
 import { trainStep } from '../../packages/plugin-tfjs/src/train/train-step.js';
 
 /**
  * The fused kernels a backend may register; `unfused` mode removes them for its run (the training
  * BatchNorm kernels included: without them tfjs-layers' composite runs).
  */
+/** The training BatchNorm kernels: `fused-no-bn` mode removes only these. */
+export const BATCH_NORM_KERNELS = [BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD];
+
 export const FUSED_KERNELS = [
   ADAMW_UPDATE,
   SUM_OF_SQUARES,
@@ -75,7 +84,7 @@ export interface ProfileOptions {
   /** EMA decay; 0 disables the EMA. */
   emaDecay: number;
   /** Modes to run, in order. */
-  modes: ('fused' | 'unfused')[];
+  modes: ('fused' | 'fused-no-bn' | 'unfused')[];
   /** Rounds over the modes, alternating their order (default 1). */
   rounds?: number;
   /** Progress lines. */
@@ -144,10 +153,10 @@ function perStep(counts: StepCounts, steps: number) {
   };
 }
 
-/** Runs `fn` with the fused kernels of the active backend unregistered, restoring them after. */
-async function withoutFusedKernels<T>(fn: () => Promise<T>): Promise<T> {
+/** Runs `fn` with kernels `names` of the active backend unregistered, restoring them after. */
+async function withoutKernels<T>(names: readonly string[], fn: () => Promise<T>): Promise<T> {
   const backend = tf.getBackend();
-  const saved = FUSED_KERNELS.map((name) => tf.getKernel(name, backend)).filter((k) => k != null);
+  const saved = names.map((name) => tf.getKernel(name, backend)).filter((k) => k != null);
   for (const config of saved) tf.unregisterKernel(config.kernelName, backend);
   try {
     return await fn();
@@ -178,16 +187,24 @@ async function profileMode(options: ProfileOptions) {
     'int32',
   );
   const context = { model, params, optimizer, labelSmoothing: 0.1, gradClip: options.gradClip };
-  const step = async () => {
+  // As `runTrainingEpoch`: the metrics in one readback, awaited after the next step is recorded.
+  let inFlight: StepMetricsInFlight | undefined;
+  const step = async (): Promise<number> => {
     const r = trainStep(context, x, y);
     ema?.update();
-    const [loss] = await Promise.all([r.loss.data(), r.correct.data(), r.gradNorm.data()]);
-    tf.dispose([r.loss, r.correct, r.gradNorm]);
-    return loss[0]!;
+    const previous = inFlight;
+    inFlight = readStepMetrics(r, { globalStep: 0, n: options.batch, lr: 0 });
+    return previous ? (await previous.values)[0] : Number.NaN;
+  };
+  const drain = async (): Promise<number> => {
+    const last = inFlight;
+    inFlight = undefined;
+    return last ? (await last.values)[0] : Number.NaN;
   };
   const counters = installStepCounters();
   try {
     for (let i = 0; i < options.warmup; i++) await step();
+    await drain();
     await syncDevice();
 
     // The step as trained.
@@ -196,9 +213,10 @@ async function profileMode(options: ProfileOptions) {
     let loss = Number.NaN;
     for (let i = 0; i < options.steps; i++) {
       const t0 = performance.now();
-      loss = await step();
+      await step();
       stepTimes.push(performance.now() - t0);
     }
+    loss = await drain();
     await syncDevice();
     const stepCounts = counters.snapshot();
 
@@ -344,7 +362,11 @@ export async function profileStep(options: ProfileOptions) {
         `${backend} ${options.arch}@${options.size} batch ${options.batch}: ${mode} (round ${r + 1}/${rounds})`,
       );
       const result =
-        mode === 'fused' ? await profileMode(options) : await withoutFusedKernels(() => profileMode(options));
+        mode === 'fused'
+          ? await profileMode(options)
+          : await withoutKernels(mode === 'unfused' ? FUSED_KERNELS : BATCH_NORM_KERNELS, () =>
+              profileMode(options),
+            );
       runs[mode] = [...(runs[mode] ?? []), result];
     }
   }
@@ -371,6 +393,7 @@ export async function profileStep(options: ProfileOptions) {
   );
   const fused = modes.fused;
   const unfused = modes.unfused;
+  const noBatchNorm = modes['fused-no-bn'];
   const ratio = (a: number | null | undefined, b: number | null | undefined) =>
     a == null || b == null || b === 0 ? null : round(a / b, 3);
   return {
@@ -400,6 +423,23 @@ export async function profileStep(options: ProfileOptions) {
             ),
             normMs: ratio(unfused.allRounds.phaseMsMedian.norm, fused.allRounds.phaseMsMedian.norm),
             emaMs: ratio(unfused.allRounds.phaseMsMedian.ema, fused.allRounds.phaseMsMedian.ema),
+          }
+        : undefined,
+    batchNormRatios:
+      fused && noBatchNorm
+        ? {
+            note: 'fused-no-bn / fused (> 1: the training BatchNorm kernels help)',
+            stepMs: ratio(noBatchNorm.allRounds.stepMsMedian, fused.allRounds.stepMsMedian),
+            kernelsPerStep: ratio(noBatchNorm.step.kernels, fused.step.kernels),
+            dispatchesPerStep: ratio(noBatchNorm.step.dispatches, fused.step.dispatches),
+            forwardMs: ratio(
+              noBatchNorm.allRounds.phaseMsMedian.forward,
+              fused.allRounds.phaseMsMedian.forward,
+            ),
+            backwardMs: ratio(
+              noBatchNorm.allRounds.phaseMsMedian.backward,
+              fused.allRounds.phaseMsMedian.backward,
+            ),
           }
         : undefined,
   };

@@ -6,7 +6,7 @@
  *
  *   npx jiti bench/gpu/profile-step.bench.ts [--backend cpu|wasm|webgpu|auto] [--browser]
  *     [--arch mobilenetv4_conv_small] [--size 64] [--batch 64] [--steps 3] [--warmup 2]
- *     [--grad-clip 1] [--ema 0.9998] [--modes fused,unfused] [--rounds 1]
+ *     [--grad-clip 1] [--ema 0.9998] [--modes fused,fused-no-bn,unfused] [--rounds 1]
  *
  * --browser   run on WebGPU inside headless Chromium (SwiftShader, a software renderer: counts
  *             are real, times are CPU-emulation times, not GPU times)

@@ -6,11 +6,14 @@
 #   device run --carry .gpu 'bash .gpu/run.sh'  # there; results in $OUT (or .gpu/gpu-out)
 #
 # In order, each under its own timeout so one failure does not cost the rest:
-#  1. fused-parity: the fused WebGPU kernels (AdamW, global norm, clipping, EMA) and 3 small_cnn
-#     training steps against the cpu backend (--require: an adapter must exist here);
-#  2. profile-step: MobileNetV4-conv-small 64 px batch 64 on webgpu, fused vs unfused — dispatches,
+#  1. fused-parity: the fused WebGPU kernels (AdamW, global norm, clipping, EMA, training BatchNorm)
+#     and 3 small_cnn training steps against the cpu backend (--require: an adapter must exist here);
+#  2. profile-step: MobileNetV4-conv-small 64 px batch 64 on webgpu, fused vs fused without the
+#     BatchNorm kernels vs unfused — dispatches,
 #     buffers, uploads, readbacks, copies, submits per step and forward/backward/norm/optimizer/
 #     EMA/metrics times;
+#  2b. step-metrics: the trainer's one-step-late packed metrics read vs the eager per-step reads
+#     on webgpu (step time, readbacks, bit-identical weights);
 #  3. train-throughput on webgpu at 32, 64 and 224 px (batch 64);
 #  4. train-throughput on wasm on the host CPU at 32 and 64 px (the zoo's sizes);
 #  5. the PyTorch reference on the same card (timm when installed, else the plain-PyTorch port),
@@ -46,8 +49,11 @@ step() { # <name> <timeout s> <output file> <command...>
   echo "$name rc=$rc $(( $(date +%s) - t0 ))s (total $(( $(date +%s) - start ))s)"; tail -3 "$out/${file%.json}.log"
 }
 step fused-parity 150 fused-parity.json "$node" bench/fused-parity.mjs --require --train-steps 3
-step profile-step 150 profile-step-webgpu.json "$node" bench/profile-step.mjs --backend webgpu \
-  --arch mobilenetv4_conv_small --size 64 --batch 64 --steps 3 --warmup 2 --grad-clip 1 --ema 0.9998
+step profile-step 200 profile-step-webgpu.json "$node" bench/profile-step.mjs --backend webgpu \
+  --arch mobilenetv4_conv_small --size 64 --batch 64 --steps 3 --warmup 2 --grad-clip 1 --ema 0.9998 \
+  --modes fused,fused-no-bn,unfused
+step step-metrics 120 step-metrics-webgpu.json "$node" bench/step-metrics.mjs --backend webgpu \
+  --arch mobilenetv4_conv_small --size 64 --batch 64 --steps 6 --warmup 2 --rounds 2
 step throughput-webgpu 210 throughput-webgpu.json "$node" bench/train-throughput.mjs --backend webgpu \
   --arch mobilenetv4_conv_small --size 32,64,224 --max-step-seconds 60 --train-seconds 6 --infer-seconds 0.5 --warmup 2
 step throughput-wasm 100 throughput-wasm-host-cpu.json "$node" bench/train-throughput.mjs --backend wasm \

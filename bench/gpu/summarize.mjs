@@ -73,6 +73,10 @@ const summary = {
           ok: parity.ok,
           where: parity.where,
           cases: parity.cases?.map((c) => [c.name, c.ok, c.maxRelativeError]),
+          batchNorm: parity.batchNorm && {
+            ok: parity.batchNorm.ok,
+            cases: parity.batchNorm.cases.map((c) => [c.shape, c.ok, Math.max(...Object.values(c.errors))]),
+          },
         },
   trainImgPerSec: Object.fromEntries(
     sizes.map((s) => [
@@ -107,8 +111,10 @@ const summary = {
     ? {
         settings: profile.profile.settings,
         fused: perStep(modes.fused),
+        fusedWithoutBatchNorm: perStep(modes['fused-no-bn']),
         unfused: perStep(modes.unfused),
         ratios: profile.profile.ratios,
+        batchNormRatios: profile.profile.batchNormRatios,
       }
     : profile,
 };
