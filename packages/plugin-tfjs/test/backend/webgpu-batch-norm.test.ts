@@ -43,6 +43,8 @@ it('training BatchNorm forward and gradient match the cpu composite on WebGPU', 
     [4, 6, 6, 8],
     [3, 4, 4, 100],
     [37, 24],
+    [7, 30, 30, 8],
+    [20001, 3],
   ]);
   expect(report.cases[0]!.kernels).toEqual({ MlopsBatchNormTrain: 2, MlopsBatchNormTrainGrad: 1 });
 }, 300_000);

@@ -1,6 +1,6 @@
 /**
  * `MlopsBatchNormTrain` and `MlopsBatchNormTrainGrad` for the `webgpu` backend: the programs of
- * `batch-norm-programs.ts`, two dispatches per kernel, recorded through tfjs's own
+ * `batch-norm-programs.ts`, two dispatches per kernel (three when the rows are split into blocks), recorded through tfjs's own
  * `runWebGPUProgram`; the per-channel outputs are `copyBufferToBuffer`s out of one small buffer.
  * Registered under the wasm kernels' names, so tfjs-layers' `BatchNormalization` takes them through
  * the same hook and tape gradient (`../wasm-kernels/batch-norm-train.ts`) and the models do not
@@ -17,9 +17,9 @@ import {
   type BatchNormCall,
   GRAD_SLOTS,
   gradDxCall,
-  gradSumsCall,
+  gradSumsCalls,
   STATS_SLOTS,
-  statsCall,
+  statsCalls,
 } from './batch-norm-programs.js';
 import { asWebGpuBackend, copier, type WebGpuBackendInternals } from './fused-kernels.js';
 
@@ -82,11 +82,20 @@ const forward: KernelFunc = (args) => {
     beta,
     ...(moving ? [movingMean, movingVariance] : []),
   );
-  const stats = run(
-    backend,
-    statsCall(rows, channels, moving, momentum ?? 0.99),
-    moving ? [x, movingMean, movingVariance] : [x],
-  );
+  const calls = statsCalls(rows, channels, moving, momentum ?? 0.99);
+  const movingInputs = moving ? [movingMean, movingVariance] : [];
+  let stats: TensorInfo;
+  if (calls.length === 1) {
+    stats = run(backend, calls[0]!, [x, ...movingInputs]);
+  } else {
+    // Row blocks: partials per block, then their merge.
+    const partials = run(backend, calls[0]!, [x]);
+    try {
+      stats = run(backend, calls[1]!, [partials, ...movingInputs]);
+    } finally {
+      backend.disposeData(partials.dataId);
+    }
+  }
   try {
     const y = run(backend, applyCall([...x.shape], channels, epsilon, maxPerDimension(backend)), [
       x,
@@ -113,7 +122,18 @@ const gradient: KernelFunc = (args) => {
   const { channels, rows } = layout(BATCH_NORM_TRAIN_GRAD, x, mean, variance, gamma);
   if (dy.dtype !== 'float32' || !util.arraysEqual(dy.shape, x.shape))
     throw new Error(`${BATCH_NORM_TRAIN_GRAD} (webgpu): dy must be float32 shaped as x`);
-  const sums = run(backend, gradSumsCall(rows, channels, epsilon), [dy, x, mean, variance]);
+  const calls = gradSumsCalls(rows, channels, epsilon);
+  let sums: TensorInfo;
+  if (calls.length === 1) {
+    sums = run(backend, calls[0]!, [dy, x, mean, variance]);
+  } else {
+    const partials = run(backend, calls[0]!, [dy, x, mean]);
+    try {
+      sums = run(backend, calls[1]!, [partials, variance]);
+    } finally {
+      backend.disposeData(partials.dataId);
+    }
+  }
   try {
     const dx = run(backend, gradDxCall([...x.shape], channels, epsilon, maxPerDimension(backend)), [
       dy,

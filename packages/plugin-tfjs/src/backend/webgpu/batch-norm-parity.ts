@@ -53,12 +53,17 @@ export interface BatchNormParityReport {
   cases: BatchNormParityCase[];
 }
 
-/** Shapes: 1 channel, 8 (one partial lane block), 100 (two workgroups, the second partial), rank 2. */
+/**
+ * Shapes: 1 channel, 8 (one partial lane block), 100 (two workgroups, the second partial), rank 2;
+ * then rows split into row blocks and merged (7 blocks of 900 rows; 10 blocks, the last shorter).
+ */
 export const BATCH_NORM_PARITY_SHAPES: number[][] = [
   [2, 5, 5, 1],
   [4, 6, 6, 8],
   [3, 4, 4, 100],
   [37, 24],
+  [7, 30, 30, 8],
+  [20001, 3],
 ];
 
 const EPSILON = 1e-5;

@@ -25,6 +25,10 @@ import { dispatchGrid } from './fusion-plan.js';
 export const BN_WORKGROUP_SIZE = 256;
 /** Largest number of channels one reduction workgroup owns. */
 export const MAX_CHANNEL_LANES = 64;
+/** Rows each row lane of a reduction workgroup handles, at most (past it the rows are split). */
+export const ROWS_PER_LANE = 32;
+/** Most row blocks of a reduction (their partials are merged by one invocation per channel). */
+export const MAX_ROW_BLOCKS = 1024;
 
 /** How a per-channel reduction over `rows × channels` (channels last) is spread over workgroups. */
 export interface BatchNormReductionPlan {
@@ -32,14 +36,23 @@ export interface BatchNormReductionPlan {
   channelLanes: number;
   /** Lanes striding over the rows per channel (`BN_WORKGROUP_SIZE / channelLanes`). */
   rowLanes: number;
-  /** Workgroups: one per `channelLanes` channels. */
+  /** Channel blocks: `⌈channels / channelLanes⌉`. */
+  channelBlocks: number;
+  /** Row blocks (1: one workgroup sees all rows of its channels, no merge pass). */
+  rowBlocks: number;
+  /** Rows per row block (the last may have fewer, never none). */
+  rowsPerBlock: number;
+  /** Workgroups: `channelBlocks × rowBlocks`. */
   workgroups: number;
 }
 
 /**
  * The reduction layout of a `rows × channels` activation: the smallest power of two ≥ `channels`
  * (at most {@link MAX_CHANNEL_LANES}) channels per workgroup, the other lanes of the workgroup
- * over the rows, `⌈channels / channelLanes⌉` workgroups.
+ * over the rows; past {@link ROWS_PER_LANE} rows per lane the rows are split into row blocks (at
+ * most {@link MAX_ROW_BLOCKS}), one workgroup each, so a large activation (MobileNetV4's first
+ * layers at 224 px: 800k rows of 32 channels) keeps the GPU busy instead of one workgroup looping
+ * over all rows; their partials are then merged per channel in a second, small dispatch.
  */
 export function planBatchNormReduction(rows: number, channels: number): BatchNormReductionPlan {
   if (!(Number.isInteger(rows) && rows >= 1))
@@ -48,10 +61,19 @@ export function planBatchNormReduction(rows: number, channels: number): BatchNor
     throw new RangeError(`channels must be a whole number >= 1, got ${channels}`);
   let channelLanes = 1;
   while (channelLanes < channels && channelLanes < MAX_CHANNEL_LANES) channelLanes *= 2;
+  const rowLanes = BN_WORKGROUP_SIZE / channelLanes;
+  const channelBlocks = Math.ceil(channels / channelLanes);
+  const wanted = Math.min(MAX_ROW_BLOCKS, Math.ceil(rows / (rowLanes * ROWS_PER_LANE)));
+  const rowsPerBlock = Math.ceil(rows / wanted);
+  // Recounted from the block length, so that no block is empty.
+  const rowBlocks = Math.ceil(rows / rowsPerBlock);
   return {
     channelLanes,
-    rowLanes: BN_WORKGROUP_SIZE / channelLanes,
-    workgroups: Math.ceil(channels / channelLanes),
+    rowLanes,
+    channelBlocks,
+    rowBlocks,
+    rowsPerBlock,
+    workgroups: channelBlocks * rowBlocks,
   };
 }
 
@@ -86,7 +108,14 @@ function program(
   };
 }
 
-/** Which channel and row lane an invocation of a reduction workgroup is. */
+/** Uniforms every reduction program declares first (see {@link reductionUniforms}). */
+const REDUCTION_UNIFORMS = 'rows : i32, channels : i32, channelBlocks : i32, rowsPerBlock : i32,';
+
+function reductionUniforms(rows: number, channels: number, plan: BatchNormReductionPlan): ProgramUniform[] {
+  return [i32(rows), i32(channels), i32(plan.channelBlocks), i32(plan.rowsPerBlock)];
+}
+
+/** Which channel, row lane and row block an invocation of a reduction workgroup is. */
 function reductionPrologue(plan: BatchNormReductionPlan): string {
   return `
   let block = index / ${BN_WORKGROUP_SIZE};
@@ -95,7 +124,12 @@ function reductionPrologue(plan: BatchNormReductionPlan): string {
   let rowLane = lane / ${plan.channelLanes};
   let channels = uniforms.channels;
   let rows = uniforms.rows;
-  let c = block * ${plan.channelLanes} + channelLane;`;
+  let channelBlock = block % uniforms.channelBlocks;
+  let rowBlock = block / uniforms.channelBlocks;
+  let rowStart = rowBlock * uniforms.rowsPerBlock;
+  let rowEnd = min(rows, rowStart + uniforms.rowsPerBlock);
+  let blockRows = f32(rowEnd - rowStart);
+  let c = channelBlock * ${plan.channelLanes} + channelLane;`;
 }
 
 /** Adds the row lanes' values of `array` (workgroup memory) into its first `channelLanes` slots. */
@@ -117,7 +151,7 @@ function laneSum(plan: BatchNormReductionPlan, name: string, term: string): stri
   {
     var carry = 0.0;
     if (c < channels) {
-      for (var r = rowLane; r < rows; r = r + ${plan.rowLanes}) {
+      for (var r = rowStart + rowLane; r < rowEnd; r = r + ${plan.rowLanes}) {
         let i = r * channels + c;
         let y = (${term}) - carry;
         let t = ${name} + y;
@@ -139,6 +173,54 @@ export const STATS_SLOTS = { mean: 0, variance: 1, movingMean: 2, movingVariance
  */
 export function statsCall(rows: number, channels: number, moving: boolean, momentum: number): BatchNormCall {
   const plan = planBatchNormReduction(rows, channels);
+  if (plan.rowBlocks > 1) throw new RangeError(`statsCall: ${rows} rows need row blocks (statsCalls)`);
+  return statsProgram(rows, channels, plan, moving ? 'moving' : 'batch', momentum);
+}
+
+/** Uniform that turns momentum into the moving statistics' decay, `1 − momentum` in float32. */
+const decayOf = (momentum: number) => f32(Math.fround(1 - momentum));
+
+/**
+ * The statistics of a `rows × channels` activation as the kernel runs them: {@link statsCall} when
+ * one row block suffices; else {@link STATS_PARTIAL} per row block (local mean and Σ(x − local
+ * mean)², output `[rowBlocks·2·C]`) and a merge (Chan's parallel variance, blocks in order;
+ * inputs `partials` and the moving statistics) writing the {@link statsCall} output.
+ */
+export function statsCalls(
+  rows: number,
+  channels: number,
+  moving: boolean,
+  momentum: number,
+): BatchNormCall[] {
+  const plan = planBatchNormReduction(rows, channels);
+  if (plan.rowBlocks === 1)
+    return [statsProgram(rows, channels, plan, moving ? 'moving' : 'batch', momentum)];
+  return [
+    statsProgram(rows, channels, plan, 'partial', momentum),
+    mergeStatsCall(rows, channels, plan, moving, momentum),
+  ];
+}
+
+/** Marks the per-row-block variant of a reduction program. */
+export const STATS_PARTIAL = 'partial';
+
+function statsProgram(
+  rows: number,
+  channels: number,
+  plan: BatchNormReductionPlan,
+  kind: 'moving' | 'batch' | typeof STATS_PARTIAL,
+  momentum: number,
+): BatchNormCall {
+  const moving = kind === 'moving';
+  const finalCode =
+    kind === STATS_PARTIAL
+      ? `
+    result[(2 * rowBlock) * channels + c] = mean;
+    result[(2 * rowBlock + 1) * channels + c] = partial[channelLane];`
+      : `
+    let variance = partial[channelLane] / f32(rows);
+    result[${STATS_SLOTS.mean} * channels + c] = mean;
+    result[${STATS_SLOTS.variance} * channels + c] = variance;`;
   const movingCode = moving
     ? `
     result[${STATS_SLOTS.movingMean} * channels + c] = movingMean[c] - (movingMean[c] - mean) * uniforms.decay;
@@ -149,26 +231,77 @@ var<workgroup> partial: array<f32, ${BN_WORKGROUP_SIZE}>;
 
 fn main(index: i32) {${reductionPrologue(plan)}${laneSum(plan, 'sum', 'x[i]')}
   partial[lane] = sum;${rowLaneSum(plan, 'partial')}
-  let mean = partial[channelLane] / f32(rows);
+  let mean = partial[channelLane] / blockRows;
   workgroupBarrier();${laneSum(plan, 'squares', '(x[i] - mean) * (x[i] - mean)')}
   partial[lane] = squares;${rowLaneSum(plan, 'partial')}
-  if (rowLane == 0 && c < channels) {
-    let variance = partial[channelLane] / f32(rows);
-    result[${STATS_SLOTS.mean} * channels + c] = mean;
-    result[${STATS_SLOTS.variance} * channels + c] = variance;${movingCode}
+  if (rowLane == 0 && c < channels) {${finalCode}${movingCode}
   }
 }
 `;
   return {
     program: program(
-      `stats_${moving ? 'moving' : 'batch'}_${plan.channelLanes}`,
+      `stats_${kind}_${plan.channelLanes}`,
       moving ? ['x', 'movingMean', 'movingVariance'] : ['x'],
-      [(moving ? 4 : 2) * channels],
-      [plan.workgroups, 1, 1],
-      'rows : i32, channels : i32, decay : f32,',
+      [kind === STATS_PARTIAL ? 2 * plan.rowBlocks * channels : (moving ? 4 : 2) * channels],
+      dispatchGrid(plan.workgroups, MAX_WORKGROUPS_PER_DIMENSION),
+      `${REDUCTION_UNIFORMS} decay : f32,`,
       code,
     ),
-    uniforms: [i32(rows), i32(channels), f32(Math.fround(1 - momentum))],
+    uniforms: [...reductionUniforms(rows, channels, plan), decayOf(momentum)],
+  };
+}
+
+/** Every WebGPU adapter allows this many workgroups per dimension (row blocks stay far below). */
+const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+
+/** Rows of row block `rb` (WGSL), from the uniforms `rows` and `rowsPerBlock`. */
+const BLOCK_ROWS = `f32(min(uniforms.rows, (rb + 1) * uniforms.rowsPerBlock) - rb * uniforms.rowsPerBlock)`;
+
+function mergeStatsCall(
+  rows: number,
+  channels: number,
+  plan: BatchNormReductionPlan,
+  moving: boolean,
+  momentum: number,
+): BatchNormCall {
+  const movingCode = moving
+    ? `
+  result[${STATS_SLOTS.movingMean} * channels + c] = movingMean[c] - (movingMean[c] - mean) * uniforms.decay;
+  result[${STATS_SLOTS.movingVariance} * channels + c] = movingVariance[c] - (movingVariance[c] - variance) * uniforms.decay;`
+    : '';
+  const code = `
+fn main(index: i32) {
+  let channels = uniforms.channels;
+  let c = index;
+  if (c >= channels) {
+    return;
+  }
+  let total = f32(uniforms.rows);
+  var weighted = 0.0;
+  for (var rb = 0; rb < uniforms.rowBlocks; rb = rb + 1) {
+    weighted = weighted + ${BLOCK_ROWS} * partials[(2 * rb) * channels + c];
+  }
+  let mean = weighted / total;
+  var m2 = 0.0;
+  for (var rb = 0; rb < uniforms.rowBlocks; rb = rb + 1) {
+    let d = partials[(2 * rb) * channels + c] - mean;
+    m2 = m2 + partials[(2 * rb + 1) * channels + c] + ${BLOCK_ROWS} * d * d;
+  }
+  let variance = m2 / total;
+  result[${STATS_SLOTS.mean} * channels + c] = mean;
+  result[${STATS_SLOTS.variance} * channels + c] = variance;${movingCode}
+}
+`;
+  return {
+    program: program(
+      `stats_merge_${moving ? 'moving' : 'batch'}`,
+      moving ? ['partials', 'movingMean', 'movingVariance'] : ['partials'],
+      [(moving ? 4 : 2) * channels],
+      [Math.ceil(channels / BN_WORKGROUP_SIZE), 1, 1],
+      'rows : i32, channels : i32, rowsPerBlock : i32, rowBlocks : i32, decay : f32,',
+      code,
+    ),
+    uniforms: [i32(rows), i32(channels), i32(plan.rowsPerBlock), i32(plan.rowBlocks), decayOf(momentum)],
   };
 }
 
@@ -222,6 +355,65 @@ export const GRAD_SLOTS = { dBeta: 0, dGamma: 1 } as const;
  */
 export function gradSumsCall(rows: number, channels: number, epsilon: number): BatchNormCall {
   const plan = planBatchNormReduction(rows, channels);
+  if (plan.rowBlocks > 1) throw new RangeError(`gradSumsCall: ${rows} rows need row blocks (gradSumsCalls)`);
+  return gradSumsProgram(rows, channels, plan, epsilon, false);
+}
+
+/**
+ * The gradient sums as the kernel runs them: {@link gradSumsCall} when one row block suffices; else
+ * Σdy and Σdy·(x − mean) per row block (output `[rowBlocks·2·C]`) and a merge adding the blocks
+ * in order (inputs `partials`, `variance`) into the {@link gradSumsCall} output.
+ */
+export function gradSumsCalls(rows: number, channels: number, epsilon: number): BatchNormCall[] {
+  const plan = planBatchNormReduction(rows, channels);
+  if (plan.rowBlocks === 1) return [gradSumsProgram(rows, channels, plan, epsilon, false)];
+  const merge = `
+fn main(index: i32) {
+  let channels = uniforms.channels;
+  let c = index;
+  if (c >= channels) {
+    return;
+  }
+  var sumDy = 0.0;
+  var sumDyXc = 0.0;
+  for (var rb = 0; rb < uniforms.rowBlocks; rb = rb + 1) {
+    sumDy = sumDy + partials[(2 * rb) * channels + c];
+    sumDyXc = sumDyXc + partials[(2 * rb + 1) * channels + c];
+  }
+  result[${GRAD_SLOTS.dBeta} * channels + c] = sumDy;
+  result[${GRAD_SLOTS.dGamma} * channels + c] = sumDyXc / sqrt(variance[c] + uniforms.epsilon);
+}
+`;
+  return [
+    gradSumsProgram(rows, channels, plan, epsilon, true),
+    {
+      program: program(
+        'grad_merge',
+        ['partials', 'variance'],
+        [2 * channels],
+        [Math.ceil(channels / BN_WORKGROUP_SIZE), 1, 1],
+        'channels : i32, rowBlocks : i32, epsilon : f32,',
+        merge,
+      ),
+      uniforms: [i32(channels), i32(plan.rowBlocks), f32(epsilon)],
+    },
+  ];
+}
+
+function gradSumsProgram(
+  rows: number,
+  channels: number,
+  plan: BatchNormReductionPlan,
+  epsilon: number,
+  partialOnly: boolean,
+): BatchNormCall {
+  const finalCode = partialOnly
+    ? `
+    result[(2 * rowBlock) * channels + c] = partialDy[channelLane];
+    result[(2 * rowBlock + 1) * channels + c] = partialDyXc[channelLane];`
+    : `
+    result[${GRAD_SLOTS.dBeta} * channels + c] = partialDy[channelLane];
+    result[${GRAD_SLOTS.dGamma} * channels + c] = partialDyXc[channelLane] / sqrt(variance[c] + uniforms.epsilon);`;
   const code = `
 var<workgroup> partialDy: array<f32, ${BN_WORKGROUP_SIZE}>;
 var<workgroup> partialDyXc: array<f32, ${BN_WORKGROUP_SIZE}>;
@@ -233,22 +425,20 @@ fn main(index: i32) {${reductionPrologue(plan)}
   }${laneSum(plan, 'sumDy', 'dy[i]')}${laneSum(plan, 'sumDyXc', 'dy[i] * (x[i] - m)')}
   partialDy[lane] = sumDy;
   partialDyXc[lane] = sumDyXc;${rowLaneSum(plan, 'partialDy')}${rowLaneSum(plan, 'partialDyXc')}
-  if (rowLane == 0 && c < channels) {
-    result[${GRAD_SLOTS.dBeta} * channels + c] = partialDy[channelLane];
-    result[${GRAD_SLOTS.dGamma} * channels + c] = partialDyXc[channelLane] / sqrt(variance[c] + uniforms.epsilon);
+  if (rowLane == 0 && c < channels) {${finalCode}
   }
 }
 `;
   return {
     program: program(
-      `grad_sums_${plan.channelLanes}`,
-      ['dy', 'x', 'mean', 'variance'],
-      [2 * channels],
-      [plan.workgroups, 1, 1],
-      'rows : i32, channels : i32, epsilon : f32,',
+      `grad_sums_${partialOnly ? 'partial' : 'final'}_${plan.channelLanes}`,
+      partialOnly ? ['dy', 'x', 'mean'] : ['dy', 'x', 'mean', 'variance'],
+      [2 * (partialOnly ? plan.rowBlocks : 1) * channels],
+      dispatchGrid(plan.workgroups, MAX_WORKGROUPS_PER_DIMENSION),
+      `${REDUCTION_UNIFORMS} epsilon : f32,`,
       code,
     ),
-    uniforms: [i32(rows), i32(channels), f32(epsilon)],
+    uniforms: [...reductionUniforms(rows, channels, plan), f32(epsilon)],
   };
 }
 
