@@ -329,14 +329,17 @@ export const UI_HTML = `<!doctype html>
     const registered = detail && detail.versions.find((item) => item.version === version);
     // Every class from the server (not only the top 5), so the two answers compare in full.
     const classes = registered && Array.isArray(registered.metadata.labels) ? registered.metadata.labels.length : 5;
-    const server = predictOnServer(file, version, Math.min(1000, Math.max(5, classes)));
+    // Both requests run at once and are awaited in turn below: mark them handled now, so a rejection
+    // that comes before its await is not also logged as an unhandled rejection.
+    const started = (promise) => { promise.catch(() => {}); return promise; };
+    const server = started(predictOnServer(file, version, Math.min(1000, Math.max(5, classes))));
     await ortChecked;
     if (ortMissing) $('browser-note').textContent = ortMissing;
     const browser = ortMissing
       ? Promise.resolve({ missing: true })
       : version === undefined
         ? Promise.resolve({ reason: 'no version to run' })
-        : predictInBrowser(file, version);
+        : started(predictInBrowser(file, version));
     let serverTop = null;
     try {
       const { body, ms: took } = await server;
