@@ -26,39 +26,53 @@ function capturingLogger(lines: string[]): Logger {
   return logger;
 }
 
+/** Starts `mlops run --stages serve` over `registry` with `serve`; stop it with `controller.abort()`. */
+async function startServeStage(
+  registry: FakeRegistry,
+  serve: Record<string, unknown>,
+  { decoder = true }: { decoder?: boolean } = {},
+): Promise<{ lines: string[]; controller: AbortController; running: ReturnType<Pipeline['run']> }> {
+  const root = await mkdtemp(join(tmpdir(), 'mlops-serve-'));
+  const services = definePlugin({
+    name: 'test-services',
+    apply(api) {
+      api.provide(ModelRegistry, registry);
+      api.provide(Runtime, new FakeRuntime());
+      if (decoder) api.provide(ImageDecoder, { decode: fakeDecode });
+    },
+  });
+  const { config } = await resolveUserConfig(
+    {
+      project: 'demo',
+      serve: { port: 0, host: '127.0.0.1', ...serve },
+      plugins: [services, server({ logger: false })],
+    },
+    { file: join(root, 'mlops.config.ts') },
+  );
+  const lines: string[] = [];
+  const pipeline = await Pipeline.create({ config, logger: capturingLogger(lines) });
+  const controller = new AbortController();
+  return { lines, controller, running: pipeline.run({ stages: ['serve'], signal: controller.signal }) };
+}
+
+/** The URL the serve stage logs once it listens (polled for up to 5 s). */
+async function listeningUrl(lines: readonly string[]): Promise<string | undefined> {
+  let url: string | undefined;
+  for (let i = 0; i < 100 && !url; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    url = lines.map((line) => /at (http:\/\/\S+)/.exec(line)?.[1]).find(Boolean);
+  }
+  return url;
+}
+
 describe('server() plugin: the serve stage', () => {
   it('serves the registry until the run is stopped, and trains nothing', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'mlops-serve-'));
     const registry = new FakeRegistry();
     const artifacts = { tfjs: { hash: 'a'.repeat(64), kind: 'dir' as const, size: 1 } };
     const version = await registry.register({ model: 'demo', artifacts });
     await registry.promote('demo', version.version, 'production');
-    const services = definePlugin({
-      name: 'test-services',
-      apply(api) {
-        api.provide(ModelRegistry, registry);
-        api.provide(Runtime, new FakeRuntime());
-        api.provide(ImageDecoder, { decode: fakeDecode });
-      },
-    });
-    const { config } = await resolveUserConfig(
-      {
-        project: 'demo',
-        serve: { port: 0, host: '127.0.0.1' },
-        plugins: [services, server({ logger: false })],
-      },
-      { file: join(root, 'mlops.config.ts') },
-    );
-    const lines: string[] = [];
-    const pipeline = await Pipeline.create({ config, logger: capturingLogger(lines) });
-    const controller = new AbortController();
-    const running = pipeline.run({ stages: ['serve'], signal: controller.signal });
-
-    let url: string | undefined;
-    for (let i = 0; i < 100 && !url; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      url = lines.map((line) => /at (http:\/\/\S+)/.exec(line)?.[1]).find(Boolean);
-    }
+    const { lines, controller, running } = await startServeStage(registry, {});
+    const url = await listeningUrl(lines);
     expect(url).toBeDefined();
     const health = await fetch(`${url}/`);
     expect(await health.json()).toEqual({ message: 'OK', 'status-code': 200 });
@@ -69,35 +83,16 @@ describe('server() plugin: the serve stage', () => {
   });
 
   it('enables the promotion route with serve.promoteToken', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'mlops-serve-'));
     const registry = new FakeRegistry();
     const artifacts = { tfjs: { hash: 'a'.repeat(64), kind: 'dir' as const, size: 1 } };
     for (let i = 0; i < 2; i++) await registry.register({ model: 'demo', artifacts });
     await registry.promote('demo', 1, 'production');
-    const services = definePlugin({
-      name: 'test-services',
-      apply(api) {
-        api.provide(ModelRegistry, registry);
-        api.provide(Runtime, new FakeRuntime());
-      },
-    });
-    const { config } = await resolveUserConfig(
-      {
-        project: 'demo',
-        serve: { port: 0, host: '127.0.0.1', promoteToken: 'tok' },
-        plugins: [services, server({ logger: false })],
-      },
-      { file: join(root, 'mlops.config.ts') },
+    const { lines, controller, running } = await startServeStage(
+      registry,
+      { promoteToken: 'tok' },
+      { decoder: false },
     );
-    const lines: string[] = [];
-    const pipeline = await Pipeline.create({ config, logger: capturingLogger(lines) });
-    const controller = new AbortController();
-    const running = pipeline.run({ stages: ['serve'], signal: controller.signal });
-    let url: string | undefined;
-    for (let i = 0; i < 100 && !url; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      url = lines.map((line) => /at (http:\/\/\S+)/.exec(line)?.[1]).find(Boolean);
-    }
+    const url = await listeningUrl(lines);
     expect(url).toBeDefined();
     const post = (token: string) =>
       fetch(`${url}/v1/models/demo/aliases/production`, {
@@ -114,32 +109,12 @@ describe('server() plugin: the serve stage', () => {
   });
 
   it('says at start-up which route serves which alias, and a missing alias in one warning line', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'mlops-serve-'));
     const registry = new FakeRegistry();
     await registry.register({
       model: 'demo',
       artifacts: { tfjs: { hash: 'a'.repeat(64), kind: 'dir', size: 1 } },
     });
-    const services = definePlugin({
-      name: 'test-services',
-      apply(api) {
-        api.provide(ModelRegistry, registry);
-        api.provide(Runtime, new FakeRuntime());
-        api.provide(ImageDecoder, { decode: fakeDecode });
-      },
-    });
-    const { config } = await resolveUserConfig(
-      {
-        project: 'demo',
-        serve: { port: 0, host: '127.0.0.1', alias: 'preproduction' },
-        plugins: [services, server({ logger: false })],
-      },
-      { file: join(root, 'mlops.config.ts') },
-    );
-    const lines: string[] = [];
-    const pipeline = await Pipeline.create({ config, logger: capturingLogger(lines) });
-    const controller = new AbortController();
-    const running = pipeline.run({ stages: ['serve'], signal: controller.signal });
+    const { lines, controller, running } = await startServeStage(registry, { alias: 'preproduction' });
     const missing = () => lines.filter((line) => line.includes('alias yet'));
     for (let i = 0; i < 100 && missing().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
     controller.abort();
