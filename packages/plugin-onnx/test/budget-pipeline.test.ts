@@ -4,7 +4,7 @@
  * maxBytes lies between the int8 and fp32 sizes (int8 only), and one that refuses all (a coded
  * error with the numbers, nothing registered).
  */
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -12,37 +12,17 @@ import {
   type ExportBudgetConfig,
   type ExportOutput,
   isMlopsError,
-  type Logger,
   ModelRegistry,
   Pipeline,
   resolveUserConfig,
+  silentLogger,
 } from '@mlops/core';
-import { encodePng, tfjs } from '@mlops/plugin-tfjs';
+import { tfjs } from '@mlops/plugin-tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { onnx } from '../src/plugin.js';
 import { OnnxRuntime } from '../src/runtime/onnx-runtime.js';
-import { LABELS } from './helpers/exported.js';
-import { fashionMnistSlice, type SmallSplit } from './helpers/fashion-mnist.js';
-
-const quiet: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  child: () => quiet,
-};
-
-async function writeSplit(root: string, split: string, data: SmallSplit): Promise<void> {
-  for (let i = 0; i < data.count; i++) {
-    const label = LABELS[data.labels[i] as number] as string;
-    const dir = join(root, split, label.replace('/', '-'));
-    await mkdir(dir, { recursive: true });
-    await writeFile(
-      join(dir, `${i}.png`),
-      encodePng(data.images.subarray(i * 784, (i + 1) * 784), 28, 28, 1),
-    );
-  }
-}
+import { writeSplit } from './helpers/exported.js';
+import { fashionMnistSlice } from './helpers/fashion-mnist.js';
 
 let root: string;
 
@@ -70,7 +50,7 @@ async function pipelineWith(budget: ExportBudgetConfig): Promise<Pipeline> {
     },
     { file: join(root, 'mlops.config.ts') },
   );
-  return Pipeline.create({ config, logger: quiet });
+  return Pipeline.create({ config, logger: silentLogger });
 }
 
 beforeAll(async () => {

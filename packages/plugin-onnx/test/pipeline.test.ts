@@ -3,36 +3,23 @@
  * plugins on a small Fashion-MNIST ImageFolder tree, then the registered version served by the
  * ONNX runtime next to the tfjs runtime.
  */
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArtifactStore, type Logger, ModelRegistry, Pipeline, Runtime, resolveUserConfig } from '@mlops/core';
-import { encodePng, tfjs } from '@mlops/plugin-tfjs';
+import {
+  ArtifactStore,
+  ModelRegistry,
+  Pipeline,
+  Runtime,
+  resolveUserConfig,
+  silentLogger,
+} from '@mlops/core';
+import { tfjs } from '@mlops/plugin-tfjs';
 import { describe, expect, it } from 'vitest';
 import { onnx } from '../src/plugin.js';
 import { OnnxRuntime } from '../src/runtime/onnx-runtime.js';
-import { LABELS } from './helpers/exported.js';
-import { fashionMnistSlice, type SmallSplit } from './helpers/fashion-mnist.js';
-
-const quiet: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  child: () => quiet,
-};
-
-async function writeSplit(root: string, split: string, data: SmallSplit): Promise<void> {
-  for (let i = 0; i < data.count; i++) {
-    const label = LABELS[data.labels[i] as number] as string;
-    const dir = join(root, split, label.replace('/', '-'));
-    await mkdir(dir, { recursive: true });
-    await writeFile(
-      join(dir, `${i}.png`),
-      encodePng(data.images.subarray(i * 784, (i + 1) * 784), 28, 28, 1),
-    );
-  }
-}
+import { writeSplit } from './helpers/exported.js';
+import { fashionMnistSlice } from './helpers/fashion-mnist.js';
 
 describe('export stage with onnx()', () => {
   it('exports fp32 + int8, records parity and quantization, registers both, and serves them', async () => {
@@ -59,7 +46,7 @@ describe('export stage with onnx()', () => {
       },
       { file: join(root, 'mlops.config.ts') },
     );
-    const pipeline = await Pipeline.create({ config, logger: quiet });
+    const pipeline = await Pipeline.create({ config, logger: silentLogger });
     const result = await pipeline.run({ stages: ['export'] });
 
     const exports = result.outputs.export?.exports ?? [];

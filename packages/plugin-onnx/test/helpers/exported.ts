@@ -1,4 +1,6 @@
-import { FASHION_MNIST_LABELS } from '@mlops/plugin-tfjs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { encodePng, FASHION_MNIST_LABELS } from '@mlops/plugin-tfjs';
 import { type ExportedOnnx, exportOnnx } from '../../src/stage/export-onnx.js';
 import { type OnnxExporterOptions, resolveExporterOptions } from '../../src/stage/exporter-options.js';
 import type { NormalizedSample } from '../../src/stage/samples.js';
@@ -7,6 +9,19 @@ import { type TrainedFixture, trainedFastCnn } from './trained-model.js';
 
 /** Fashion-MNIST's labels, in class order (plugin-tfjs's list, mutable where a `ModelVersion` wants one). */
 export const LABELS: string[] = [...FASHION_MNIST_LABELS];
+
+/** Writes a split as an ImageFolder tree `root/split/<label>/<i>.png` (a `/` in a label becomes `-`). */
+export async function writeSplit(root: string, split: string, data: SmallSplit): Promise<void> {
+  for (let i = 0; i < data.count; i++) {
+    const label = LABELS[data.labels[i] as number] as string;
+    const dir = join(root, split, label.replace('/', '-'));
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, `${i}.png`),
+      encodePng(data.images.subarray(i * 784, (i + 1) * 784), 28, 28, 1),
+    );
+  }
+}
 
 /** A {@link NormalizedSample} of the first `limit` images of a split. */
 export function sampleOf(split: SmallSplit, name: string, limit = split.count): NormalizedSample {
