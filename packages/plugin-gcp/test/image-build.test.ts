@@ -2,13 +2,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { dataAdd, LocalArtifactStore } from '@mlops/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createBuildContext } from '../src/build/build-context.js';
 import { IgnoreRules, parseIgnoreFile } from '../src/build/ignore-rules.js';
 import { writeTar } from '../src/build/tar.js';
-import { type FakeGoogleApi, type FakeRequest, startFakeGoogleApi } from './fake-google-api.js';
-import { type GcsEmulator, startGcsEmulator } from './gcs-emulator.js';
-import { emulatorClient, readDirect, tempDir } from './helpers.js';
+import type { FakeRequest } from './fake-google-api.js';
+import { emulatorClient, readDirect, tempDir, useFakeGoogleCloud } from './helpers.js';
 import { gcpProject } from './project.js';
 
 const tokens = { getAccessToken: async () => 'test-token' };
@@ -17,18 +16,7 @@ const flags = { target: 'cloud-run', project: 'acme-ml', region: 'europe-west1',
 const service = 'projects/acme-ml/locations/europe-west1/services/shoes';
 const repo = 'projects/acme-ml/locations/europe-west1/repositories/mlops';
 
-let api: FakeGoogleApi;
-let emulator: GcsEmulator;
-beforeAll(async () => {
-  [api, emulator] = await Promise.all([startFakeGoogleApi(), startGcsEmulator()]);
-});
-afterAll(async () => {
-  await Promise.all([api?.stop(), emulator?.stop()]);
-});
-afterEach(() => {
-  expect(api.violations).toEqual([]);
-  api.reset();
-});
+const cloud = useFakeGoogleCloud();
 
 /** Entries of a tar (regular files, pax paths honoured): path → content. */
 function untar(tar: Buffer): Map<string, string> {
@@ -82,8 +70,8 @@ async function project(dir: string) {
     dir,
     {
       tokens,
-      apiEndpoint: emulator.url,
-      endpoints: api.endpoints,
+      apiEndpoint: cloud.emulator.url,
+      endpoints: cloud.api.endpoints,
       pollIntervalMs: 5,
       apiRetry: { baseDelayMs: 5 },
       registry: 'bucket',
@@ -98,19 +86,19 @@ async function project(dir: string) {
  */
 function fakeRegistryAndBuild() {
   const state = { repository: false, tags: new Set<string>(), builds: [] as FakeRequest[] };
-  const storage = emulatorClient(emulator.url);
+  const storage = emulatorClient(cloud.emulator.url);
   const log = (id: string, text: string) =>
     storage.bucket('acme-ml-models').file(`mlops/builds/logs/log-${id}.txt`).save(text, { resumable: false });
-  api.on('GET', `/artifactregistry/v1/${repo}`, [
+  cloud.api.on('GET', `/artifactregistry/v1/${repo}`, [
     () =>
       state.repository
         ? { body: { name: repo, format: 'DOCKER' } }
         : { status: 404, body: { error: { code: 404, message: 'not found', status: 'NOT_FOUND' } } },
   ]);
-  api.on('POST', '/artifactregistry/v1/projects/acme-ml/locations/europe-west1/repositories', [
+  cloud.api.on('POST', '/artifactregistry/v1/projects/acme-ml/locations/europe-west1/repositories', [
     () => ({ body: { name: 'projects/acme-ml/locations/europe-west1/operations/repo-1', done: false } }),
   ]);
-  api.on('GET', '/artifactregistry/v1/projects/acme-ml/locations/europe-west1/operations/repo-1', [
+  cloud.api.on('GET', '/artifactregistry/v1/projects/acme-ml/locations/europe-west1/operations/repo-1', [
     () => {
       state.repository = true;
       return {
@@ -122,7 +110,7 @@ function fakeRegistryAndBuild() {
       };
     },
   ]);
-  api.on('POST', '/cloudbuild/v1/projects/acme-ml/locations/europe-west1/builds', [
+  cloud.api.on('POST', '/cloudbuild/v1/projects/acme-ml/locations/europe-west1/builds', [
     async (request) => {
       state.builds.push(request);
       const id = `build-${state.builds.length}`;
@@ -145,7 +133,7 @@ function fakeRegistryAndBuild() {
   for (const id of ['build-1', 'build-2', 'build-3']) {
     const image = () =>
       ((state.builds.at(-1)?.body ?? { images: [] }) as { images: string[] }).images[0] as string;
-    api.on('GET', `/cloudbuild/v1/projects/acme-ml/locations/europe-west1/operations/${id}`, [
+    cloud.api.on('GET', `/cloudbuild/v1/projects/acme-ml/locations/europe-west1/operations/${id}`, [
       async () => {
         await log(id, 'Step 1/9 : FROM node:22-bookworm-slim AS deps\nStep 2/9 : WORKDIR /app\n');
         return {
@@ -163,7 +151,7 @@ function fakeRegistryAndBuild() {
         );
         const tag = image().split(':').at(-1) as string;
         state.tags.add(tag);
-        api.on('GET', `/artifactregistry/v1/${repo}/packages/shoes/tags/${tag}`, [
+        cloud.api.on('GET', `/artifactregistry/v1/${repo}/packages/shoes/tags/${tag}`, [
           {
             body: {
               name: `${repo}/packages/shoes/tags/${tag}`,
@@ -190,11 +178,11 @@ function fakeRegistryAndBuild() {
 
 function fakeCloudRun() {
   const op = 'projects/acme-ml/locations/europe-west1/operations/deploy';
-  api.on('GET', `/run/v2/${service}`, [
+  cloud.api.on('GET', `/run/v2/${service}`, [
     { status: 404, body: { error: { code: 404, message: 'not found' } } },
   ]);
-  api.on('PATCH', `/run/v2/${service}`, [{ body: { name: op, done: false } }]);
-  api.on('GET', `/run/v2/${op}`, [
+  cloud.api.on('PATCH', `/run/v2/${service}`, [{ body: { name: op, done: false } }]);
+  cloud.api.on('GET', `/run/v2/${op}`, [
     {
       body: {
         name: op,
@@ -310,7 +298,7 @@ describe('the project image, built with Cloud Build', () => {
       };
     };
     expect(dry.image).toMatch(/^europe-west1-docker\.pkg\.dev\/acme-ml\/mlops\/shoes:ctx-[0-9a-f]{24}$/);
-    expect(dry.build.requests.map((r) => `${r.method} ${r.url.replace(api.url, '')}`)).toEqual([
+    expect(dry.build.requests.map((r) => `${r.method} ${r.url.replace(cloud.api.url, '')}`)).toEqual([
       `GET /artifactregistry/v1/${repo}/packages/shoes/tags/${dry.image.split(':')[1]}`,
       'POST /artifactregistry/v1/projects/acme-ml/locations/europe-west1/repositories?repositoryId=mlops',
       'POST /cloudbuild/v1/projects/acme-ml/locations/europe-west1/builds',
@@ -341,7 +329,11 @@ describe('the project image, built with Cloud Build', () => {
     );
     expect(build.logsBucket).toBe(`${remote}/builds/logs`);
     // The context in the bucket is the one planned: config, manifests, sources; no data.
-    const tarball = await readDirect(emulator.directUrl, 'acme-ml-models', build.source.storageSource.object);
+    const tarball = await readDirect(
+      cloud.emulator.directUrl,
+      'acme-ml-models',
+      build.source.storageSource.object,
+    );
     const files = untar(gunzipSync(tarball as Buffer));
     expect(files.has('mlops.config.ts')).toBe(true);
     expect(files.has('data.mlops-data.json')).toBe(true);
@@ -363,7 +355,9 @@ describe('the project image, built with Cloud Build', () => {
       ),
     ).toBe(true);
     expect(
-      api.requests.some((r) => r.methodId === 'artifactregistry.projects.locations.repositories.create'),
+      cloud.api.requests.some(
+        (r) => r.methodId === 'artifactregistry.projects.locations.repositories.create',
+      ),
     ).toBe(true);
 
     // Unchanged project: the image is reused, nothing is built.
@@ -406,8 +400,8 @@ describe('the project image, built with Cloud Build', () => {
   it('a failed build raises its status and the log link; a plugin missing from dependencies is refused', async () => {
     const { dir, cleanup } = await tempDir();
     await projectFiles(dir);
-    api.on('GET', `/artifactregistry/v1/${repo}`, [{ body: { name: repo, format: 'DOCKER' } }]);
-    api.on('POST', '/cloudbuild/v1/projects/acme-ml/locations/europe-west1/builds', [
+    cloud.api.on('GET', `/artifactregistry/v1/${repo}`, [{ body: { name: repo, format: 'DOCKER' } }]);
+    cloud.api.on('POST', '/cloudbuild/v1/projects/acme-ml/locations/europe-west1/builds', [
       {
         body: {
           name: 'projects/acme-ml/locations/europe-west1/operations/bad',
@@ -417,7 +411,7 @@ describe('the project image, built with Cloud Build', () => {
         },
       },
     ]);
-    api.on('GET', '/cloudbuild/v1/projects/acme-ml/locations/europe-west1/operations/bad', [
+    cloud.api.on('GET', '/cloudbuild/v1/projects/acme-ml/locations/europe-west1/operations/bad', [
       {
         body: {
           name: 'projects/acme-ml/locations/europe-west1/operations/bad',

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { dataAdd, LocalArtifactStore, type MlopsPlugin, type UserConfig } from '@mlops/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CONTEXT_DOCKERFILE, CONTEXT_GPU_DOCKERFILE } from '../src/build/build-context.js';
 import type { CloudBuild } from '../src/build/cloud-build.js';
 import {
@@ -27,9 +27,7 @@ import {
 import type { VertexCustomJob } from '../src/vertex/custom-job.js';
 import { writeJobFile } from '../src/vertex/job-files.js';
 import { loadDiscovery } from './discovery.js';
-import { type FakeGoogleApi, startFakeGoogleApi } from './fake-google-api.js';
-import { type GcsEmulator, startGcsEmulator } from './gcs-emulator.js';
-import { emulatorClient, readDirect, tempDir } from './helpers.js';
+import { emulatorClient, readDirect, tempDir, useFakeGoogleCloud } from './helpers.js';
 import { gcpProject } from './project.js';
 
 const golden = (name: string) => fileURLToPath(new URL(`./golden/${name}`, import.meta.url));
@@ -52,19 +50,7 @@ const packages = ['@mlops/core', '@mlops/plugin-gcp', '@mlops/plugin-tfjs'];
 /** Stands in for `tfjs()` of @mlops/plugin-tfjs: only its name matters here. */
 const tfjsPlugin: MlopsPlugin = { name: '@mlops/plugin-tfjs', apply() {} };
 
-let api: FakeGoogleApi;
-let emulator: GcsEmulator;
-beforeAll(async () => {
-  [api, emulator] = await Promise.all([startFakeGoogleApi(), startGcsEmulator()]);
-});
-afterAll(async () => {
-  await Promise.all([api?.stop(), emulator?.stop()]);
-});
-afterEach(() => {
-  // Every request sent conforms to the published schemas (Cloud Build v1, Vertex AI v1, ...).
-  expect(api.violations).toEqual([]);
-  api.reset();
-});
+const cloud = useFakeGoogleCloud();
 
 /** A project that can be built: package files, config, a local source, a data version. */
 async function projectFiles(dir: string): Promise<void> {
@@ -89,8 +75,8 @@ async function project(dir: string, user: Partial<UserConfig> = {}) {
     dir,
     {
       tokens,
-      apiEndpoint: emulator.url,
-      endpoints: api.endpoints,
+      apiEndpoint: cloud.emulator.url,
+      endpoints: cloud.api.endpoints,
       pollIntervalMs: 5,
       apiRetry: { baseDelayMs: 5 },
     },
@@ -138,7 +124,7 @@ function untar(tar: Buffer): Map<string, string> {
 function printable(request: ApiRequest<VertexCustomJob>): unknown {
   return JSON.parse(
     JSON.stringify(request)
-      .replaceAll(api.endpoints.vertex, 'https://us-central1-aiplatform.googleapis.com/v1')
+      .replaceAll(cloud.api.endpoints.vertex, 'https://us-central1-aiplatform.googleapis.com/v1')
       .replace(/ctx-[0-9a-f]{24}/g, 'ctx-<hash>'),
   );
 }
@@ -200,7 +186,7 @@ describe('GPU training on Vertex AI', () => {
     const { dir, cleanup } = await tempDir();
     await projectFiles(dir);
     const { command, log } = await project(dir);
-    const before = api.requests.length;
+    const before = cloud.api.requests.length;
     const cpu = (await command('vertex train', [], {
       ...flags,
       accelerator: undefined,
@@ -211,7 +197,7 @@ describe('GPU training on Vertex AI', () => {
       data: 'data.mlops-data.json',
       dryRun: true,
     })) as DryRun;
-    expect(api.requests.length).toBe(before); // a dry run sends nothing
+    expect(cloud.api.requests.length).toBe(before); // a dry run sends nothing
 
     // One content hash, two variants: the GPU tag is the CPU tag plus -gpu, the context is shared.
     expect(cpu.image).toMatch(/^us-central1-docker\.pkg\.dev\/acme-ml\/mlops\/shoes:ctx-[0-9a-f]{24}$/);
@@ -221,7 +207,7 @@ describe('GPU training on Vertex AI', () => {
     expect(gpu.build).toMatchObject({ variant: 'gpu', dockerfile: CONTEXT_GPU_DOCKERFILE, image: gpu.image });
     const tag = gpu.image.split(':').at(-1);
     expect(gpu.build.requests[0]?.url).toBe(
-      `${api.endpoints.artifactRegistry}/${repo}/packages/shoes/tags/${tag}`,
+      `${cloud.api.endpoints.artifactRegistry}/${repo}/packages/shoes/tags/${tag}`,
     );
     const build = gpu.build.requests[2] as ApiRequest<CloudBuild>;
     expect(build.body.images).toEqual([gpu.image]);
@@ -274,11 +260,11 @@ describe('GPU training on Vertex AI', () => {
   it('submits: builds the GPU image once (schema-checked Cloud Build request), then reuses it; the CustomJob passes the published schema', async () => {
     const { dir, cleanup } = await tempDir();
     await projectFiles(dir);
-    const storage = emulatorClient(emulator.url);
+    const storage = emulatorClient(cloud.emulator.url);
     const tags = new Set<string>();
     const buildRequests: CloudBuild[] = [];
-    api.on('GET', `/artifactregistry/v1/${repo}`, [{ body: { name: repo, format: 'DOCKER' } }]);
-    api.on('POST', builds, [
+    cloud.api.on('GET', `/artifactregistry/v1/${repo}`, [{ body: { name: repo, format: 'DOCKER' } }]);
+    cloud.api.on('POST', builds, [
       (request) => {
         buildRequests.push(request.body as CloudBuild);
         return {
@@ -291,7 +277,7 @@ describe('GPU training on Vertex AI', () => {
         };
       },
     ]);
-    api.on('GET', '/cloudbuild/v1/projects/acme-ml/locations/us-central1/operations/gpu-1', [
+    cloud.api.on('GET', '/cloudbuild/v1/projects/acme-ml/locations/us-central1/operations/gpu-1', [
       () => {
         const image = buildRequests.at(-1)?.images[0] as string;
         tags.add(image.split(':').at(-1) as string);
@@ -310,8 +296,8 @@ describe('GPU training on Vertex AI', () => {
     ]);
     const submit = async (jobId: string, n: number) => {
       const jobName = `projects/123456/locations/us-central1/customJobs/70${n}`;
-      api.on('POST', jobs, [{ body: { name: jobName, state: 'JOB_STATE_QUEUED' } }]);
-      api.on('GET', `/aiplatform/v1/${jobName}`, [
+      cloud.api.on('POST', jobs, [{ body: { name: jobName, state: 'JOB_STATE_QUEUED' } }]);
+      cloud.api.on('GET', `/aiplatform/v1/${jobName}`, [
         {
           body: { name: jobName, state: 'JOB_STATE_SUCCEEDED' },
           before: () =>
@@ -331,7 +317,7 @@ describe('GPU training on Vertex AI', () => {
     };
     const lookups = (image: string) => {
       const tag = image.split(':').at(-1) as string;
-      api.on('GET', `/artifactregistry/v1/${repo}/packages/shoes/tags/${tag}`, [
+      cloud.api.on('GET', `/artifactregistry/v1/${repo}/packages/shoes/tags/${tag}`, [
         () =>
           tags.has(tag)
             ? {
@@ -355,7 +341,7 @@ describe('GPU training on Vertex AI', () => {
       expect.arrayContaining(['--file', '.mlops-build/Dockerfile.gpu', '--tag', planned.image]),
     );
     const tarball = await readDirect(
-      emulator.directUrl,
+      cloud.emulator.directUrl,
       'acme-ml-models',
       buildRequests[0]?.source.storageSource.object as string,
     );
@@ -363,7 +349,7 @@ describe('GPU training on Vertex AI', () => {
     expect(files.get(CONTEXT_GPU_DOCKERFILE)).toBe(planned.dockerfile);
     expect(files.get(CONTEXT_DOCKERFILE)).toMatch(/^FROM node:22-bookworm-slim AS deps$/m);
     // The CustomJob as submitted (the fake validated it against aiplatform v1): the planned one.
-    const submitted = api.requests.filter(
+    const submitted = cloud.api.requests.filter(
       (r) => r.methodId === 'aiplatform.projects.locations.customJobs.create',
     );
     const body = submitted.at(-1)?.body as VertexCustomJob;
@@ -381,8 +367,9 @@ describe('GPU training on Vertex AI', () => {
     ]);
     // The job package names the override, so the job's config check expects it.
     const pkg = JSON.parse(
-      (await readDirect(emulator.directUrl, 'acme-ml-models', 'mlops/jobs/gpu-job-1/job.json'))?.toString() ??
-        '{}',
+      (
+        await readDirect(cloud.emulator.directUrl, 'acme-ml-models', 'mlops/jobs/gpu-job-1/job.json')
+      )?.toString() ?? '{}',
     );
     expect(pkg).toMatchObject({ image: planned.image, remoteOverrides: ['train.backend=tensorflow'] });
 
@@ -397,7 +384,7 @@ describe('GPU training on Vertex AI', () => {
     const { dir, cleanup } = await tempDir();
     await projectFiles(dir);
     const { command } = await project(dir);
-    const before = api.requests.length;
+    const before = cloud.api.requests.length;
     const dry = (over: Record<string, unknown>) =>
       command('vertex train', [], { ...flags, dryRun: true, ...over });
     const refusals: [string, string, RegExp][] = [
@@ -453,7 +440,7 @@ describe('GPU training on Vertex AI', () => {
     expect(byo.request.body.jobSpec.workerPoolSpecs[0]?.containerSpec.args).not.toContain(
       'train.backend=tensorflow',
     );
-    expect(api.requests.length).toBe(before);
+    expect(cloud.api.requests.length).toBe(before);
     await cleanup();
   });
 

@@ -1,31 +1,19 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ResolvedConfig, resolveUserConfig, silentLogger, sweep, type UserConfig } from '@mlops/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gcp } from '../src/plugin.js';
 import type { VertexCustomJob } from '../src/vertex/custom-job.js';
 import { writeJobFile } from '../src/vertex/job-files.js';
-import { type FakeGoogleApi, type FakeRequest, startFakeGoogleApi } from './fake-google-api.js';
-import { type GcsEmulator, startGcsEmulator } from './gcs-emulator.js';
-import { emulatorClient, tempDir } from './helpers.js';
+import type { FakeRequest } from './fake-google-api.js';
+import { emulatorClient, tempDir, useFakeGoogleCloud } from './helpers.js';
 
 const tokens = { getAccessToken: async () => 'test-token' };
 const remote = 'gs://acme-ml-models/mlops';
 const image = 'us-docker.pkg.dev/acme-ml/mlops/train:4f2a9c1';
 const jobs = '/aiplatform/v1/projects/acme-ml/locations/us-central1/customJobs';
 
-let api: FakeGoogleApi;
-let emulator: GcsEmulator;
-beforeAll(async () => {
-  [api, emulator] = await Promise.all([startFakeGoogleApi(), startGcsEmulator()]);
-});
-afterAll(async () => {
-  await Promise.all([api?.stop(), emulator?.stop()]);
-});
-afterEach(() => {
-  expect(api.violations).toEqual([]);
-  api.reset();
-});
+const cloud = useFakeGoogleCloud();
 
 /** The config without plugins: also written to mlops.config.ts, so the trial's `--set` are recovered from it. */
 const fileConfig = {
@@ -46,12 +34,12 @@ const fileConfig = {
  * result.json with a metric of the learning rate its --set gave it.
  */
 function fakeVertexJobs(count: number): { bodies: VertexCustomJob[]; maxInFlight: () => number } {
-  const storage = emulatorClient(emulator.url);
+  const storage = emulatorClient(cloud.emulator.url);
   let inFlight = 0;
   let maxInFlight = 0;
   let submitted = 0;
   const bodies: VertexCustomJob[] = [];
-  api.on(
+  cloud.api.on(
     'POST',
     jobs,
     Array.from({ length: count }, () => (request: FakeRequest) => {
@@ -65,7 +53,7 @@ function fakeVertexJobs(count: number): { bodies: VertexCustomJob[]; maxInFlight
       const runId = `remote-run-${submitted}`;
       inFlight += 1;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      api.on('GET', `/aiplatform/v1/${name}`, [
+      cloud.api.on('GET', `/aiplatform/v1/${name}`, [
         { body: { name, state: 'JOB_STATE_RUNNING' }, before: () => new Promise((r) => setTimeout(r, 30)) },
         {
           body: { name, state: 'JOB_STATE_SUCCEEDED' },
@@ -98,8 +86,8 @@ describe('mlops sweep --remote vertex', () => {
       plugins: [
         gcp({
           tokens,
-          apiEndpoint: emulator.url,
-          endpoints: api.endpoints,
+          apiEndpoint: cloud.emulator.url,
+          endpoints: cloud.api.endpoints,
           pollIntervalMs: 5,
           apiRetry: { baseDelayMs: 5 },
           projectId: 'acme-ml',
@@ -150,8 +138,8 @@ describe('mlops sweep --remote vertex', () => {
       plugins: [
         gcp({
           tokens,
-          apiEndpoint: emulator.url,
-          endpoints: api.endpoints,
+          apiEndpoint: cloud.emulator.url,
+          endpoints: cloud.api.endpoints,
           pollIntervalMs: 5,
           apiRetry: { baseDelayMs: 5 },
           projectId: 'acme-ml',
@@ -164,20 +152,20 @@ describe('mlops sweep --remote vertex', () => {
     // Artifact Registry has the repository and, once a build succeeded, the image's tag (until
     // then the fake answers 404: no such tag); Cloud Build builds what it is asked to.
     const repo = 'projects/acme-ml/locations/us-central1/repositories/mlops';
-    api.on('GET', `/artifactregistry/v1/${repo}`, [{ body: { name: repo, format: 'DOCKER' } }]);
+    cloud.api.on('GET', `/artifactregistry/v1/${repo}`, [{ body: { name: repo, format: 'DOCKER' } }]);
     const builds: FakeRequest[] = [];
     const builtImage = () =>
       ((builds.at(-1)?.body ?? { images: [] }) as { images: string[] }).images[0] as string;
-    api.on('POST', '/cloudbuild/v1/projects/acme-ml/locations/us-central1/builds', [
+    cloud.api.on('POST', '/cloudbuild/v1/projects/acme-ml/locations/us-central1/builds', [
       (request) => {
         builds.push(request);
         const id = `build-${builds.length}`;
         const operation = `projects/acme-ml/locations/us-central1/operations/${id}`;
-        api.on('GET', `/cloudbuild/v1/${operation}`, [
+        cloud.api.on('GET', `/cloudbuild/v1/${operation}`, [
           { body: { name: operation, done: false, metadata: { build: { id, status: 'WORKING' } } } },
           () => {
             const tag = builtImage().split(':').at(-1) as string;
-            api.on('GET', `/artifactregistry/v1/${repo}/packages/shoes/tags/${tag}`, [
+            cloud.api.on('GET', `/artifactregistry/v1/${repo}/packages/shoes/tags/${tag}`, [
               {
                 body: {
                   name: `${repo}/packages/shoes/tags/${tag}`,
@@ -214,7 +202,7 @@ describe('mlops sweep --remote vertex', () => {
       },
     ]);
     const { bodies } = fakeVertexJobs(4);
-    const earlier = api.requests.length;
+    const earlier = cloud.api.requests.length;
 
     const result = await sweep({ resolveConfig, executor: 'vertex', logger: silentLogger });
     expect(result.sweep.trials.map((t) => t.status)).toEqual(Array(4).fill('succeeded'));
@@ -222,7 +210,7 @@ describe('mlops sweep --remote vertex', () => {
     expect(builds).toHaveLength(1);
     const image = builtImage();
     expect(image).toMatch(/^us-central1-docker\.pkg\.dev\/acme-ml\/mlops\/shoes:ctx-[0-9a-f]{24}$/);
-    const requests = api.requests.slice(earlier);
+    const requests = cloud.api.requests.slice(earlier);
     const order = requests.map((r) => r.methodId);
     expect(order.indexOf('cloudbuild.projects.locations.builds.create')).toBeLessThan(
       order.indexOf('aiplatform.projects.locations.customJobs.create'),

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dataAdd, LocalArtifactStore, LocalModelRegistry } from '@mlops/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ApiRequest } from '../src/deploy/cloud-run-service.js';
 import { GcsArtifactStore } from '../src/gcs/gcs-artifact-store.js';
 import { GoogleApiClient } from '../src/google-api/google-api-client.js';
@@ -11,9 +11,7 @@ import type { VertexCustomJob } from '../src/vertex/custom-job.js';
 import { parseJobSecrets, resolveJobSecrets, runJobEntry } from '../src/vertex/job-entry.js';
 import { writeJobFile } from '../src/vertex/job-files.js';
 import { runVertexJob } from '../src/vertex/run-vertex-job.js';
-import { type FakeGoogleApi, startFakeGoogleApi } from './fake-google-api.js';
-import { type GcsEmulator, startGcsEmulator } from './gcs-emulator.js';
-import { emulatorClient, readDirect, tempDir } from './helpers.js';
+import { emulatorClient, readDirect, tempDir, useFakeGoogleCloud } from './helpers.js';
 import { gcpProject } from './project.js';
 
 const golden = (name: string) => fileURLToPath(new URL(`./golden/${name}`, import.meta.url));
@@ -29,19 +27,7 @@ const flags = {
   jobId: '20261126-061500-ab12',
 };
 
-let api: FakeGoogleApi;
-let emulator: GcsEmulator;
-beforeAll(async () => {
-  [api, emulator] = await Promise.all([startFakeGoogleApi(), startGcsEmulator()]);
-});
-afterAll(async () => {
-  await Promise.all([api?.stop(), emulator?.stop()]);
-});
-afterEach(() => {
-  // Every request the plugin sent conforms to the published API schemas (Vertex AI v1, ...).
-  expect(api.violations).toEqual([]);
-  api.reset();
-});
+const cloud = useFakeGoogleCloud();
 const jobs = '/aiplatform/v1/projects/acme-ml/locations/us-central1/customJobs';
 
 async function project(dir: string) {
@@ -49,8 +35,8 @@ async function project(dir: string) {
     dir,
     {
       tokens,
-      apiEndpoint: emulator.url,
-      endpoints: api.endpoints,
+      apiEndpoint: cloud.emulator.url,
+      endpoints: cloud.api.endpoints,
       pollIntervalMs: 5,
       apiRetry: { baseDelayMs: 5 },
     },
@@ -87,14 +73,14 @@ describe('mlops vertex train', () => {
     };
     const printed = JSON.parse(
       JSON.stringify(out.request).replaceAll(
-        api.endpoints.vertex,
+        cloud.api.endpoints.vertex,
         'https://us-central1-aiplatform.googleapis.com/v1',
       ),
     );
     if (process.env.UPDATE_GOLDEN)
       await writeFile(golden('vertex-custom-job.json'), `${JSON.stringify(printed, null, 2)}\n`);
     expect(printed).toEqual(JSON.parse(await readFile(golden('vertex-custom-job.json'), 'utf8')));
-    expect(api.requests).toHaveLength(0);
+    expect(cloud.api.requests).toHaveLength(0);
     await cleanup();
   });
 
@@ -102,7 +88,7 @@ describe('mlops vertex train', () => {
     const { dir, cleanup } = await tempDir();
     const { command, log } = await project(dir);
     const manifest = await withDataset(dir);
-    const storage = emulatorClient(emulator.url);
+    const storage = emulatorClient(cloud.emulator.url);
     const jobName = 'projects/123456/locations/us-central1/customJobs/987';
     // What the remote `mlops run` does while the job runs: store a model in the bucket, register
     // it in the bucket registry, write result.json.
@@ -133,8 +119,8 @@ describe('mlops vertex train', () => {
       });
       await done();
     };
-    api.on('POST', jobs, [{ body: { name: jobName, state: 'JOB_STATE_QUEUED' } }]);
-    api.on('GET', `/aiplatform/v1/${jobName}`, [
+    cloud.api.on('POST', jobs, [{ body: { name: jobName, state: 'JOB_STATE_QUEUED' } }]);
+    cloud.api.on('GET', `/aiplatform/v1/${jobName}`, [
       { body: { name: jobName, state: 'JOB_STATE_PENDING' } },
       { status: 503, body: { error: { code: 503, message: 'busy' } } },
       { body: { name: jobName, state: 'JOB_STATE_RUNNING' }, before: remoteRun },
@@ -166,7 +152,7 @@ describe('mlops vertex train', () => {
       'SUCCEEDED',
     ]);
     // The submitted body is the dry-run body.
-    const submitted = api.requests.find((r) => r.method === 'POST');
+    const submitted = cloud.api.requests.find((r) => r.method === 'POST');
     expect(submitted?.authorization).toBe('Bearer test-token');
     expect(submitted?.body).toEqual(
       JSON.parse(await readFile(golden('vertex-custom-job.json'), 'utf8')).body,
@@ -174,7 +160,7 @@ describe('mlops vertex train', () => {
     // The package is in the bucket: config, data version, the request.
     const pkg = JSON.parse(
       (
-        await readDirect(emulator.directUrl, 'acme-ml-models', `mlops/jobs/${flags.jobId}/job.json`)
+        await readDirect(cloud.emulator.directUrl, 'acme-ml-models', `mlops/jobs/${flags.jobId}/job.json`)
       )?.toString() ?? '{}',
     );
     const version = JSON.parse(await readFile(manifest, 'utf8')).tree;
@@ -188,7 +174,7 @@ describe('mlops vertex train', () => {
     expect(
       (
         await readDirect(
-          emulator.directUrl,
+          cloud.emulator.directUrl,
           'acme-ml-models',
           `mlops/objects/${manifestHash.slice(0, 2)}/${manifestHash.slice(2)}`,
         )
@@ -198,7 +184,7 @@ describe('mlops vertex train', () => {
     // The data version went up before the job started, so the job can pull it.
     expect(
       await readDirect(
-        emulator.directUrl,
+        cloud.emulator.directUrl,
         'acme-ml-models',
         `mlops/objects/${version.slice(0, 2)}/${version.slice(2)}`,
       ),
@@ -221,8 +207,8 @@ describe('mlops vertex train', () => {
     const { dir, cleanup } = await tempDir();
     const { command } = await project(dir);
     const jobName = 'projects/123456/locations/us-central1/customJobs/988';
-    api.on('POST', jobs, [{ body: { name: jobName, state: 'JOB_STATE_QUEUED' } }]);
-    api.on('GET', `/aiplatform/v1/${jobName}`, [
+    cloud.api.on('POST', jobs, [{ body: { name: jobName, state: 'JOB_STATE_QUEUED' } }]);
+    cloud.api.on('GET', `/aiplatform/v1/${jobName}`, [
       {
         body: {
           name: jobName,
@@ -242,12 +228,12 @@ describe('mlops vertex train', () => {
     const { command, log } = await project(dir);
     const jobName = 'projects/123456/locations/us-central1/customJobs/989';
     const jobId = 'train-only';
-    api.on('POST', jobs, [{ body: { name: jobName, state: 'JOB_STATE_QUEUED' } }]);
-    api.on('GET', `/aiplatform/v1/${jobName}`, [
+    cloud.api.on('POST', jobs, [{ body: { name: jobName, state: 'JOB_STATE_QUEUED' } }]);
+    cloud.api.on('GET', `/aiplatform/v1/${jobName}`, [
       {
         body: { name: jobName, state: 'JOB_STATE_SUCCEEDED' },
         before: () =>
-          writeJobFile(emulatorClient(emulator.url), remote, jobId, 'result.json', {
+          writeJobFile(emulatorClient(cloud.emulator.url), remote, jobId, 'result.json', {
             format: 'mlops-vertex-result/1',
             jobId,
             status: 'succeeded',
@@ -260,7 +246,7 @@ describe('mlops vertex train', () => {
     expect(log.warn.join('\n')).toMatch(
       /registered no model: its run run-remote-2 stopped before the export stage/,
     );
-    const submitted = api.requests.filter((r) => r.method === 'POST').at(-1)?.body as VertexCustomJob;
+    const submitted = cloud.api.requests.filter((r) => r.method === 'POST').at(-1)?.body as VertexCustomJob;
     expect(submitted.jobSpec.workerPoolSpecs[0]?.containerSpec.args.slice(-2)).toEqual(['run', 'train']);
     await cleanup();
   });
@@ -268,7 +254,7 @@ describe('mlops vertex train', () => {
   it('checks machine type and accelerator before sending anything', async () => {
     const { dir, cleanup } = await tempDir();
     const { command } = await project(dir);
-    const before = api.requests.length;
+    const before = cloud.api.requests.length;
     const dry = (over: Record<string, unknown>) =>
       command('vertex train', [], { ...flags, dryRun: true, ...over });
     await expect(dry({ accelerator: 'NVIDIA_L4', machineType: 'n1-standard-8' })).rejects.toThrow(
@@ -303,7 +289,7 @@ describe('mlops vertex train', () => {
       acceleratorType: 'NVIDIA_L4',
       acceleratorCount: 4,
     });
-    expect(api.requests.length).toBe(before);
+    expect(cloud.api.requests.length).toBe(before);
     await cleanup();
   });
 
@@ -360,7 +346,7 @@ describe('mlops vertex train', () => {
       { env: 'B', version: 'projects/p/secrets/b/versions/3' },
     ]);
     expect(() => parseJobSecrets('A=wandb')).toThrow(/not ENV=projects/);
-    api.on('GET', '/secretmanager/v1/projects/acme-ml/secrets/wandb-api-key/versions/2:access', [
+    cloud.api.on('GET', '/secretmanager/v1/projects/acme-ml/secrets/wandb-api-key/versions/2:access', [
       {
         body: {
           name: 'projects/123/secrets/wandb-api-key/versions/2',
@@ -370,7 +356,7 @@ describe('mlops vertex train', () => {
     ]);
     const client = new GoogleApiClient({ tokens, retry: { baseDelayMs: 5 } });
     const secrets = parseJobSecrets('WANDB_API_KEY=projects/acme-ml/secrets/wandb-api-key/versions/2');
-    expect(await resolveJobSecrets(client, secrets, api.endpoints.secretManager)).toEqual({
+    expect(await resolveJobSecrets(client, secrets, cloud.api.endpoints.secretManager)).toEqual({
       WANDB_API_KEY: 'local-0123456789',
     });
     const cli = join(dir, 'cli.mjs');
@@ -383,7 +369,7 @@ describe('mlops vertex train', () => {
     try {
       const code = await runJobEntry([out, 'run', 'train'], {
         client,
-        secretManager: api.endpoints.secretManager,
+        secretManager: cloud.api.endpoints.secretManager,
         cli,
       });
       expect(code).toBe(3);
@@ -401,8 +387,8 @@ describe('mlops vertex train', () => {
   it('cancels the job when interrupted, and waits until Vertex AI says it is cancelled', async () => {
     const jobName = 'projects/123456/locations/us-central1/customJobs/990';
     const controller = new AbortController();
-    api.on('POST', jobs, [{ body: { name: jobName, state: 'JOB_STATE_PENDING' } }]);
-    api.on('GET', `/aiplatform/v1/${jobName}`, [
+    cloud.api.on('POST', jobs, [{ body: { name: jobName, state: 'JOB_STATE_PENDING' } }]);
+    cloud.api.on('GET', `/aiplatform/v1/${jobName}`, [
       { body: { name: jobName, state: 'JOB_STATE_RUNNING' }, before: async () => controller.abort() },
       { body: { name: jobName, state: 'JOB_STATE_CANCELLING' } },
       {
@@ -413,13 +399,13 @@ describe('mlops vertex train', () => {
         },
       },
     ]);
-    api.on('POST', `/aiplatform/v1/${jobName}:cancel`, [{ body: {} }]);
+    cloud.api.on('POST', `/aiplatform/v1/${jobName}:cancel`, [{ body: {} }]);
     const client = new GoogleApiClient({ tokens, retry: { baseDelayMs: 5 } });
     const states: string[] = [];
-    const before = api.requests.length;
+    const before = cloud.api.requests.length;
     const request = {
       method: 'POST' as const,
-      url: `${api.endpoints.vertex}/projects/acme-ml/locations/us-central1/customJobs`,
+      url: `${cloud.api.endpoints.vertex}/projects/acme-ml/locations/us-central1/customJobs`,
       body: {
         displayName: 'mlops-shoes-cancel',
         labels: {},
@@ -438,7 +424,7 @@ describe('mlops vertex train', () => {
     };
     await expect(
       runVertexJob(client, request, {
-        baseUrl: api.endpoints.vertex,
+        baseUrl: cloud.api.endpoints.vertex,
         pollIntervalMs: 5,
         signal: controller.signal,
         onState: (state) => states.push(state),
@@ -450,7 +436,7 @@ describe('mlops vertex train', () => {
       'JOB_STATE_CANCELLING',
       'JOB_STATE_CANCELLED',
     ]);
-    expect(api.requests.slice(before).map((r) => r.methodId)).toEqual([
+    expect(cloud.api.requests.slice(before).map((r) => r.methodId)).toEqual([
       'aiplatform.projects.locations.customJobs.create',
       'aiplatform.projects.locations.customJobs.get',
       'aiplatform.projects.locations.customJobs.cancel',
@@ -485,8 +471,8 @@ describe('mlops vertex train', () => {
     const { command } = await project(dir);
     const jobName = 'projects/123456/locations/us-central1/customJobs/991';
     const jobId = 'drifted';
-    api.on('POST', jobs, [{ body: { name: jobName, state: 'JOB_STATE_QUEUED' } }]);
-    api.on('GET', `/aiplatform/v1/${jobName}`, [
+    cloud.api.on('POST', jobs, [{ body: { name: jobName, state: 'JOB_STATE_QUEUED' } }]);
+    cloud.api.on('GET', `/aiplatform/v1/${jobName}`, [
       {
         body: {
           name: jobName,
@@ -494,7 +480,7 @@ describe('mlops vertex train', () => {
           error: { code: 3, message: 'The replica workerpool0-0 exited with a non-zero status of 1.' },
         },
         before: () =>
-          writeJobFile(emulatorClient(emulator.url), remote, jobId, 'result.json', {
+          writeJobFile(emulatorClient(cloud.emulator.url), remote, jobId, 'result.json', {
             format: 'mlops-vertex-result/1',
             jobId,
             status: 'failed',
