@@ -1,3 +1,35 @@
+import { escapeHtml } from './html-escape.js';
+
+/**
+ * Blocks everything a report page could load: it needs no network, and a run's data (labels,
+ * config) must not be able to make it fetch anything either.
+ */
+const CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'";
+
+/**
+ * A whole self-contained report page (run or sweep): the locked-down head with {@link REPORT_CSS}
+ * plus `extraCss` inlined, and `body` (already-escaped HTML) inside `<main>`.
+ */
+export function reportPage(title: string, body: string, extraCss = ''): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="mlops">
+<title>${escapeHtml(title)}</title>
+<style>${REPORT_CSS}${extraCss}</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>
+`;
+}
+
 /** The report's whole stylesheet, inlined into `<style>` (the file must work offline). */
 export const REPORT_CSS = `
 :root { color-scheme: light; --fg: #1f2328; --muted: #656d76; --line: #d0d7de; --bg: #f6f8fa; --card: #ffffff;
