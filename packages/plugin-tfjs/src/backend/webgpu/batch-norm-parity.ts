@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../wasm-kernels/batch-norm-train.js';
-import { relativeError } from './parity-check.js';
+import { relativeError, seeded } from './parity-check.js';
 import { installStepCounters } from './step-counters.js';
 
 /** Options of {@link checkBatchNormKernels}. */
@@ -68,14 +68,6 @@ export const BATCH_NORM_PARITY_SHAPES: number[][] = [
 
 const EPSILON = 1e-5;
 const MOMENTUM = 0.9;
-
-function seeded(n: number, seed: number, scale: number, offset = 0): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return offset + (state / 2 ** 32 - 0.5) * 2 * scale;
-  });
-}
 
 interface Inputs {
   x: tf.Tensor;

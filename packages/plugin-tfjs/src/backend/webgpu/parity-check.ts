@@ -94,12 +94,12 @@ const SHAPES: number[][] = [
   [2, 2, 64, 64],
 ];
 
-/** Deterministic values in [-scale, scale) (a linear congruential generator). */
-function seeded(n: number, seed: number, scale = 1): Float32Array {
+/** Deterministic values in [offset - scale, offset + scale) (a linear congruential generator). */
+export function seeded(n: number, seed: number, scale = 1, offset = 0): Float32Array {
   let state = seed >>> 0;
   return Float32Array.from({ length: n }, () => {
     state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return (state / 2 ** 32 - 0.5) * 2 * scale;
+    return offset + (state / 2 ** 32 - 0.5) * 2 * scale;
   });
 }
 
