@@ -145,13 +145,28 @@ export function wandbSweepConfig(spec: SweepSpec, name: string): JsonObject {
   };
 }
 
+/**
+ * The W&B sweep the plugin kept in a sweep record's `external`, when it is in `entity`/`project`:
+ * a sweep created in another W&B project cannot hold this project's runs.
+ */
+function keptSweepRef(
+  external: Readonly<Record<string, Json>> | undefined,
+  entity: string,
+  project: string,
+): WandbSweepRef | undefined {
+  const kept = external?.[PLUGIN_NAME] as Partial<WandbSweepRef> | undefined;
+  return typeof kept?.sweep === 'string' &&
+    kept.sweep !== '' &&
+    kept.entity === entity &&
+    kept.project === project
+    ? (kept as WandbSweepRef)
+    : undefined;
+}
+
 /** The `sweep` field of a spooled run: the W&B sweep of the mlops sweep the run is a trial of. */
 export function sweepOfRun(run: TrackedRun, entity: string, project: string): { sweep?: string } {
-  const ref = run.sweep?.external[PLUGIN_NAME] as Partial<WandbSweepRef> | undefined;
-  if (!ref || typeof ref.sweep !== 'string') return {};
-  // A sweep created in another W&B project cannot hold this run.
-  if (ref.entity !== entity || ref.project !== project) return {};
-  return { sweep: ref.sweep };
+  const ref = keptSweepRef(run.sweep?.external, entity, project);
+  return ref ? { sweep: ref.sweep } : {};
 }
 
 /** Options of {@link wandbSweepObserver}. */
@@ -171,12 +186,8 @@ export interface WandbSweepObserverOptions {
 /** The observer that creates the W&B sweep; see the module comment. */
 export function wandbSweepObserver(options: WandbSweepObserverOptions): SweepObserver {
   /** The W&B sweep of this mlops sweep in the plugin's entity and project, if it has one. */
-  const refOf = (sweep: SweepRecord): WandbSweepRef | undefined => {
-    const kept = sweep.external[PLUGIN_NAME] as Partial<WandbSweepRef> | undefined;
-    return kept?.sweep && kept.entity === options.entity && kept.project === options.project
-      ? (kept as WandbSweepRef)
-      : undefined;
-  };
+  const refOf = (sweep: SweepRecord): WandbSweepRef | undefined =>
+    keptSweepRef(sweep.external, options.entity, options.project);
   /** Sets the state online; a failure is a warning (the sweep goes on without the dashboard). */
   const setState = async (ref: WandbSweepRef, state: WandbSweepState): Promise<void> => {
     if (options.mode === 'offline') return;
