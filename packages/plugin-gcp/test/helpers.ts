@@ -1,4 +1,4 @@
-/** Shared setup of the plugin's tests: a temp dir, a local store, a client pointed at the emulator. */
+/** Shared setup of the plugin's tests: temp dirs, the fake Google APIs and GCS emulator, tar reading. */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,4 +81,30 @@ export function useFakeGoogleCloud(): FakeGoogleCloud {
       return started(emulator, 'the GCS emulator');
     },
   };
+}
+
+/** Entries of a tar (regular files, pax paths honoured): path → content. */
+export function untar(tar: Buffer): Map<string, string> {
+  const files = new Map<string, string>();
+  let pax: string | undefined;
+  for (let offset = 0; offset + 512 <= tar.length; ) {
+    const header = tar.subarray(offset, offset + 512);
+    if (header.every((b) => b === 0)) break;
+    const field = (start: number, length: number) =>
+      header
+        .subarray(start, start + length)
+        .toString('utf8')
+        .replace(/\0.*$/s, '');
+    const size = Number.parseInt(field(124, 12), 8);
+    const type = field(156, 1);
+    const body = tar.subarray(offset + 512, offset + 512 + size);
+    const prefix = field(345, 155);
+    if (type === 'x') pax = /\d+ path=(.*)\n/.exec(body.toString('utf8'))?.[1];
+    else {
+      files.set(pax ?? (prefix ? `${prefix}/${field(0, 100)}` : field(0, 100)), body.toString('utf8'));
+      pax = undefined;
+    }
+    offset += 512 + Math.ceil(size / 512) * 512;
+  }
+  return files;
 }

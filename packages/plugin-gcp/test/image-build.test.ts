@@ -7,7 +7,7 @@ import { createBuildContext } from '../src/build/build-context.js';
 import { IgnoreRules, parseIgnoreFile } from '../src/build/ignore-rules.js';
 import { writeTar } from '../src/build/tar.js';
 import type { FakeRequest } from './fake-google-api.js';
-import { emulatorClient, readDirect, tempDir, useFakeGoogleCloud } from './helpers.js';
+import { emulatorClient, readDirect, tempDir, untar, useFakeGoogleCloud } from './helpers.js';
 import { gcpProject } from './project.js';
 
 const tokens = { getAccessToken: async () => 'test-token' };
@@ -17,32 +17,6 @@ const service = 'projects/acme-ml/locations/europe-west1/services/shoes';
 const repo = 'projects/acme-ml/locations/europe-west1/repositories/mlops';
 
 const cloud = useFakeGoogleCloud();
-
-/** Entries of a tar (regular files, pax paths honoured): path → content. */
-function untar(tar: Buffer): Map<string, string> {
-  const files = new Map<string, string>();
-  let pax: string | undefined;
-  for (let offset = 0; offset + 512 <= tar.length; ) {
-    const header = tar.subarray(offset, offset + 512);
-    if (header.every((b) => b === 0)) break;
-    const field = (start: number, length: number) =>
-      header
-        .subarray(start, start + length)
-        .toString('utf8')
-        .replace(/\0.*$/s, '');
-    const size = Number.parseInt(field(124, 12), 8);
-    const type = field(156, 1);
-    const body = tar.subarray(offset + 512, offset + 512 + size);
-    const prefix = field(345, 155);
-    if (type === 'x') pax = /\d+ path=(.*)\n/.exec(body.toString('utf8'))?.[1];
-    else {
-      files.set(pax ?? (prefix ? `${prefix}/${field(0, 100)}` : field(0, 100)), body.toString('utf8'));
-      pax = undefined;
-    }
-    offset += 512 + Math.ceil(size / 512) * 512;
-  }
-  return files;
-}
 
 /** A project on disk: package files, config, local sources, a data folder and things never sent. */
 async function projectFiles(dir: string): Promise<void> {

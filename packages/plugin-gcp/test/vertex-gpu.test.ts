@@ -27,7 +27,7 @@ import {
 import type { VertexCustomJob } from '../src/vertex/custom-job.js';
 import { writeJobFile } from '../src/vertex/job-files.js';
 import { loadDiscovery } from './discovery.js';
-import { emulatorClient, readDirect, tempDir, useFakeGoogleCloud } from './helpers.js';
+import { emulatorClient, readDirect, tempDir, untar, useFakeGoogleCloud } from './helpers.js';
 import { gcpProject } from './project.js';
 
 const golden = (name: string) => fileURLToPath(new URL(`./golden/${name}`, import.meta.url));
@@ -96,28 +96,6 @@ interface DryRun {
     requests: ApiRequest<unknown>[];
   };
   request: ApiRequest<VertexCustomJob>;
-}
-
-/** Entries of a tar: path → content. */
-function untar(tar: Buffer): Map<string, string> {
-  const files = new Map<string, string>();
-  for (let offset = 0; offset + 512 <= tar.length; ) {
-    const header = tar.subarray(offset, offset + 512);
-    if (header.every((b) => b === 0)) break;
-    const field = (start: number, length: number) =>
-      header
-        .subarray(start, start + length)
-        .toString('utf8')
-        .replace(/\0.*$/s, '');
-    const size = Number.parseInt(field(124, 12), 8);
-    const prefix = field(345, 155);
-    files.set(
-      prefix ? `${prefix}/${field(0, 100)}` : field(0, 100),
-      tar.subarray(offset + 512, offset + 512 + size).toString('utf8'),
-    );
-    offset += 512 + Math.ceil(size / 512) * 512;
-  }
-  return files;
 }
 
 /** The dry-run request with the fake's base URL and the context hash made stable, for goldens. */
