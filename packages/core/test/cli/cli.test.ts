@@ -2,21 +2,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type CliIO, main } from '../../src/cli/main.js';
 import { LocalModelRegistry } from '../../src/registry/local-model-registry.js';
 import { RunStore } from '../../src/runs/run-store.js';
-
-function captureIO(): CliIO & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (text) => void stdout.push(text), err: (text) => void stderr.push(text) };
-}
-
-async function cli(args: string[]) {
-  const io = captureIO();
-  const code = await main(args, io);
-  return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
-}
+import { cli } from './cli-harness.js';
 
 describe('mlops CLI', () => {
   it('prints help for every command and exits 0', async () => {

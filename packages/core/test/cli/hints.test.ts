@@ -9,13 +9,14 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import ts from 'typescript';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CliIO, createCli, main } from '../../src/cli/main.js';
+import { createCli } from '../../src/cli/main.js';
 import { resolveUserConfig } from '../../src/config/load-config.js';
 import { silentLogger } from '../../src/logging/silent-logger.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { LocalModelRegistry } from '../../src/registry/local-model-registry.js';
 import { countingEnginePlugin } from '../pipeline/test-plugin.js';
 import { makeTempDir } from '../store/spawn-ts.js';
+import { captureIO, cli } from './cli-harness.js';
 
 const packages = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -137,18 +138,6 @@ function ancestors(command: Command): Command[] {
   const out: Command[] = [];
   for (let c = command.parent; c; c = c.parent) out.push(c);
   return out;
-}
-
-function captureIO(): CliIO & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => void stdout.push(t), err: (t) => void stderr.push(t) };
-}
-
-async function cli(args: string[]) {
-  const io = captureIO();
-  const code = await main(args, io);
-  return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
 }
 
 /** The `mlops …` command of an error's hint line, as arguments. */

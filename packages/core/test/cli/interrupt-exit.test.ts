@@ -8,16 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { cli } from './cli-harness.js';
 
 const testPlugin = fileURLToPath(new URL('../pipeline/test-plugin.ts', import.meta.url));
-
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (t) => void out.push(t), err: (t) => void err.push(t) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 /** A project whose training receives `signal` once, after its first epoch. */
 async function projectInterruptedBy(signal: NodeJS.Signals, extra = ''): Promise<string> {

@@ -4,19 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runInit } from '../../src/cli/init-command.js';
-import { type CliIO, main } from '../../src/cli/main.js';
-
-function captureIO(): CliIO & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (text) => void stdout.push(text), err: (text) => void stderr.push(text) };
-}
-
-async function cli(args: string[]) {
-  const io = captureIO();
-  const code = await main(args, io);
-  return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
-}
+import { captureIO, cli } from '../cli/cli-harness.js';
 
 const temps: string[] = [];
 async function temp(): Promise<string> {
