@@ -18,7 +18,7 @@
  * (strings and plain objects): plans and programs are unit-tested without a GPU;
  * `batch-norm-kernels.ts` runs them.
  */
-import type { FusedProgram, ProgramUniform } from './fused-programs.js';
+import { type FusedCall, type FusedProgram, f32, i32, type ProgramUniform } from './fused-programs.js';
 import { dispatchGrid } from './fusion-plan.js';
 
 /** Invocations per workgroup of the BatchNorm programs. */
@@ -77,16 +77,8 @@ export function planBatchNormReduction(rows: number, channels: number): BatchNor
   };
 }
 
-/** A BatchNorm program with the uniform values of one call. */
-export interface BatchNormCall {
-  /** The program (tfjs-backend-webgpu's `WebGPUProgram` subset). */
-  program: FusedProgram;
-  /** Values of its own uniforms, in declaration order. */
-  uniforms: ProgramUniform[];
-}
-
-const i32 = (value: number): ProgramUniform => ({ type: 'int32', data: [value] });
-const f32 = (value: number): ProgramUniform => ({ type: 'float32', data: [value] });
+/** A BatchNorm program with the uniform values of one call (the fused kernels' call shape). */
+export type BatchNormCall = FusedCall;
 
 function program(
   key: string,

@@ -57,8 +57,10 @@ export interface FusedCall {
   uniforms: ProgramUniform[];
 }
 
-const i32 = (value: number): ProgramUniform => ({ type: 'int32', data: [value] });
-const f32 = (value: number): ProgramUniform => ({ type: 'float32', data: [value] });
+/** An `int32` scalar uniform value. */
+export const i32 = (value: number): ProgramUniform => ({ type: 'int32', data: [value] });
+/** A `float32` scalar uniform value. */
+export const f32 = (value: number): ProgramUniform => ({ type: 'float32', data: [value] });
 
 /** Flat index of element `k` of invocation `lane` in tile `tile` (coalesced: lanes adjacent). */
 const ELEMENT_INDEX = (k: string) => `tile * ${TILE_SIZE} + ${k} * ${WORKGROUP_SIZE} + lane`;
