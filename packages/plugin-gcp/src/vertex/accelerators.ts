@@ -158,6 +158,17 @@ export const KNOWN_ACCELERATORS = Object.keys(RULES);
 /** Machine families that come with accelerators and cannot run without one. */
 const ACCELERATOR_MACHINES = /^(a2|a3|a4|a4x|g2|g4|ct\d+[a-z]*)-|^cloud-tpu$/;
 
+/** The rule of `acceleratorType`; a usage error naming Vertex AI's accelerators when it is none of them. */
+function knownRule(acceleratorType: string): Rule {
+  const rule = RULES[acceleratorType];
+  if (!rule) {
+    throw new MlopsError('MLOPS_ERR_USAGE', `unknown accelerator type "${acceleratorType}"`, {
+      hint: `Vertex AI accelerators: ${KNOWN_ACCELERATORS.join(', ')}.`,
+    });
+  }
+  return rule;
+}
+
 /** The spec, checked and completed (see the module comment); a usage error when it cannot work. */
 export function checkMachineSpec(choice: MachineChoice): MachineChoice {
   const { machineType, acceleratorType } = choice;
@@ -172,12 +183,7 @@ export function checkMachineSpec(choice: MachineChoice): MachineChoice {
     }
     return { machineType };
   }
-  const rule = RULES[acceleratorType];
-  if (!rule) {
-    throw new MlopsError('MLOPS_ERR_USAGE', `unknown accelerator type "${acceleratorType}"`, {
-      hint: `Vertex AI accelerators: ${KNOWN_ACCELERATORS.join(', ')}.`,
-    });
-  }
+  const rule = knownRule(acceleratorType);
   const counts = rule.countFor(machineType);
   if (!counts) {
     throw new MlopsError(
@@ -240,11 +246,7 @@ const NOT_ON_CUDA_11_2: Record<string, string> = {
  */
 export function checkGpuImageAccelerator(acceleratorType: string): void {
   if (GPU_IMAGE_ACCELERATORS.includes(acceleratorType)) return;
-  if (!RULES[acceleratorType]) {
-    throw new MlopsError('MLOPS_ERR_USAGE', `unknown accelerator type "${acceleratorType}"`, {
-      hint: `Vertex AI accelerators: ${KNOWN_ACCELERATORS.join(', ')}.`,
-    });
-  }
+  knownRule(acceleratorType);
   const why = acceleratorType.startsWith('TPU_')
     ? 'a TPU is not a CUDA device, and TensorFlow.js has no TPU backend'
     : (NOT_ON_CUDA_11_2[acceleratorType] ?? 'it is not known to work with CUDA 11.2');
