@@ -19,8 +19,8 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tinyPng } from '../../packages/core/test/tracker/fixtures/tiny-png.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Every published workspace package (the example is private). */
@@ -131,30 +131,9 @@ function groupAlive(pid: number): boolean {
   }
 }
 
-/** A valid RGB PNG (8 bits, no filter) drawn by `pixel(x, y) → [r, g, b]`. */
+/** A valid RGB PNG of `size`×`size` drawn by `pixel(x, y) → [r, g, b]`. */
 function png(size: number, pixel: (x: number, y: number) => [number, number, number]): Buffer {
-  const raw = Buffer.alloc(size * (size * 3 + 1));
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) raw.set(pixel(x, y), y * (size * 3 + 1) + 1 + x * 3);
-  }
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const out = Buffer.alloc(body.length + 8);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc32(body), body.length + 4);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(size, 0);
-  header.writeUInt32BE(size, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return Buffer.from(tinyPng(size, size, pixel));
 }
 
 /** One image of a class: a circle, a square or stripes, shifted and tinted by `i`. */

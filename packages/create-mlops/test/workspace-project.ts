@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { crc32, deflateSync } from 'node:zlib';
+import { tinyPng } from '../../core/test/tracker/fixtures/tiny-png.js';
 
 /** The monorepo root. */
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -42,30 +42,9 @@ export function missingBuilds(packages: readonly string[]): string[] {
     .filter((name) => !existsSync(join(REPO, 'packages', name.slice('@mlops/'.length), 'dist', 'index.js')));
 }
 
-/** A valid RGB PNG (8 bits, no filter) drawn by `pixel(x, y) → [r, g, b]`. */
+/** A valid RGB PNG of `size`×`size` drawn by `pixel(x, y) → [r, g, b]`. */
 export function png(size: number, pixel: (x: number, y: number) => [number, number, number]): Buffer {
-  const raw = Buffer.alloc(size * (size * 3 + 1));
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) raw.set(pixel(x, y), y * (size * 3 + 1) + 1 + x * 3);
-  }
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const out = Buffer.alloc(body.length + 8);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc32(body), body.length + 4);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(size, 0);
-  header.writeUInt32BE(size, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return Buffer.from(tinyPng(size, size, pixel));
 }
 
 /** Image `i` of a class: a bright disc (first class) or vertical stripes (any other), shifted by `i`. */
