@@ -24,6 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalArtifactStore, LocalModelRegistry, type ModelRegistry, type Runtime } from '@mlops/core';
 import { flag, hasFlag } from './lib/flags.js';
+import { median } from './lib/stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
@@ -207,12 +208,6 @@ async function batchStats(url: string): Promise<{ sum: number; count: number }> 
     Number(new RegExp(`^${name}\\{[^}]*\\} ([\\d.e+]+)$`, 'm').exec(text)?.[1] ?? 0);
   return { sum: value('prediction_batch_size_sum'), count: value('prediction_batch_size_count') };
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 interface Cell {
   batching: boolean;

@@ -50,6 +50,7 @@ import { resolveLearningRate } from '../packages/plugin-tfjs/src/train/lr-schedu
 import { trainableVariables } from '../packages/plugin-tfjs/src/train/model-variables.js';
 import { type TrainStepContext, trainStep } from '../packages/plugin-tfjs/src/train/train-step.js';
 import { flag, hasFlag } from './lib/flags.js';
+import { median } from './lib/stats.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = hasFlag('quick');
@@ -68,11 +69,6 @@ const GOALS: Record<number, number> = { 64: 0.6, 32: 1.2 };
 
 const log = (message: string): void => void process.stderr.write(`${message}\n`);
 const round = (v: number, digits = 1): number => Math.round(v * 10 ** digits) / 10 ** digits;
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const load = (): number[] => loadavg().map((v) => round(v, 2));
 
 // ---------------------------------------------------------------------------------------------

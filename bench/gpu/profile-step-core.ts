@@ -50,6 +50,7 @@ import {
   type StepMetricsInFlight,
 } from '../../packages/plugin-tfjs/src/train/train-epoch.js';
 import { trainStep } from '../../packages/plugin-tfjs/src/train/train-step.js';
+import { median } from '../lib/stats.js';
 
 /**
  * The fused kernels a backend may register; `unfused` mode removes them for its run (the training
@@ -126,11 +127,6 @@ export async function syncDevice(): Promise<void> {
   await backend.queue.onSubmittedWorkDone();
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? Number.NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const round = (v: number, digits = 4): number => Number(v.toPrecision(digits));
 
 /** Per-step averages of counts over `steps` steps (kernel names: total per step). */
