@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ErrorCatalogue, ErrorSpec } from '../packages/core/src/errors.ts';
 
 /** The monorepo root. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -69,19 +70,8 @@ export const CATALOGUE_MODULES: readonly CatalogueModule[] = [
   },
 ];
 
-/** What the page needs of one declared code (the shape of core's `ErrorSpec`). */
-export interface DocumentedErrorSpec {
-  readonly meaning: string;
-  readonly hint?: string;
-  readonly status?: number;
-}
-
-/** What the page needs of a catalogue (the shape of core's `ErrorCatalogue`). */
-export interface DocumentedCatalogue {
-  readonly packageName: string;
-  readonly codes: readonly string[];
-  readonly entries: Readonly<Record<string, DocumentedErrorSpec>>;
-}
+/** What the page needs of a catalogue (core's `ErrorCatalogue`). */
+export type DocumentedCatalogue = Pick<ErrorCatalogue<string>, 'packageName' | 'codes' | 'entries'>;
 
 /** A catalogue with the module it came from. */
 export interface LoadedCatalogue {
@@ -140,7 +130,7 @@ export function renderErrorsDoc(catalogues: readonly LoadedCatalogue[]): string 
     );
     lines.push(withStatus ? '| --- | --- | --- | --- |' : '| --- | --- | --- |');
     for (const code of catalogue.codes) {
-      const spec = catalogue.entries[code] as DocumentedErrorSpec;
+      const spec = catalogue.entries[code] as ErrorSpec;
       const row = [
         `\`${code}\``,
         ...(withStatus ? [cell(spec.status)] : []),
