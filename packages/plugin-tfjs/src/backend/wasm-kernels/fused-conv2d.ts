@@ -19,6 +19,7 @@ import {
   type TensorInfo,
   util,
 } from '@tensorflow/tfjs-core';
+import { reluQuads } from './relu.js';
 import { heapAddress, MIN_PARALLEL_FLOATS, runSimdTasks, simdKernels, splitRange } from './simd-kernels.js';
 import { orientationCosts, planMatMul, runMatMul } from './transposed-mat-mul.js';
 import { asWasmBackend, heapF32, runWasmKernel, type WasmBackend } from './wasm-backend.js';
@@ -100,14 +101,10 @@ function biasAndRelu(
   }
   if (relu) {
     const n = util.sizeFromShape(out.shape);
-    const quads = simd != null ? n >> 2 : 0;
-    if (simd != null && quads > 0) {
-      const addr = heapAddress(backend, out.dataId);
-      const tasks = splitRange(quads, 32, 4096).map(([q, c]) => [addr + 16 * q, addr + 16 * q, c]);
-      runSimdTasks(backend, simd, 'relu', tasks, n < MIN_PARALLEL_FLOATS);
-    }
+    const addr = simd != null ? heapAddress(backend, out.dataId) : 0;
+    const done = simd != null ? reluQuads(backend, simd, addr, addr, n) : 0;
     const o = heapF32(backend, out);
-    for (let i = 4 * quads; i < n; i++) if (o[i]! < 0) o[i] = 0;
+    for (let i = done; i < n; i++) if (o[i]! < 0) o[i] = 0;
   }
 }
 

@@ -21,14 +21,44 @@ import {
   type TensorInfo,
   util,
 } from '@tensorflow/tfjs-core';
-import { heapAddress, MIN_PARALLEL_FLOATS, runSimdTasks, simdKernels, splitRange } from './simd-kernels.js';
-import { asWasmBackend, heapF32 } from './wasm-backend.js';
+import {
+  heapAddress,
+  MIN_PARALLEL_FLOATS,
+  runSimdTasks,
+  type SimdKernels,
+  simdKernels,
+  splitRange,
+} from './simd-kernels.js';
+import { asWasmBackend, heapF32, type WasmBackend } from './wasm-backend.js';
 
 /** Kernel name of the fused ReLU gradient: inputs dy, x; output dx. */
 export const RELU_GRAD = 'MlopsReluGrad';
 
 /** Elements per task (a few tasks per thread on big tensors). */
 const MIN_TASK_FLOATS = 16 * 1024;
+
+/**
+ * ReLU of the first `4 * floor(n / 4)` floats at heap address `srcAddr` into `dstAddr` (the same
+ * address for in place) with the SIMD `relu` loop, spread over the kernel threads for large passes.
+ *
+ * @returns the floats done; the caller finishes the last `n % 4`
+ */
+export function reluQuads(
+  backend: WasmBackend,
+  simd: SimdKernels,
+  srcAddr: number,
+  dstAddr: number,
+  n: number,
+): number {
+  const quads = n >> 2;
+  const tasks = splitRange(quads, 32, MIN_TASK_FLOATS / 4).map(([q, c]) => [
+    srcAddr + 16 * q,
+    dstAddr + 16 * q,
+    c,
+  ]);
+  runSimdTasks(backend, simd, 'relu', tasks, n < MIN_PARALLEL_FLOATS);
+  return 4 * quads;
+}
 
 /** Builds the `Relu` config; `stock` handles int32 and anything without SIMD. */
 export function makeReluConfig(stock: KernelConfig | undefined): KernelConfig {
@@ -42,19 +72,17 @@ export function makeReluConfig(stock: KernelConfig | undefined): KernelConfig {
     }
     const n = util.sizeFromShape(x.shape);
     const out = backend.makeOutput(x.shape, 'float32');
-    const quads = n >> 2;
-    const xAddr = heapAddress(backend, x.dataId);
-    const oAddr = heapAddress(backend, out.dataId);
-    const tasks = splitRange(quads, 32, MIN_TASK_FLOATS / 4).map(([q, c]) => [
-      xAddr + 16 * q,
-      oAddr + 16 * q,
-      c,
-    ]);
-    runSimdTasks(backend, simd, 'relu', tasks, n < MIN_PARALLEL_FLOATS);
-    if (4 * quads < n) {
+    const done = reluQuads(
+      backend,
+      simd,
+      heapAddress(backend, x.dataId),
+      heapAddress(backend, out.dataId),
+      n,
+    );
+    if (done < n) {
       const xv = heapF32(backend, x);
       const ov = heapF32(backend, out);
-      for (let i = 4 * quads; i < n; i++) ov[i] = Math.max(xv[i]!, 0);
+      for (let i = done; i < n; i++) ov[i] = Math.max(xv[i]!, 0);
     }
     return out;
   };
