@@ -12,6 +12,7 @@ import { createCli, loadConfig, Pipeline, SCAFFOLD_TEMPLATES } from '@mlops/core
 import type { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { addPluginCommand } from '../../core/src/cli/main.js';
 import { createMlops } from '../src/index.js';
 import { linkDependencies } from './workspace-project.js';
 
@@ -26,17 +27,7 @@ async function programFor(dir: string): Promise<Command> {
   const program = createCli(quiet);
   const { config } = await loadConfig({ cwd: dir });
   const pipeline = await Pipeline.create({ config });
-  // As the CLI adds plugin commands: words before the first <arg>/[arg] are (sub)command names.
-  for (const command of pipeline.commands) {
-    const words = command.name.split(' ');
-    let parent = program;
-    while (words.length > 1 && !/^[<[]/.test(words[1] ?? '')) {
-      const word = words.shift() as string;
-      parent = parent.commands.find((c) => c.name() === word) ?? parent.command(word);
-    }
-    const sub = parent.command(words.join(' ')).description(command.description);
-    for (const [flags, description] of command.options ?? []) sub.option(flags, description);
-  }
+  for (const command of pipeline.commands) addPluginCommand(program, command);
   const silence = (command: Command) => {
     command.exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
     if (command !== program) command.action(() => undefined);

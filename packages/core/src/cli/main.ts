@@ -11,7 +11,7 @@ import { interruptingSignal, signalExitCode } from '../pipeline/interrupt.js';
 import { DEFAULT_STAGES, Pipeline } from '../pipeline/pipeline.js';
 import { evaluationPrefix } from '../pipeline/run-explanations.js';
 import { STAGES, type StageName } from '../pipeline/stage-outputs.js';
-import type { PluginApi } from '../plugin/plugin.js';
+import type { PluginApi, PluginCommand } from '../plugin/plugin.js';
 import { isServeSession } from '../runs/run-liveness.js';
 import { RemoteRunner, type RemoteRunRequest } from '../services/remote-runner.js';
 import { CORE_VERSION } from '../version.js';
@@ -472,6 +472,22 @@ export function createCli(io: CliIO = defaultIO): Command {
   return program;
 }
 
+/**
+ * Mounts a plugin's command on `program`, without its action: the words of its name before the
+ * first `<arg>`/`[arg]` are (sub)command names (`data push <remote>` under the `data` group).
+ */
+export function addPluginCommand(program: Command, command: PluginCommand): Command {
+  const words = command.name.split(' ');
+  let parent = program;
+  while (words.length > 1 && !/^[<[]/.test(words[1] ?? '')) {
+    const word = words.shift() as string;
+    parent = parent.commands.find((c) => c.name() === word) ?? parent.command(word);
+  }
+  const sub = parent.command(words.join(' ')).description(command.description);
+  for (const [flags, description] of command.options ?? []) sub.option(flags, description);
+  return sub;
+}
+
 /** Adds commands contributed by the config's plugins (loaded lazily: only when the config exists). */
 async function withPluginCommands(program: Command, argv: string[], io: CliIO): Promise<void> {
   const { command: first, next, config } = firstCommandWord(argv);
@@ -494,15 +510,7 @@ async function withPluginCommands(program: Command, argv: string[], io: CliIO): 
   }
   const pipeline = await Pipeline.create({ config: loaded.config });
   for (const command of pipeline.commands) {
-    const words = command.name.split(' ');
-    let parent = program;
-    while (words.length > 1 && !/^[<[]/.test(words[1] ?? '')) {
-      const word = words.shift() as string;
-      parent = parent.commands.find((c) => c.name() === word) ?? parent.command(word);
-    }
-    const sub = parent.command(words.join(' ')).description(command.description);
-    for (const [flags, description] of command.options ?? []) sub.option(flags, description);
-    sub.action(async (...args: unknown[]) => {
+    addPluginCommand(program, command).action(async (...args: unknown[]) => {
       const cmd = args[args.length - 1] as Command;
       const options = args[args.length - 2] as Record<string, unknown>;
       const positional = args
