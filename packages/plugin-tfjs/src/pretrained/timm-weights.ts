@@ -67,6 +67,10 @@ const WEIGHT_SOURCES: Record<string, Record<string, Omit<WeightSource, 'key'> & 
   LayerScale: { gamma: { param: 'gamma', layout: 'vector' } },
 };
 
+/** What to do when a model's layers have no timm counterpart (not a model-zoo architecture). */
+const ZOO_ONLY_HINT =
+  'timm weights load into the model-zoo architectures only: train this one from scratch (leave out model.initialCheckpoint and model.pretrained).';
+
 /** State-dict keys that carry no weights a model needs. */
 function isBookkeeping(key: string): boolean {
   return key.endsWith('.num_batches_tracked');
@@ -89,7 +93,7 @@ function sourcesOf(layer: Layer): WeightSource[] | undefined {
         'MLOPS_ERR_CHECKPOINT_MISMATCH',
         `no timm parameter for weight ${weight.originalName} of ${layer.getClassName()}`,
         {
-          hint: 'timm weights load into the model-zoo architectures only: train this one from scratch (leave out model.initialCheckpoint and model.pretrained).',
+          hint: ZOO_ONLY_HINT,
         },
       );
     }
@@ -344,7 +348,7 @@ export function expectedTimmTensors(model: LayersModel): Map<string, number[]> {
         'MLOPS_ERR_CHECKPOINT_MISMATCH',
         `layer ${layer.name} (${layer.getClassName()}) has no timm mapping`,
         {
-          hint: 'timm weights load into the model-zoo architectures only: train this one from scratch (leave out model.initialCheckpoint and model.pretrained).',
+          hint: ZOO_ONLY_HINT,
         },
       );
     layer.weights.forEach((weight, index) => {
